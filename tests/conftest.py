@@ -1,0 +1,49 @@
+"""Shared fixtures: every test works on a copy of a vault, never on the repository's own files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_VAULT = REPO / "example_vault"
+CORPORA = REPO.parent / "shared" / "corpora"
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Path:
+    """A fresh copy of example_vault/ in a temporary folder."""
+    dest = tmp_path / "vault"
+    shutil.copytree(EXAMPLE_VAULT, dest, ignore=shutil.ignore_patterns(".vaultindex"))
+    return dest
+
+
+@pytest.fixture(scope="session")
+def synced_example(tmp_path_factory: pytest.TempPathFactory):
+    """One synced copy of example_vault shared by read-only tests (do not modify it)."""
+    from vaultindex import Vault
+
+    dest = tmp_path_factory.mktemp("shared") / "vault"
+    shutil.copytree(EXAMPLE_VAULT, dest, ignore=shutil.ignore_patterns(".vaultindex"))
+    vault = Vault.open(dest)
+    vault.sync()
+    return vault
+
+
+def corpus(name: str, tmp_path: Path) -> Path:
+    """A copy of one of the real vaults in ../shared/corpora; skips when it is absent."""
+    src = CORPORA / name
+    if not src.is_dir():
+        pytest.skip(f"../shared/corpora/{name} is not here")
+    dest = tmp_path / name
+    shutil.copytree(src, dest)
+    return dest
+
+
+def write(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,66 @@
+"""Owns the one-writer lock: only one process (a `sync` or a `watch`) writes the index at a time."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+from .errors import IndexLocked
+
+
+class WriterLock:
+    """An OS file lock (freed by the kernel if the holder dies, so a stale lock never blocks).
+
+    The file keeps the holder's pid and role, so a second writer can say who has the index.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self, role: str, wait: float = 0.0) -> bool:
+        """Take the lock, waiting up to `wait` seconds; False when another process holds it."""
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return False
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {role}\n".encode())
+        self._fd = fd
+        return True
+
+    def acquire_or_raise(self, role: str, wait: float) -> None:
+        if not self.acquire(role, wait):
+            raise IndexLocked(
+                f"the index is being written by another vaultindex process ({self.holder()}); "
+                "try again when it is done"
+            )
+
+    def holder(self) -> str:
+        try:
+            pid, _, role = self.path.read_text().strip().partition(" ")
+            return f"pid {pid}, vaultindex {role}" if pid else "unknown process"
+        except OSError:
+            return "unknown process"
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

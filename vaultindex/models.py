@@ -1,0 +1,129 @@
+"""Frozen dataclasses shared by every layer: what a note is, what a query returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def to_json(obj: Any) -> Any:
+    """A dataclass (or a list of them) as plain JSON-serialisable data."""
+    if isinstance(obj, (list, tuple)):
+        return [to_json(o) for o in obj]
+    if hasattr(obj, "__dataclass_fields__"):
+        return asdict(obj)
+    return obj
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A problem found in one file; `line` is 1-based in the file, when known."""
+
+    path: str
+    message: str
+    line: int | None = None
+    severity: str = "warning"  # "warning" or "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One outgoing link as written in a note (not yet resolved).
+
+    `target` is the decoded target without its subpath: "" for `[[#Heading]]`.
+    `subpath` is what follows the first `#`, without it: "Results", "^key-result".
+    """
+
+    target: str
+    kind: str = "link"  # "link" or "embed"
+    subpath: str = ""
+    display: str = ""
+    line: int = 0
+    context: str = ""
+    form: str = "wiki"  # "wiki", "markdown" or "frontmatter"
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A cited paper: a pandoc citekey, a DOI (lower case) or an arXiv id (no version)."""
+
+    key: str
+    kind: str = "citekey"  # "citekey", "doi" or "arxiv"
+    line: int = 0
+    context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """Bibliographic metadata from the frontmatter, normalised."""
+
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    venue: str = ""
+    doi: str = ""
+    arxiv: str = ""
+    citekey: str = ""
+    url: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Everything vaultindex knows about one Markdown file, parsed from its text alone."""
+
+    path: str
+    title: str
+    aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # lower case, without '#', parents of nested tags included
+    links: tuple[Link, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    block_ids: tuple[str, ...] = ()
+    paper: Paper = Paper()
+    frontmatter: dict[str, Any] = field(default_factory=dict, compare=True, hash=False)
+    body: str = ""
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The file name without folder and without `.md`."""
+        base = self.path.rsplit("/", 1)[-1]
+        return base[:-3] if base.lower().endswith(".md") else base
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    path: str
+    title: str
+    score: float
+    snippet: str = ""
+    tags: tuple[str, ...] = ()
+    year: int | None = None
+    authors: tuple[str, ...] = ()
+    fuzzy: bool = False  # found only through typo-tolerant matching
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStats:
+    added: int = 0
+    modified: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    notes: int = 0  # notes in the index afterwards
+    seconds: float = 0.0
+    rebuilt: str = ""  # why the index was rebuilt from scratch, "" when it was not
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.modified or self.removed)

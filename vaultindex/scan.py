@@ -1,0 +1,118 @@
+"""Owns listing the vault's files, and the pure diff between what is on disk and what is indexed."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .config import ALWAYS_IGNORED_DIRS, Config
+from .models import Diagnostic
+
+NOTE_SUFFIX = ".md"
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class Scan:
+    """What is on disk now. Paths are vault-relative POSIX strings."""
+
+    notes: dict[str, FileInfo] = field(default_factory=dict)
+    attachments: set[str] = field(default_factory=set)
+    excluded: set[str] = field(default_factory=set)  # exist, but the user excluded them
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Changes:
+    added: tuple[str, ...] = ()
+    modified: tuple[str, ...] = ()  # size or mtime differ: the content hash decides
+    removed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.modified or self.removed)
+
+
+def is_note(path: str) -> bool:
+    return path.lower().endswith(NOTE_SUFFIX)
+
+
+def is_ignored_name(name: str) -> bool:
+    """Hidden files and folders (and editors' temp files) are not part of the vault, as in Obsidian."""
+    return name.startswith(".") or name.endswith("~") or name.endswith((".swp", ".swx", ".tmp"))
+
+
+def scan(root: Path, config: Config, under: str = "") -> Scan:
+    """List notes and attachments below `under` (a vault-relative folder, "" for all)."""
+    result = Scan()
+    start = root / under if under else root
+    seen_dirs: set[tuple[int, int]] = set()
+    _walk(root, start, under, config, result, seen_dirs)
+    return result
+
+
+def _walk(
+    root: Path, folder: Path, rel: str, config: Config, out: Scan, seen: set, excluded: bool = False
+) -> None:
+    try:
+        st = folder.stat()
+    except OSError as exc:
+        out.diagnostics.append(Diagnostic(rel or ".", f"cannot read folder: {exc.strerror}"))
+        return
+    ident = (st.st_dev, st.st_ino)
+    if ident in seen:
+        out.diagnostics.append(Diagnostic(rel, "symlink loop: folder already visited, skipped"))
+        return
+    seen.add(ident)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as exc:
+        out.diagnostics.append(Diagnostic(rel or ".", f"cannot list folder: {exc.strerror}"))
+        return
+    for entry in entries:
+        name = entry.name
+        if is_ignored_name(name) or name in ALWAYS_IGNORED_DIRS:
+            continue
+        path = f"{rel}/{name}" if rel else name
+        try:
+            info = entry.stat()  # follows symlinks
+        except OSError:
+            kind = "broken symlink" if entry.is_symlink() else "unreadable file"
+            out.diagnostics.append(Diagnostic(path, f"{kind}, skipped"))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            inside_excluded = excluded or config.is_excluded(path + "/")
+            _walk(root, Path(entry.path), path, config, out, seen, inside_excluded)
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        if excluded or config.is_excluded(path):
+            # Excluded files still exist for Obsidian: links to them resolve, they are not indexed.
+            out.excluded.add(path)
+            continue
+        if not is_note(path):
+            out.attachments.add(path)
+            continue
+        if info.st_size > config.max_file_size:
+            limit = config.max_file_size / 1024 / 1024
+            out.diagnostics.append(
+                Diagnostic(path, f"larger than max_file_size ({limit:g} MB), not indexed")
+            )
+            out.attachments.add(path)  # still a link target
+            continue
+        out.notes[path] = FileInfo(info.st_size, info.st_mtime_ns)
+
+
+def diff(disk: Mapping[str, FileInfo], indexed: Mapping[str, FileInfo]) -> Changes:
+    """Which notes were added, possibly modified (size or mtime differ) or removed."""
+    added = sorted(p for p in disk if p not in indexed)
+    removed = sorted(p for p in indexed if p not in disk)
+    modified = sorted(p for p, info in disk.items() if p in indexed and indexed[p] != info)
+    return Changes(tuple(added), tuple(modified), tuple(removed))
