@@ -1,0 +1,121 @@
+"""Relevance and query syntax on example_vault, through the Python API."""
+
+from __future__ import annotations
+
+import pytest
+
+from vaultindex.errors import QueryError
+
+BEYOND = "papers/Beyond neural scaling laws.md"
+EWC = "papers/EWC - Overcoming catastrophic forgetting.md"
+
+
+def paths(vault, query: str, limit: int = 50) -> list[str]:
+    return [h.path for h in vault.search(query, limit=limit).hits]
+
+
+def test_data_pruning_ranks_beyond_neural_scaling_laws_first(synced_example):
+    assert paths(synced_example, "data pruning")[0] == BEYOND
+
+
+def test_catastrophic_forgetting_ranks_ewc_first(synced_example):
+    assert paths(synced_example, "catastrophic forgetting")[0] == EWC
+
+
+def test_a_typo_still_finds_the_paper_and_suggests_the_fix(synced_example):
+    result = synced_example.search("prunning")
+    assert result.suggestion == "pruning"
+    assert result.hits[0].path == BEYOND
+    assert all(h.fuzzy for h in result.hits)
+
+
+def test_exact_matches_rank_above_fuzzy_ones(synced_example):
+    # "forgeting" is a typo, "elastic" is exact: only exact hits may come first.
+    result = synced_example.search("elastic OR forgeting", limit=20)
+    flags = [h.fuzzy for h in result.hits]
+    assert flags == sorted(flags)  # all False before any True
+
+
+@pytest.mark.parametrize(
+    ("alias", "expected"),
+    [
+        ("EWC", EWC),
+        ("T0", "papers/T0 - Multitask prompted training.md"),
+        ("vote-k", "papers/Selective annotation (vote-k).md"),
+        ("PaLM", "papers/PaLM.md"),
+    ],
+)
+def test_an_alias_finds_its_paper(synced_example, alias, expected):
+    assert paths(synced_example, alias)[0] == expected
+
+
+def test_tag_filter_includes_nested_tags(synced_example):
+    ml = set(paths(synced_example, "tag:ml"))
+    vision = set(paths(synced_example, "tag:ml/vision"))
+    assert vision and vision < ml
+    for note in synced_example.notes():
+        assert (note.path in vision) == ("ml/vision" in note.tags)
+
+
+def test_author_filter(synced_example):
+    assert paths(synced_example, "author:kirkpatrick") == [EWC]
+
+
+@pytest.mark.parametrize(
+    ("query", "keep"),
+    [
+        ("year:2022", lambda y: y == 2022),
+        ("year:>2021", lambda y: y is not None and y > 2021),
+        ("year:<=2017", lambda y: y is not None and y <= 2017),
+        ("year:[2019 TO 2020]", lambda y: y is not None and 2019 <= y <= 2020),
+    ],
+)
+def test_year_filters(synced_example, query, keep):
+    expected = {n.path for n in synced_example.notes() if keep(n.paper.year)}
+    assert expected
+    assert set(paths(synced_example, query, limit=100)) == expected
+
+
+def test_path_filter_is_a_folder_prefix(synced_example):
+    found = paths(synced_example, "path:topics", limit=100)
+    assert found and all(p.startswith("topics/") for p in found)
+    assert len(found) == sum(n.path.startswith("topics/") for n in synced_example.notes())
+
+
+def test_status_and_cites_filters(synced_example):
+    reading = {n.path for n in synced_example.notes() if n.paper.status == "reading"}
+    assert set(paths(synced_example, "status:reading")) == reading
+    citing = {n.path for n in synced_example.notes() if any(c.key == "kirkpatrick2017overcoming" for c in n.citations)}
+    assert citing and set(paths(synced_example, "cites:kirkpatrick2017overcoming")) == citing
+
+
+def test_phrase_boolean_and_prefix_syntax(synced_example):
+    assert BEYOND in paths(synced_example, '"data pruning"')
+    both = set(paths(synced_example, "pruning AND forgetting"))
+    either = set(paths(synced_example, "pruning OR forgetting"))
+    assert both <= either
+    without = set(paths(synced_example, "pruning -forgetting"))
+    assert without.isdisjoint(set(paths(synced_example, "forgetting")))
+    assert BEYOND in paths(synced_example, "prun*")
+    assert set(paths(synced_example, "(pruning OR distillation) NOT tag:ml")).isdisjoint(
+        set(paths(synced_example, "tag:ml", limit=100))
+    )
+
+
+def test_hits_carry_metadata_and_a_highlighted_snippet(synced_example):
+    hit = synced_example.search("data pruning").hits[0]
+    assert hit.title.startswith("Beyond neural scaling laws")
+    assert hit.year == 2022 and "data-pruning" in hit.tags and hit.authors
+    assert "\x01" in hit.snippet  # a matched word is marked for highlighting
+
+
+@pytest.mark.parametrize(
+    "query", ['"unclosed phrase', "(pruning", "pruning)", "foo:bar", "year:recent", "   "]
+)
+def test_malformed_queries_raise_query_error(synced_example, query):
+    with pytest.raises(QueryError):
+        synced_example.search(query)
+
+
+def test_no_hits_is_an_empty_result(synced_example):
+    assert synced_example.search("zzyzx qqqq").hits == ()

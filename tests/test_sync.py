@@ -1,0 +1,183 @@
+"""`Vault.sync`: incremental updates, rebuilds, and "incremental equals full rebuild"."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import write
+from vaultindex import Vault
+
+
+def stored(vault: Vault) -> dict:
+    """What the index holds, comparable across vaults (file stamps left out)."""
+    return {p: r.note for p, r in vault.catalog.records.items()}
+
+
+def test_first_sync_indexes_every_note_and_second_is_a_no_op(example_copy):
+    vault = Vault.open(example_copy)
+    first = vault.sync()
+    n_notes = sum(1 for p in example_copy.rglob("*.md") if "Templates" not in p.parts)
+    assert first.added == n_notes == first.notes
+    again = Vault.open(example_copy).sync()
+    assert (again.added, again.modified, again.removed) == (0, 0, 0)
+    assert again.unchanged == n_notes
+
+
+def test_only_changed_files_are_touched(example_copy):
+    vault = Vault.open(example_copy)
+    vault.sync()
+    write(example_copy, "papers/New paper.md", "# New paper\nAbout #new-tag things.\n")
+    (example_copy / "papers/LocoProp.md").write_text("# LocoProp\nRewritten.\n")
+    (example_copy / "papers/SpanBERT.md").unlink()
+    stats = Vault.open(example_copy).sync()
+    assert (stats.added, stats.modified, stats.removed) == (1, 1, 1)
+
+
+def test_touch_without_content_change_is_not_a_modification(example_copy):
+    vault = Vault.open(example_copy)
+    vault.sync()
+    target = example_copy / "papers/LocoProp.md"
+    os.utime(target, ns=(1, 1))
+    stats = Vault.open(example_copy).sync()
+    assert (stats.added, stats.modified, stats.removed) == (0, 0, 0)
+    # The new stamp is remembered: the next sync does not even hash the file.
+    assert Vault.open(example_copy).catalog.records["papers/LocoProp.md"].mtime_ns == 1
+
+
+def test_full_sync_rebuilds(example_copy):
+    vault = Vault.open(example_copy)
+    vault.sync()
+    stats = vault.sync(full=True)
+    assert stats.rebuilt and stats.added == stats.notes
+
+
+def test_version_change_triggers_a_rebuild_with_a_reason(example_copy):
+    Vault.open(example_copy).sync()
+    stamp = example_copy / ".vaultindex/version.json"
+    stamp.write_text(json.dumps({"schema": -1, "parser": -1}))
+    stats = Vault.open(example_copy).sync()
+    assert "another version" in stats.rebuilt
+    assert stats.added == stats.notes
+
+
+def test_corrupt_index_is_rebuilt_with_a_message(example_copy):
+    vault = Vault.open(example_copy)
+    vault.sync()
+    for f in (example_copy / ".vaultindex/index").iterdir():
+        if f.suffix in (".toc", ".seg") or f.name.endswith(".toc"):
+            f.write_bytes(b"garbage")
+    (example_copy / ".vaultindex/catalog.pickle").write_bytes(b"not a pickle")
+    stats = Vault.open(example_copy).sync()
+    assert stats.rebuilt
+    assert Vault.open(example_copy).search("data pruning").hits
+
+
+def test_bad_frontmatter_is_reported_and_the_note_still_indexed(example_copy):
+    stats = Vault.open(example_copy).sync()
+    bad = [d for d in stats.diagnostics if d.path == "papers/Broken frontmatter draft.md"]
+    assert bad and bad[0].line and bad[0].severity == "error"
+    assert "papers/Broken frontmatter draft.md" in [
+        h.path for h in Vault.open(example_copy).search("Chinchilla", limit=50).hits
+    ]
+
+
+def test_excluded_files_are_not_indexed_but_known(example_copy):
+    vault = Vault.open(example_copy)
+    vault.sync()
+    assert not any(p.startswith("Templates/") for p in vault.catalog.records)
+    assert "Templates/Paper note template.md" in vault.catalog.excluded
+    assert "attachments/fig-pruning.png" in vault.catalog.attachments
+
+
+def test_apply_dirty_paths_matches_a_full_scan(example_copy):
+    vault = Vault.open(example_copy)
+    vault.sync()
+    shutil.move(example_copy / "topics", example_copy / "subjects")
+    write(example_copy, "subjects/Extra.md", "# Extra\n")
+    vault._lock.acquire("test")
+    try:
+        stats = vault.apply(["topics", "subjects"])
+    finally:
+        vault._lock.release()
+    assert stats.removed == stats.added - 1 > 0
+    fresh_dir = example_copy.parent / "fresh"
+    shutil.copytree(example_copy, fresh_dir, ignore=shutil.ignore_patterns(".vaultindex"))
+    fresh = Vault.open(fresh_dir)
+    fresh.sync()
+    assert stored(vault) == stored(fresh)
+
+
+# -- incremental equals full rebuild --------------------------------------------------------------
+
+NAMES = ["Alpha", "beta", "Gamma note", "Ωmega", "alpha"]
+FOLDERS = ["", "papers/", "topics/deep/"]
+BODIES = st.sampled_from(
+    [
+        "",
+        "# Heading\nSee [[Alpha]] and [[beta#Heading]].\n",
+        "---\ntitle: T\ntags: [x, y/z]\n---\nText #inline [@key2020] 10.1000/abc.\n",
+        "---\ntags: [unclosed\n---\nbody with [[Gamma note|g]]\n",
+        "plain words about data pruning\n",
+    ]
+)
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["create", "modify", "delete", "rename", "move"]),
+        st.sampled_from(FOLDERS),
+        st.sampled_from(NAMES),
+        st.sampled_from(FOLDERS),
+        BODIES,
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _existing(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.md") if ".vaultindex" not in p.parts)
+
+
+def _apply_op(root: Path, op: tuple) -> None:
+    kind, folder, name, other_folder, body = op
+    path = root / folder / f"{name}.md"
+    existing = _existing(root)
+    if kind in ("create", "modify") or not existing:
+        write(root, f"{folder}{name}.md", body + kind)
+        return
+    victim = existing[hash((folder, name)) % len(existing)]
+    if kind == "delete":
+        victim.unlink()
+    elif kind == "rename":
+        victim.rename(victim.with_name(f"{name} renamed.md"))
+    else:
+        (root / other_folder).mkdir(parents=True, exist_ok=True)
+        dest = root / other_folder / victim.name
+        if not dest.exists():
+            victim.rename(dest)
+    del path
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(OPS, min_size=1, max_size=4))
+def test_incremental_sync_equals_full_rebuild(tmp_path_factory, steps):
+    root = tmp_path_factory.mktemp("inc") / "vault"
+    root.mkdir()
+    vault = Vault.open(root)
+    for ops in steps:
+        for op in ops:
+            _apply_op(root, op)
+        Vault.open(root).sync()
+    copy = root.parent / "copy"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".vaultindex"))
+    fresh = Vault.open(copy)
+    fresh.sync(full=True)
+    incremental = Vault.open(root)
+    assert stored(incremental) == stored(fresh)
+    assert {r.note.path for r in incremental.fulltext.records()} == set(stored(fresh))
+    del vault

@@ -1,0 +1,110 @@
+"""`vaultindex sync` and `vaultindex search`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import cli
+from .base import emit_json, emit_nl, highlight, open_vault, output_options, pass_vault, report_sync, strip_marks, warn
+
+PROGRESS_MIN = 200  # notes to index before a progress bar is worth showing
+
+
+@cli.command()
+@click.option("--full", is_flag=True, help="Rebuild the index from scratch.")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON on stdout.")
+@click.option(
+    "--wait", default=10.0, show_default=True, metavar="SECONDS", help="How long to wait for another process writing the index."
+)
+@click.pass_context
+def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
+    """Bring the index up to date with the vault (only changed notes are read).
+
+    \b
+    Examples:
+      vaultindex sync
+      vaultindex sync --full --json
+    """
+    vault = open_vault(ctx)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if total < PROGRESS_MIN or not sys.stderr.isatty():
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        stats = vault.sync(full=full, progress=progress, wait=wait)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    report_sync(stats)
+    if as_json:
+        emit_json(
+            {
+                "added": stats.added,
+                "modified": stats.modified,
+                "removed": stats.removed,
+                "unchanged": stats.unchanged,
+                "notes": stats.notes,
+                "seconds": round(stats.seconds, 3),
+                "rebuilt": stats.rebuilt,
+                "warnings": [str(d) for d in stats.diagnostics],
+            }
+        )
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 10_000), help="Most hits to show.")
+@output_options
+@click.option("--paths", is_flag=True, help="Print only paths, one per line (for xargs $EDITOR).")
+@pass_vault()
+def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, paths: bool) -> None:
+    """Search the vault, best note first.
+
+    \b
+    QUERY words are ANDed; also "exact phrase", OR, NOT, -word, prun*, (grouping),
+    and fields: tag:ml (nested tags too), title:, author:, year:2022, year:>2020,
+    year:[2019 TO 2021], path:papers/, status:read, cites:KEY, venue:.
+    A misspelt word is corrected when the exact query finds little.
+
+    \b
+    Examples:
+      vaultindex search "data pruning"
+      vaultindex search 'tag:ml/vision year:>2020 distillation'
+      vaultindex search --paths "catastrophic forgetting" | xargs $EDITOR
+    """
+    result = vault.search(" ".join(query), limit=limit)
+    if result.suggestion:
+        warn(f'did you mean "{result.suggestion}"? (showing those matches too)')
+    if not result.hits:
+        warn("No notes match.")
+    if as_json:
+        emit_json([_plain(h) for h in result.hits])
+    elif nl:
+        emit_nl(_plain(h) for h in result.hits)
+    elif paths:
+        for hit in result.hits:
+            click.echo(hit.path)
+    else:
+        for rank, hit in enumerate(result.hits, 1):
+            year = f" ({hit.year})" if hit.year else ""
+            fuzzy = "  ~typo" if hit.fuzzy else ""
+            click.echo(click.style(f"{rank:>2}. {hit.title}{year}", bold=True) + fuzzy)
+            tags = "  " + " ".join(f"#{t}" for t in hit.tags) if hit.tags else ""
+            click.echo(f"    {click.style(hit.path, fg='cyan')}{tags}")
+            if hit.snippet:
+                click.echo(f"    {highlight(hit.snippet)}")
+
+
+def _plain(hit):
+    from dataclasses import replace
+
+    return replace(hit, snippet=strip_marks(hit.snippet))

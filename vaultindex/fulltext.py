@@ -1,0 +1,387 @@
+"""Owns the Whoosh index: its schema, writing batches, and ranked, typo-tolerant queries.
+
+The only module that imports whoosh. Notes are stored with their parsed form (without the
+body) so that the index alone is the source of truth: the catalog and the graph can always
+be rebuilt from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from whoosh import fields, highlight, index, qparser, query
+from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import EmptyIndexError
+
+from .errors import IndexCorrupt, QueryError
+from .models import Note
+
+SCHEMA_VERSION = 1
+INDEX_NAME = "MAIN"
+# Batches at least this large use Whoosh's multi-process writer (it forks; see DESIGN.md).
+BIG_BATCH = 2000
+# Searched when a query names no field, with their weights (title first, body last).
+FIELD_BOOSTS = {"title": 6.0, "aliases": 5.0, "headings": 2.5, "tagtext": 2.0, "authors": 1.5, "body": 1.0}
+# What a user may type before a colon, and the field it means.
+FIELD_NAMES = {
+    "title": "title",
+    "alias": "aliases",
+    "aliases": "aliases",
+    "heading": "headings",
+    "headings": "headings",
+    "tag": "tag",
+    "tags": "tag",
+    "author": "authors",
+    "authors": "authors",
+    "body": "body",
+    "year": "year",
+    "path": "path",
+    "status": "status",
+    "cites": "cites",
+    "venue": "venue",
+}
+MAX_EXPANSION = 1000  # prefix and wildcard terms, so a query like `a*` stays bounded
+OPEN_RETRIES = 8
+
+
+def _schema() -> fields.Schema:
+    stem = StemmingAnalyzer()
+    return fields.Schema(
+        path=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=stem, stored=True, field_boost=FIELD_BOOSTS["title"]),
+        aliases=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["aliases"]),
+        headings=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["headings"]),
+        tagtext=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["tagtext"]),
+        authors=fields.TEXT(analyzer=StandardAnalyzer(stoplist=None), field_boost=FIELD_BOOSTS["authors"]),
+        body=fields.TEXT(analyzer=stem),
+        # Unstemmed words of the prominent fields: the dictionary for "did you mean".
+        spell=fields.TEXT(analyzer=StandardAnalyzer(minsize=3), phrase=False),
+        tag=fields.KEYWORD(commas=True, lowercase=True),
+        year=fields.NUMERIC(int, bits=32, signed=False),
+        status=fields.KEYWORD(lowercase=True),
+        venue=fields.TEXT(analyzer=StandardAnalyzer(stoplist=None)),
+        cites=fields.KEYWORD(commas=True, lowercase=True),
+        record=fields.STORED(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What the index stores per note: the parsed note without its body, and the file's stamp."""
+
+    note: Note
+    size: int
+    mtime_ns: int
+    sha1: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawHit:
+    path: str
+    score: float
+    record: Record
+    snippet: str
+    fuzzy: bool
+
+
+def _document(record: Record, body: str) -> dict[str, Any]:
+    note = record.note
+    words = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags]
+    doc: dict[str, Any] = {
+        "path": note.path,
+        "title": note.title,
+        "aliases": "\n".join(note.aliases),
+        "headings": "\n".join(h.text for h in note.headings),
+        "tagtext": " ".join(t.replace("/", " ").replace("-", " ").replace("_", " ") for t in note.tags),
+        "authors": "\n".join(note.paper.authors),
+        "body": body,
+        "spell": "\n".join(words),
+        "tag": ",".join(note.tags),
+        "status": note.paper.status,
+        "venue": note.paper.venue,
+        "cites": ",".join(c.key for c in note.citations),
+        "record": record,
+    }
+    if note.paper.year is not None and 0 < note.paper.year < 1 << 31:
+        doc["year"] = note.paper.year
+    return doc
+
+
+class FullText:
+    """The index folder: open, create, write batches, search."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._ix: Any = None
+
+    # -- opening -----------------------------------------------------------------------------
+    def exists(self) -> bool:
+        """Whether index files are there (readable or not: open() tells)."""
+        try:
+            return index.exists_in(str(self.folder), indexname=INDEX_NAME)
+        except Exception:  # a damaged table of contents still means an index is there
+            return True
+
+    def create(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._ix = index.create_in(str(self.folder), _schema(), indexname=INDEX_NAME)
+
+    def open(self) -> None:
+        """Open the index; retry the rare race with a concurrent commit; IndexCorrupt if unreadable."""
+        for attempt in range(OPEN_RETRIES):
+            try:
+                self._ix = index.open_dir(str(self.folder), indexname=INDEX_NAME)
+                return
+            except FileNotFoundError:
+                time.sleep(0.01 * (attempt + 1))
+            except EmptyIndexError as exc:
+                raise IndexCorrupt("no index found") from exc
+            except Exception as exc:  # Whoosh raises many kinds on a damaged file
+                raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
+        raise IndexCorrupt("the index kept changing while it was opened")
+
+    @property
+    def ix(self) -> Any:
+        if self._ix is None:
+            self.open()
+        return self._ix
+
+    def generation(self) -> int:
+        return self.ix.latest_generation()
+
+    @contextlib.contextmanager
+    def searcher(self) -> Iterator[Any]:
+        for attempt in range(OPEN_RETRIES):
+            try:
+                s = self.ix.searcher()
+                break
+            except FileNotFoundError:  # a commit replaced a segment while we opened it
+                time.sleep(0.01 * (attempt + 1))
+                self._ix = None
+        else:
+            raise IndexCorrupt("the index kept changing while it was opened")
+        try:
+            yield s
+        finally:
+            s.close()
+
+    # -- reading stored records ---------------------------------------------------------------
+    def records(self) -> Iterator[Record]:
+        """Every stored record; raises IndexCorrupt when a segment cannot be read."""
+        try:
+            with self.searcher() as s:
+                for fields_ in s.reader().all_stored_fields():
+                    rec = fields_.get("record")
+                    if isinstance(rec, Record):
+                        yield rec
+        except IndexCorrupt:
+            raise
+        except Exception as exc:
+            raise IndexCorrupt(f"stored notes cannot be read ({type(exc).__name__}: {exc})") from exc
+
+    # -- writing -------------------------------------------------------------------------------
+    def write(self, upserts: Iterable[tuple[Record, str]], deletes: Iterable[str], size_hint: int) -> None:
+        """Apply one batch in ONE commit: documents (record, body) to add or replace, paths to delete."""
+        self._remove_stray_toc_files()
+        if size_hint >= BIG_BATCH:
+            writer = self.ix.writer(procs=2, multisegment=True, limitmb=128)
+        else:
+            writer = self.ix.writer(limitmb=128)
+        try:
+            for path in deletes:
+                writer.delete_by_term("path", path)
+            for record, body in upserts:
+                writer.update_document(**_document(record, body))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        self._ix = None  # the next read sees the new generation
+
+    def _remove_stray_toc_files(self) -> None:
+        # Whoosh leaves `_MAIN_<gen>.toc.<stamp>` temp files behind after a crash mid-commit.
+        for stray in self.folder.glob(f"_{INDEX_NAME}_*.toc.*"):
+            with contextlib.suppress(OSError):
+                stray.unlink()
+
+    # -- searching -----------------------------------------------------------------------------
+    def search(
+        self, text: str, limit: int, read_body: Any, fuzzy_below: int = 3
+    ) -> tuple[list[RawHit], str | None]:
+        """Ranked hits for a user query, and a corrected query when typo tolerance kicked in.
+
+        `read_body(path)` returns a note's text for snippets (or "" when it is gone).
+        """
+        q = parse_query(text, self._field_names())
+        with self.searcher() as s:
+            hits = self._run(s, q, limit, read_body, fuzzy=False)
+            suggestion = None
+            if len(hits) < min(fuzzy_below, limit):
+                corrected = self._correct(s, text)
+                if corrected is not None:
+                    suggestion = corrected
+                    seen = {h.path for h in hits}
+                    more = self._run(s, parse_query(corrected, self._field_names()), limit, read_body, True)
+                    hits += [h for h in more if h.path not in seen][: limit - len(hits)]
+            return hits, suggestion
+
+    def matching_paths(self, text: str, limit: int | None = None) -> list[str]:
+        """Paths of the notes matching a query (no ranking needed, no snippets)."""
+        q = parse_query(text, self._field_names())
+        with self.searcher() as s:
+            return [hit["path"] for hit in s.search(q, limit=limit)]
+
+    def _field_names(self) -> set[str]:
+        return set(_schema().names())
+
+    def _run(self, s: Any, q: Any, limit: int, read_body: Any, fuzzy: bool) -> list[RawHit]:
+        results = s.search(q, limit=limit, terms=True)
+        results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
+        results.formatter = _MarkFormatter()
+        out = []
+        for hit in results:
+            record = hit["record"]
+            body = read_body(hit["path"])
+            snippet = hit.highlights("body", text=body, top=1) if body else ""
+            if not snippet:
+                snippet = _first_text_line(body)
+            out.append(RawHit(hit["path"], float(hit.score), record, _tidy(snippet), fuzzy))
+        return out
+
+    def _correct(self, s: Any, text: str) -> str | None:
+        """The query with each unknown plain word replaced by the closest indexed word."""
+        changed = False
+        out = []
+        for token in re.split(r"(\s+)", text):
+            word = token.lower()
+            if re.fullmatch(r"[^\W\d_]{4,}", word) and not _known(s, word):
+                suggestions = s.suggest("spell", word, limit=1, maxdist=2) or s.suggest(
+                    "spell", word, limit=1, maxdist=2, prefix=0
+                )
+                if suggestions and suggestions[0] != word:
+                    out.append(suggestions[0])
+                    changed = True
+                    continue
+            out.append(token)
+        return "".join(out) if changed else None
+
+
+def _known(s: Any, word: str) -> bool:
+    reader = s.reader()
+    return any(reader.frequency(f, word) for f in ("spell", "body")) or any(
+        reader.frequency(f, stem) for f in ("body", "title") for stem in _stems(word)
+    )
+
+
+def _stems(word: str) -> list[str]:
+    return [t.text for t in StemmingAnalyzer()(word)]
+
+
+class _MarkFormatter(highlight.Formatter):
+    """Marks matched words with \x01...\x02; the CLI turns them into bold or drops them."""
+
+    between = " … "
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return "\x01" + highlight.get_text(text, token, replace) + "\x02"
+
+
+def _tidy(snippet: str) -> str:
+    return re.sub(r"\s+", " ", snippet).strip()
+
+
+def _first_text_line(body: str) -> str:
+    for line in body.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "---", "```")):
+            return line[:200]
+    return ""
+
+
+# -- query parsing -------------------------------------------------------------------------------
+
+_FIELD_RE = re.compile(r'(?<![\w"])([A-Za-z]+):(?=\S)')
+_MINUS_RE = re.compile(r'(^|[\s(])-(?=[\w"(])')
+
+
+def _check_syntax(text: str) -> None:
+    if text.count('"') % 2:
+        raise QueryError('unbalanced quote in query: close the phrase with "')
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            raise QueryError('unbalanced ")" in query')
+    if depth:
+        raise QueryError('unbalanced "(" in query')
+    unquoted = re.sub(r'"[^"]*"', " ", text)
+    for name in _FIELD_RE.findall(unquoted):
+        if name.lower() not in FIELD_NAMES:
+            known = ", ".join(sorted(set(FIELD_NAMES)))
+            raise QueryError(f"unknown field {name!r} in query (known fields: {known})")
+    for m in re.finditer(r"\byear:(\S+)", unquoted, re.IGNORECASE):
+        value = m.group(1)
+        if not re.fullmatch(r"(?:[<>]=?)?\d{1,4}|[\[{]\d{0,4}", value):
+            raise QueryError(f"year must be a number, a comparison such as year:>2020 or a range, not {value!r}")
+    if not unquoted.strip() and not text.strip():
+        raise QueryError("empty query")
+
+
+def parse_query(text: str, names: set[str]) -> Any:
+    """A Whoosh query for the user's text: fields, phrases, AND/OR/NOT, -term, prefixes, ranges."""
+    text = text.strip()
+    if not text:
+        raise QueryError("empty query: give some words to search for")
+    _check_syntax(text)
+    # User-facing field names (author:, tag:) map onto schema fields (authors, tag).
+    normalised = _FIELD_RE.sub(lambda m: FIELD_NAMES.get(m.group(1).lower(), m.group(1)) + ":", text)
+    # `-word` excludes only at the start of a word: "vote-k" and "UTF-16" stay words.
+    normalised = _MINUS_RE.sub(r"\1NOT ", normalised)
+    schema = _schema()
+    parser = qparser.MultifieldParser(list(FIELD_BOOSTS), schema, fieldboosts=FIELD_BOOSTS)
+    parser.add_plugin(qparser.GtLtPlugin())
+    try:
+        q = parser.parse(normalised)
+    except Exception as exc:
+        raise QueryError(f"cannot parse query: {exc}") from exc
+    q = _folder_prefixes(q)
+    if q is query.NullQuery or isinstance(q, type(query.NullQuery)):
+        raise QueryError("the query has no searchable words (only stop words or operators)")
+    return q
+
+
+def _folder_prefixes(q: Any) -> Any:
+    """`path:papers` means every note in that folder (or a path starting with it)."""
+    if isinstance(q, query.Term) and q.fieldname == "path":
+        return query.Prefix("path", str(q.text).strip("/"))
+    if isinstance(q, (query.Prefix, query.Wildcard)) and q.fieldname == "path":
+        return query.Prefix("path", str(q.text).rstrip("*").strip("/"))
+    if isinstance(q, query.Term) and q.fieldname == "tag":
+        return query.Term("tag", str(q.text).lstrip("#").lower())
+    if hasattr(q, "subqueries"):
+        return q.apply(_folder_prefixes)
+    if hasattr(q, "child"):
+        return q.apply(_folder_prefixes)
+    return q
+
+
+# -- similar notes (for `related`; added by the graph module's owner) -----------------------------
+
+
+def similar_paths(ft: FullText, path: str, text: str, limit: int = 30) -> list[tuple[str, float]]:
+    """Notes whose body resembles `text` (the body of the note at `path`), with Whoosh's score.
+
+    The body is not stored in the index, so the caller passes it; the note itself is left out.
+    """
+    with ft.searcher() as s:
+        docnum = s.document_number(path=path)
+        if docnum is None or not text.strip():
+            return []
+        hits = s.more_like(docnum, "body", text=text, top=limit, numterms=15)
+        return [(hit["path"], float(hit.score)) for hit in hits]
