@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 
 from conftest import REPO
 
+# Run the repository's own code, whatever else is installed.
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+
 
 def test_cli_reference_is_generated_from_help():
     proc = subprocess.run(
-        [sys.executable, str(REPO / "docs" / "gen_cli_reference.py"), "--check"], capture_output=True, text=True
+        [sys.executable, str(REPO / "docs" / "gen_cli_reference.py"), "--check"], capture_output=True, text=True, env=ENV
     )
     assert proc.returncode == 0, proc.stderr
 
@@ -30,6 +34,7 @@ def test_readme_first_command_prints_the_right_paper_first(example_copy):
         [sys.executable, "-m", "vaultindex", "--vault", str(example_copy), "search", "data pruning"],
         capture_output=True,
         text=True,
+        env=ENV,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.lstrip().startswith("1. Beyond neural scaling laws")

@@ -119,3 +119,32 @@ def test_malformed_queries_raise_query_error(synced_example, query):
 
 def test_no_hits_is_an_empty_result(synced_example):
     assert synced_example.search("zzyzx qqqq").hits == ()
+
+
+def test_generated_tag_pages_are_left_out_of_search(example_copy):
+    from vaultindex import Vault
+
+    vault = Vault.open(example_copy)
+    vault.sync()
+    assert vault.write_tag_pages().written
+    vault = Vault.open(example_copy)
+    vault.sync()
+    assert any(p.startswith("Tags/") for p in vault.catalog.records)
+    found = [h.path for h in vault.search("data pruning", limit=100).hits]
+    assert found[0] == BEYOND
+    assert not any(p.startswith("Tags/") for p in found)
+
+
+def test_not_excludes_the_first_matching_document_too(tmp_path):
+    # Regression: Whoosh's AndNot let a prohibited document through when the prohibited
+    # term's postings started before the wanted term's (fixed in fulltext.py).
+    from conftest import write
+    from vaultindex import Vault
+
+    write(tmp_path, "a.md", "# One\nonly forgetting here\n")
+    write(tmp_path, "b.md", "# Two\npruning and forgetting\n")
+    write(tmp_path, "c.md", "# Three\npruning alone\n")
+    vault = Vault.open(tmp_path)
+    vault.sync()
+    assert [h.path for h in vault.search("pruning -forgetting").hits] == ["c.md"]
+    assert [h.path for h in vault.search("pruning NOT forgetting").hits] == ["c.md"]

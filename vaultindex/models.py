@@ -95,6 +95,12 @@ class Note:
     diagnostics: tuple[Diagnostic, ...] = ()
 
     @property
+    def generated(self) -> bool:
+        """A page vaultindex wrote itself (a tag page): left out of search, tag counts and the graph."""
+        value = self.frontmatter.get("generated_by")
+        return isinstance(value, str) and value.strip().lower() == "vaultindex"
+
+    @property
     def name(self) -> str:
         """The file name without folder and without `.md`."""
         base = self.path.rsplit("/", 1)[-1]
