@@ -399,7 +399,128 @@ class Vault:
 
     # -- graph ---------------------------------------------------------------------------------------
     def _update_graph(self, catalog: Catalog, upserted: list[Note], removed: list[str], files_before, files_after) -> None:
-        """Keep catalog.graph in step with the records (the graph module comes next)."""
+        """Keep catalog.graph in step with the records (built on first use, then updated)."""
+        from .graph import LinkGraph  # networkx is imported only when the graph is needed
+
+        changed = bool(upserted or removed or files_before != files_after)
+        graph = catalog.graph
+        if isinstance(graph, LinkGraph) and graph.compatible(self.config.resolve_aliases):
+            if changed:
+                graph.update(upserted, removed, catalog.attachments, catalog.excluded)
+            return
+        catalog.graph = self._build_graph(catalog)
+        if not changed:
+            # Nothing else changed, so _apply will not save: keep the new graph for the next process.
+            self._save_catalog(catalog)
+
+    def _build_graph(self, catalog: Catalog):
+        from .graph import LinkGraph
+
+        return LinkGraph.build(
+            (r.note for r in catalog.records.values()),
+            catalog.attachments,
+            catalog.excluded,
+            resolve_aliases=self.config.resolve_aliases,
+        )
+
+    @property
+    def graph(self):
+        """The link and citation graph (graph.LinkGraph) of the indexed notes."""
+        from .graph import LinkGraph
+
+        if self._stale_reason():
+            self.sync()
+        catalog = self.catalog
+        graph = catalog.graph
+        if not (isinstance(graph, LinkGraph) and graph.compatible(self.config.resolve_aliases)):
+            catalog.graph = graph = self._build_graph(catalog)  # in memory; saved by the next write
+        return graph
+
+    def _graph_path(self, note: "Note | str") -> str:
+        """The path of a note given as a Note, path, file name, title or alias (or a file's exact path)."""
+        if isinstance(note, Note):
+            return note.path
+        graph = self.graph
+        wanted = str(note).strip()
+        if wanted in graph.attachments or wanted in graph.excluded:
+            return wanted
+        return self.find_note(wanted).path
+
+    def backlinks(self, note: "Note | str") -> list:
+        """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
+        return self.graph.backlinks(self._graph_path(note))
+
+    def links(self, note: "Note | str") -> list:
+        """The note's outgoing links and citations with where each points (graph.OutLink)."""
+        return self.graph.links(self._graph_path(note))
+
+    def unresolved(self) -> list:
+        """Dangling link targets and cited papers with no note, most used first (graph.UnresolvedTarget)."""
+        return self.graph.unresolved()
+
+    def orphans(self) -> list:
+        """Notes with no links to or from another note or file (graph.NoteRef)."""
+        return self.graph.orphans()
+
+    def path(self, a: "Note | str", b: "Note | str", directed: bool = False):
+        """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
+        return self.graph.path(self._graph_path(a), self._graph_path(b), directed=directed)
+
+    def rank(self, limit: int = 20, by: str = "pagerank") -> list:
+        """The vault's hubs by PageRank (or by="in": in-degree) (graph.RankedNote)."""
+        return self.graph.rank(limit, by=by)
+
+    def doctor(self):
+        """Link problems, duplicate paper notes and invalid frontmatter (graph.DoctorReport)."""
+        return self.graph.doctor()
+
+    def mentions(self, note: "Note | str") -> list:
+        """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).
+
+        The full-text index picks the candidate notes; only those files are read.
+        """
+        from .errors import QueryError
+        from .graph import Mention, MentionLine
+        from .mentions import find_mentions, names_of, search_phrases
+
+        graph = self.graph
+        path = self._graph_path(note)
+        target = graph.notes.get(path)
+        if target is None:
+            return []
+        names = names_of(target.title, target.aliases, target.name)
+        candidates: set[str] = set()
+        for phrase in search_phrases(names):
+            try:
+                candidates.update(self.fulltext.matching_paths(phrase))
+            except QueryError:  # only stop words, say: such a name cannot be searched for
+                continue
+        out = []
+        for source in sorted(candidates):
+            if source == path or source not in graph.notes or source in graph.generated:
+                continue
+            found = find_mentions(self.read_text(source), names)
+            if found:
+                lines = tuple(MentionLine(f.line, f.column, f.text, f.context) for f in found)
+                out.append(Mention(source, graph.notes[source].title, lines))
+        return out
+
+    def related(self, note: "Note | str", limit: int = 10) -> list:
+        """Notes related to `note`, best first, each with its reasons (graph.RelatedNote)."""
+        from .errors import VaultIndexError
+        from .fulltext import similar_paths
+
+        graph = self.graph
+        path = self._graph_path(note)
+        text_scores: dict[str, float] = {}
+        body = self._body_for_snippet(path)
+        if body.strip():
+            try:
+                text_scores = dict(similar_paths(self.fulltext, path, body, limit=max(3 * limit, 30)))
+            except VaultIndexError:
+                text_scores = {}
+        return graph.related(path, text_scores=text_scores, limit=limit)
+
 
 def _fold(text: str) -> str:
     import unicodedata

@@ -1,0 +1,1059 @@
+"""Owns the link and citation graph: who links to, embeds or cites whom, kept in step with the index.
+
+networkx is imported here (and, per DESIGN.md, by the export modules only). `LinkGraph`
+stores, per note, where each of its links and citations points (one compact entry per link,
+parallel to `Note.links`), a reverse index from each target to the notes pointing at it, and
+a reverse index from each link key to the notes that use it. An edit re-resolves only what
+it can affect (see `LinkGraph.update`), and the object pickles small, so a fresh process
+answers `backlinks` without rebuilding anything.
+
+networkx graphs are views built on demand from that state (`to_networkx`, `simple`) and cached
+until the next change: node ids are vault paths for notes, attachments and excluded files,
+`unresolved:<target key>` for dangling link targets and `paper:<kind>:<key>` for cited papers
+that have no note. Generated tag pages (frontmatter `generated_by: vaultindex`) are kept
+resolvable but are left out of every view and query unless asked for.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .models import Citation, Link, Note
+from .resolve import CitationIndex, Resolution, Resolver, citation_key, link_key, name_key
+
+__all__ = [
+    "GRAPH_VERSION",
+    "LinkGraph",
+    "LinkLine",
+    "Backlink",
+    "MentionLine",
+    "Mention",
+    "OutLink",
+    "Use",
+    "UnresolvedTarget",
+    "NoteRef",
+    "Reason",
+    "RelatedNote",
+    "PathStep",
+    "LinkPath",
+    "RankedNote",
+    "Problem",
+    "DoctorReport",
+    "is_generated",
+]
+
+GRAPH_VERSION = 1
+UNRESOLVED = "unresolved:"
+PAPER = "paper:"
+GENERATOR = "vaultindex"
+
+# An "entry" says where one link or citation points: a path (resolved; the source's own path
+# for a same-note link), a tuple of candidate paths in preference order (ambiguous; the first
+# is the one Obsidian opens), or None (unresolved). Kept this small so the graph pickles fast.
+
+
+# -- results ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LinkLine:
+    """One link, embed or citation as written in a note."""
+
+    line: int
+    kind: str  # "link", "embed" or "cite"
+    target: str  # as written, without subpath; a citation's key
+    subpath: str = ""
+    display: str = ""
+    context: str = ""  # the line's text
+
+
+@dataclass(frozen=True, slots=True)
+class Backlink:
+    """A note that links to, embeds or cites the note asked about, with each place it does."""
+
+    path: str
+    title: str
+    links: tuple[LinkLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MentionLine:
+    line: int
+    column: int  # 1-based
+    text: str  # the mention as written
+    context: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A note that names the note asked about without linking it."""
+
+    path: str
+    title: str
+    mentions: tuple[MentionLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutLink:
+    """One outgoing link or citation of a note and where it points."""
+
+    line: int
+    kind: str  # "link", "embed" or "cite"
+    target: str
+    subpath: str
+    display: str
+    context: str
+    form: str  # links: "wiki", "markdown", "frontmatter"; citations: "citekey", "doi", "arxiv"
+    status: str  # "resolved", "ambiguous" or "unresolved"
+    path: str | None  # the file it opens; None when unresolved
+    node: str  # the graph node it points to
+    candidates: tuple[str, ...] = ()  # ambiguous: every match, preferred first
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    path: str
+    line: int
+    context: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnresolvedTarget:
+    """A link target that matches no file, or a cited paper that has no note."""
+
+    node: str
+    kind: str  # "link" or "paper"
+    target: str  # as written most often (a paper: "@key", "doi:...", "arXiv:...")
+    count: int
+    uses: tuple[Use, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRef:
+    path: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why two notes are related, and what connects them (`via`):
+
+    "link": "links to" and/or "linked from"; "co-citation": the notes that link to both;
+    "coupling": the targets (notes, dangling targets, papers) both link to or cite;
+    "tags": the shared tags; "text": nothing (Whoosh's more-like-this on the body).
+    """
+
+    kind: str
+    score: float  # the raw strength of this reason (see LinkGraph.related)
+    via: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedNote:
+    path: str
+    title: str
+    score: float
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PathStep:
+    """One note on a link path and how it was reached from the previous one."""
+
+    path: str
+    title: str
+    direction: str = ""  # "->": the previous note links here; "<-": this note links back; "" first
+    line: int = 0  # line of that link, in the note that holds it
+    context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPath:
+    steps: tuple[PathStep, ...]
+    directed: bool
+
+    @property
+    def length(self) -> int:
+        return len(self.steps) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class RankedNote:
+    path: str
+    title: str
+    pagerank: float
+    in_degree: int  # notes linking here
+    out_degree: int  # notes linked from here
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding of `doctor`. Codes: ambiguous-link, case-mismatch, broken-heading,
+    broken-block, excluded-target, alias-link, duplicate-paper, invalid-frontmatter, note-error."""
+
+    code: str
+    severity: str  # "error" or "warning"
+    path: str
+    line: int | None
+    message: str
+    target: str = ""
+    candidates: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorReport:
+    problems: tuple[Problem, ...]
+    errors: int
+    warnings: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def is_generated(note: Note) -> bool:
+    """A tag page (or other file) written by vaultindex itself."""
+    value = note.frontmatter.get("generated_by") if isinstance(note.frontmatter, dict) else None
+    return isinstance(value, str) and value.strip().lower() == GENERATOR
+
+
+# -- the graph ----------------------------------------------------------------------------------
+
+
+class LinkGraph:
+    """Notes, attachments, dangling targets and cited papers, with typed link/embed/cite edges.
+
+    Build with `LinkGraph.build(notes, attachments, excluded)`, keep current with `update`.
+    Every query answers from the compact state; `to_networkx()` / `simple()` give graphs.
+    """
+
+    def __init__(self, resolve_aliases: bool = False) -> None:
+        self.version = GRAPH_VERSION
+        self.resolve_aliases = resolve_aliases
+        self.resolver = Resolver(resolve_aliases=resolve_aliases)
+        self.citation_index = CitationIndex()
+        self.notes: dict[str, Note] = {}  # every indexed note, generated ones included
+        self.generated: set[str] = set()  # paths of generated notes (left out of queries)
+        self.attachments: set[str] = set()
+        self.excluded: set[str] = set()  # files that exist but are not indexed
+        self._links: dict[str, tuple] = {}  # source -> one Entry per note.links
+        self._cites: dict[str, tuple] = {}  # source -> one Entry per note.citations
+        self._in: dict[str, set[str]] = {}  # node -> sources with an edge to it (self-loops not kept)
+        self._by_key: dict[str, set[str]] = {}  # link_key -> sources using it
+        self._by_cite: dict[tuple[str, str], set[str]] = {}  # citation_key -> sources using it
+        self._views: dict = {}  # cached networkx views, never pickled
+
+    # -- pickling: the cached views are rebuilt on demand ------------------------------------
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_views"] = {}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def compatible(self, resolve_aliases: bool) -> bool:
+        """Whether this (possibly unpickled) graph can be kept and updated under these settings."""
+        return getattr(self, "version", None) == GRAPH_VERSION and self.resolve_aliases == resolve_aliases
+
+    @classmethod
+    def build(
+        cls,
+        notes: Iterable[Note],
+        attachments: Iterable[str] = (),
+        excluded: Iterable[str] = (),
+        *,
+        resolve_aliases: bool = False,
+    ) -> "LinkGraph":
+        graph = cls(resolve_aliases)
+        graph.update(notes, (), set(attachments), set(excluded))
+        return graph
+
+    # -- keeping it current -----------------------------------------------------------------
+    def update(
+        self,
+        upserted: Iterable[Note] = (),
+        removed: Iterable[str] = (),
+        attachments: set[str] | None = None,
+        excluded: set[str] | None = None,
+    ) -> None:
+        """Apply one batch: notes added or changed, note paths removed, and the new sets of
+        attachment and excluded paths (None: unchanged).
+
+        Only links whose target key names a file that appeared, disappeared or changed aliases
+        (with alias resolution on) are re-resolved, and only citations whose key a changed
+        note answers to; the result equals a graph built from scratch.
+        """
+        upserted = list(upserted)
+        changed_keys: set[str] = set()
+        changed_cites: set[tuple[str, str]] = set()
+        resolver = self.resolver
+
+        for path in removed:
+            note = self.notes.pop(path, None)
+            if note is None:
+                continue
+            self._unregister_source(path, note)
+            self.generated.discard(path)
+            changed_cites |= self.citation_index.keys_for(path)
+            self.citation_index.remove(path)
+            self._forget_file(path, note.aliases, changed_keys)
+
+        old_files = self.attachments | self.excluded
+        new_attachments = self.attachments if attachments is None else set(attachments)
+        new_excluded = self.excluded if excluded is None else set(excluded)
+        new_files = new_attachments | new_excluded
+        for path in old_files - new_files:
+            if path not in self.notes:
+                self._forget_file(path, (), changed_keys)
+        self.attachments, self.excluded = new_attachments, new_excluded
+
+        for note in upserted:
+            path = note.path
+            old = self.notes.get(path)
+            if old is not None:
+                self._unregister_source(path, old)
+            if path not in resolver:
+                changed_keys.add(name_key(_base(path)))
+                resolver.add(path, note.aliases)
+                if self.resolve_aliases:
+                    changed_keys.update(name_key(a) for a in note.aliases)
+            elif old is None or old.aliases != note.aliases:
+                resolver.add(path, note.aliases)
+                if self.resolve_aliases:
+                    changed_keys.update(name_key(a) for a in (*(old.aliases if old else ()), *note.aliases))
+            before = self.citation_index.keys_for(path)
+            if is_generated(note):
+                self.citation_index.remove(path)
+                self.generated.add(path)
+            else:
+                self.citation_index.add(note)
+                self.generated.discard(path)
+            after = self.citation_index.keys_for(path)
+            if before != after:
+                changed_cites |= before | after
+            self.notes[path] = note
+
+        for path in new_files - old_files:
+            if path not in resolver:
+                resolver.add(path)
+                changed_keys.add(name_key(_base(path)))
+
+        fresh = {note.path for note in upserted}
+        changed_keys.discard("")
+        if changed_keys:
+            affected: dict[str, set[str]] = {}
+            for key in changed_keys:
+                for source in self._by_key.get(key, ()):
+                    if source not in fresh:
+                        affected.setdefault(source, set()).add(key)
+            for source, keys in affected.items():
+                self._reresolve_links(source, keys)
+        if changed_cites:
+            affected_cites: dict[str, set[tuple[str, str]]] = {}
+            for key in changed_cites:
+                for source in self._by_cite.get(key, ()):
+                    if source not in fresh:
+                        affected_cites.setdefault(source, set()).add(key)
+            for source, keys in affected_cites.items():
+                self._reresolve_cites(source, keys)
+
+        for note in upserted:
+            if self.notes.get(note.path) is note:
+                self._register_source(note)
+        self._views = {}
+
+    def _forget_file(self, path: str, aliases: Iterable[str], changed_keys: set[str]) -> None:
+        if path in self.resolver:
+            self.resolver.remove(path)
+            changed_keys.add(name_key(_base(path)))
+            if self.resolve_aliases:
+                changed_keys.update(name_key(a) for a in aliases)
+
+    def _register_source(self, note: Note) -> None:
+        path = note.path
+        self._links[path] = tuple(self._resolve_link(path, link) for link in note.links)
+        self._cites[path] = tuple(self._resolve_cite(c) for c in note.citations)
+        for key in {link_key(link.target) for link in note.links}:
+            if key:
+                self._by_key.setdefault(key, set()).add(path)
+        for key in {citation_key(c) for c in note.citations}:
+            self._by_cite.setdefault(key, set()).add(path)
+        for node in self._targets(path):
+            self._in.setdefault(node, set()).add(path)
+
+    def _unregister_source(self, path: str, note: Note) -> None:
+        for node in self._targets(path, note):
+            _discard(self._in, node, path)
+        for link in note.links:
+            key = link_key(link.target)
+            if key:
+                _discard(self._by_key, key, path)
+        for c in note.citations:
+            _discard(self._by_cite, citation_key(c), path)
+        self._links.pop(path, None)
+        self._cites.pop(path, None)
+
+    def _reresolve_links(self, source: str, keys: set[str]) -> None:
+        note = self.notes[source]
+        old_targets = self._targets(source)
+        entries = list(self._links[source])
+        for i, link in enumerate(note.links):
+            if link_key(link.target) in keys:
+                entries[i] = self._resolve_link(source, link)
+        self._links[source] = tuple(entries)
+        self._retarget(source, old_targets)
+
+    def _reresolve_cites(self, source: str, keys: set[tuple[str, str]]) -> None:
+        note = self.notes[source]
+        old_targets = self._targets(source)
+        entries = list(self._cites[source])
+        for i, c in enumerate(note.citations):
+            if citation_key(c) in keys:
+                entries[i] = self._resolve_cite(c)
+        self._cites[source] = tuple(entries)
+        self._retarget(source, old_targets)
+
+    def _retarget(self, source: str, old_targets: set[str]) -> None:
+        new_targets = self._targets(source)
+        for node in old_targets - new_targets:
+            _discard(self._in, node, source)
+        for node in new_targets - old_targets:
+            self._in.setdefault(node, set()).add(source)
+
+    def _resolve_link(self, source: str, link: Link) -> object:
+        return _entry(self.resolver.resolve(source, link.target))
+
+    def _resolve_cite(self, citation: Citation) -> object:
+        return _entry(self.citation_index.resolve(citation))
+
+    # -- reading the state ----------------------------------------------------------------------
+    def _edges_of(
+        self, source: str, note: Note | None = None
+    ) -> Iterator[tuple[int, str, bool, object, Link | Citation]]:
+        """(index, target node, is_citation, entry, item) for each non-self link and citation."""
+        if note is None:
+            note = self.notes[source]
+        for i, (link, entry) in enumerate(zip(note.links, self._links.get(source, ()))):
+            node = _link_node(entry, link)
+            if node != source:
+                yield i, node, False, entry, link
+        for i, (c, entry) in enumerate(zip(note.citations, self._cites.get(source, ()))):
+            node = _cite_node(entry, c)
+            if node != source:
+                yield i, node, True, entry, c
+
+    def _targets(self, source: str, note: Note | None = None) -> set[str]:
+        if source not in self._links:
+            return set()
+        return {node for _, node, _, _, _ in self._edges_of(source, note)}
+
+    def _sources(self, node: str) -> set[str]:
+        """Notes (generated ones left out) with a link, embed or citation to `node`."""
+        sources = self._in.get(node, set())
+        return sources - self.generated if self.generated else set(sources)
+
+    def _kind(self, node: str) -> str:
+        if node in self.notes:
+            return "note"
+        if node in self.attachments:
+            return "attachment"
+        if node in self.excluded:
+            return "excluded"
+        if node.startswith(PAPER):
+            return "paper"
+        return "unresolved"
+
+    def title(self, node: str) -> str:
+        note = self.notes.get(node)
+        if note is not None:
+            return note.title
+        if node.startswith(PAPER):
+            kind, _, key = node[len(PAPER) :].partition(":")
+            return _paper_label(kind, key)
+        if node.startswith(UNRESOLVED) and not self._is_file(node):
+            return self._written_target(node)
+        return _base(node)
+
+    def _written_target(self, node: str) -> str:
+        """How a dangling target is written most often (ties: sorted first).
+
+        Spellings in regular notes count first; generated pages only when nothing else links.
+        """
+        regular: Counter[str] = Counter()
+        generated: Counter[str] = Counter()
+        for source in self._in.get(node, ()):
+            counts = generated if source in self.generated else regular
+            for _, target, is_cite, _, item in self._edges_of(source):
+                if target == node and not is_cite:
+                    counts[item.target] += 1
+        return _most_common(regular or generated) or node[len(UNRESOLVED) :]
+
+    def _unresolved_labels(self) -> dict[str, str]:
+        """`_written_target` for every dangling target at once."""
+        regular: dict[str, Counter[str]] = {}
+        generated: dict[str, Counter[str]] = {}
+        for source in self.notes:
+            bucket = generated if source in self.generated else regular
+            for _, node, is_cite, entry, item in self._edges_of(source):
+                if entry is None and not is_cite:
+                    bucket.setdefault(node, Counter())[item.target] += 1
+        return {node: _most_common(regular.get(node) or generated[node]) for node in regular.keys() | generated.keys()}
+
+    def node_attrs(self, node: str, title: str | None = None) -> dict:
+        note = self.notes.get(node)
+        if note is not None:
+            return {
+                "kind": "note",
+                "title": note.title,
+                "tags": note.tags,
+                "year": note.paper.year,
+                "authors": note.paper.authors,
+            }
+        if title is None:
+            title = self.title(node)
+        return {"kind": self._kind(node), "title": title, "tags": (), "year": None, "authors": ()}
+
+    def edges(self, include_generated: bool = False) -> Iterator[tuple[str, str, str, dict]]:
+        """(source, target node, key, attributes) for every link, embed and citation edge.
+
+        Keys are "L<i>" (the i-th link of the source) and "C<i>" (its i-th citation).
+        """
+        for source in sorted(self.notes):
+            if source in self.generated and not include_generated:
+                continue
+            for i, node, is_cite, entry, item in self._edges_of(source):
+                if node in self.generated and not include_generated:
+                    continue
+                status, candidates = _status(entry)
+                if is_cite:
+                    attrs = {
+                        "kind": "cite",
+                        "line": item.line,
+                        "subpath": "",
+                        "context": item.context,
+                        "target": item.key,
+                        "display": "",
+                        "form": item.kind,
+                        "status": status,
+                        "candidates": candidates,
+                    }
+                    yield source, node, f"C{i}", attrs
+                else:
+                    attrs = {
+                        "kind": item.kind,
+                        "line": item.line,
+                        "subpath": item.subpath,
+                        "context": item.context,
+                        "target": item.target,
+                        "display": item.display,
+                        "form": item.form,
+                        "status": status,
+                        "candidates": candidates,
+                    }
+                    yield source, node, f"L{i}", attrs
+
+    # -- networkx views -------------------------------------------------------------------------
+    def to_networkx(self, include_generated: bool = False) -> nx.MultiDiGraph:
+        """Every node and typed edge as an nx.MultiDiGraph.
+
+        Cached until the next update and shared between callers: copy it before changing it.
+        """
+        key = ("multi", include_generated)
+        if key not in self._views:
+            g = nx.MultiDiGraph()
+            for path in sorted(self.notes):
+                if include_generated or path not in self.generated:
+                    g.add_node(path, **self.node_attrs(path))
+            others: set[str] = set()
+            for source, node, edge_key, attrs in self.edges(include_generated):
+                if node not in g:
+                    others.add(node)
+                    g.add_node(node)
+                g.add_edge(source, node, key=edge_key, **attrs)
+            labels = self._unresolved_labels() if others else {}
+            for node in others:
+                g.nodes[node].update(self.node_attrs(node, labels.get(node)))
+            self._views[key] = g
+        return self._views[key]
+
+    def simple(self, include_generated: bool = False) -> nx.DiGraph:
+        """One edge per (source, target) pair with `count` (how many links) and `kinds`.
+
+        Same nodes as `to_networkx`; cached and shared like it: copy it before changing it.
+        """
+        key = ("simple", include_generated)
+        if key not in self._views:
+            multi = self.to_networkx(include_generated)
+            g = nx.DiGraph()
+            g.add_nodes_from(multi.nodes(data=True))
+            for u, v, kind in multi.edges(data="kind"):
+                if g.has_edge(u, v):
+                    data = g[u][v]
+                    data["count"] += 1
+                    if kind not in data["kinds"]:
+                        data["kinds"] = tuple(sorted((*data["kinds"], kind)))
+                else:
+                    g.add_edge(u, v, count=1, kinds=(kind,))
+            self._views[key] = g
+        return self._views[key]
+
+    def _note_graph(self) -> nx.DiGraph:
+        """Notes only (generated ones left out), one edge per linking pair."""
+        if "notes" not in self._views:
+            g = nx.DiGraph()
+            members = [p for p in sorted(self.notes) if p not in self.generated]
+            g.add_nodes_from(members)
+            for source in members:
+                for node in self._targets(source):
+                    if node in self.notes and node not in self.generated:
+                        g.add_edge(source, node)
+            self._views["notes"] = g
+        return self._views["notes"]
+
+    # -- queries --------------------------------------------------------------------------------
+    def backlinks(self, path: str) -> list[Backlink]:
+        """Notes that link to, embed or cite `path`, by source path, each with its lines."""
+        out = []
+        for source in sorted(self._sources(path)):
+            lines = [
+                _link_line(item, is_cite)
+                for _, node, is_cite, _, item in self._edges_of(source)
+                if node == path
+            ]
+            lines.sort(key=lambda ln: (ln.line, ln.kind != "cite"))
+            out.append(Backlink(source, self.notes[source].title, tuple(lines)))
+        return out
+
+    def links(self, path: str) -> list[OutLink]:
+        """The note's links and citations in file order, each with where it points."""
+        note = self.notes.get(path)
+        if note is None:
+            return []
+        out = []
+        for link, entry in zip(note.links, self._links.get(path, ())):
+            status, candidates = _status(entry)
+            node = _link_node(entry, link)
+            out.append(
+                OutLink(link.line, link.kind, link.target, link.subpath, link.display, link.context,
+                        link.form, status, node if status != "unresolved" else None, node, candidates)
+            )
+        for c, entry in zip(note.citations, self._cites.get(path, ())):
+            status, candidates = _status(entry)
+            node = _cite_node(entry, c)
+            out.append(
+                OutLink(c.line, "cite", c.key, "", "", c.context, c.kind, status,
+                        node if status != "unresolved" else None, node, candidates)
+            )
+        out.sort(key=lambda o: o.line)  # stable: file order within a line
+        return out
+
+    def unresolved(self) -> list[UnresolvedTarget]:
+        """Dangling link targets and cited papers with no note, most used first."""
+        uses: dict[str, list[Use]] = {}
+        forms: dict[str, Counter[str]] = {}
+        for source in sorted(self.notes):
+            if source in self.generated:
+                continue
+            for _, node, is_cite, entry, item in self._edges_of(source):
+                if entry is None:
+                    uses.setdefault(node, []).append(Use(source, item.line, item.context))
+                    if not is_cite:
+                        forms.setdefault(node, Counter())[item.target] += 1
+        out = []
+        for node, found in uses.items():
+            if node in forms:
+                kind, label = "link", _most_common(forms[node])
+            else:
+                kind, label = "paper", self.title(node)
+            out.append(UnresolvedTarget(node, kind, label, len(found), tuple(found)))
+        out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
+        return out
+
+    def orphans(self) -> list[NoteRef]:
+        """Notes with no link, embed or citation to or from another note or existing file.
+
+        Dangling links and citations of papers without a note connect nothing, so they do
+        not count; neither do generated tag pages.
+        """
+        out = []
+        for path in sorted(self.notes):
+            if path in self.generated or self._sources(path):
+                continue
+            if any(self._exists(node) for node in self._targets(path)):
+                continue
+            out.append(NoteRef(path, self.notes[path].title))
+        return out
+
+    def _is_file(self, node: str) -> bool:
+        return node in self.notes or node in self.attachments or node in self.excluded
+
+    def _exists(self, node: str) -> bool:
+        if node in self.notes:
+            return node not in self.generated
+        return node in self.attachments or node in self.excluded
+
+    def _note_targets(self, source: str) -> set[str]:
+        return {n for n in self._targets(source) if n in self.notes and n not in self.generated}
+
+    def related(
+        self, path: str, text_scores: Mapping[str, float] | None = None, limit: int = 10
+    ) -> list[RelatedNote]:
+        """Notes related to `path`, best first, from links, co-citation, bibliographic coupling,
+        shared tags and (given `text_scores`, path -> similarity) text similarity.
+
+        Raw strengths: a direct link counts 1 per direction; each note C that links to both
+        counts 1/log2(n) where n is the number of notes C links to (a two-link note counts 1, a
+        long list little); each target both link to counts 1/log2(m), m being how many notes
+        link to it; each shared tag counts 1/log2(k+1), k being how many notes carry it. Each
+        kind is scaled by its best value among the candidates, then weighted and summed.
+        """
+        if path not in self.notes:
+            return []
+        members = lambda p: p in self.notes and p not in self.generated and p != path  # noqa: E731
+        raw: dict[str, dict[str, float]] = {}
+        via: dict[str, dict[str, list[str]]] = {}
+
+        def add(kind: str, other: str, amount: float, why: str | None) -> None:
+            raw.setdefault(other, {}).setdefault(kind, 0.0)
+            raw[other][kind] += amount
+            if why is not None:
+                via.setdefault(other, {}).setdefault(kind, []).append(why)
+
+        out_nodes = self._targets(path)
+        in_notes = self._sources(path) - {path}
+        for other in out_nodes:
+            if members(other):
+                add("link", other, 1.0, "links to")
+        for other in in_notes:
+            if members(other):
+                add("link", other, 1.0, "linked from")
+        for citer in in_notes:
+            together = self._note_targets(citer)
+            if len(together) < 2:
+                continue
+            weight = 1.0 / math.log2(len(together))
+            for other in together:
+                if members(other):
+                    add("co-citation", other, weight, citer)
+        for target in out_nodes:
+            if target in self.generated:
+                continue
+            sharing = self._sources(target) - {path}
+            if not sharing:
+                continue
+            weight = 1.0 / math.log2(len(sharing) + 1)
+            for other in sharing:
+                if members(other):
+                    add("coupling", other, weight, target)
+        mine = set(self.notes[path].tags)
+        if mine:
+            counts: Counter[str] = Counter()
+            for p, note in self.notes.items():
+                if p not in self.generated:
+                    counts.update(t for t in note.tags if t in mine)
+            for p, note in self.notes.items():
+                if members(p):
+                    for tag in mine.intersection(note.tags):
+                        add("tags", p, 1.0 / math.log2(counts[tag] + 1), tag)
+        for other, score in (text_scores or {}).items():
+            if members(other) and score > 0:
+                add("text", other, float(score), None)
+
+        best = {kind: max((r.get(kind, 0.0) for r in raw.values()), default=0.0) for kind in _WEIGHTS}
+        totals = {
+            other: round(sum(_WEIGHTS[k] * v / best[k] for k, v in kinds.items() if best[k] > 0), 4)
+            for other, kinds in raw.items()
+        }
+        top = heapq.nsmallest(limit, totals, key=lambda other: (-totals[other], other))
+        ranked = []
+        for other in top:
+            kinds = raw[other]
+            reasons = tuple(
+                Reason(k, round(kinds[k], 4), tuple(sorted(set(via.get(other, {}).get(k, ())))))
+                for k in _WEIGHTS
+                if k in kinds
+            )
+            ranked.append(RelatedNote(other, self.notes[other].title, totals[other], reasons))
+        return ranked
+
+    def path(self, a: str, b: str, directed: bool = False) -> LinkPath | None:
+        """A shortest chain of links between two notes (any direction unless `directed`)."""
+        g = self._note_graph()
+        if a not in g or b not in g:
+            return None
+        view = g if directed else g.to_undirected(as_view=True)
+        try:
+            nodes = nx.shortest_path(view, a, b)
+        except nx.NetworkXNoPath:
+            return None
+        steps = [PathStep(a, self.notes[a].title)]
+        for prev, here in zip(nodes, nodes[1:]):
+            if g.has_edge(prev, here):
+                line, context = self._first_link(prev, here)
+                steps.append(PathStep(here, self.notes[here].title, "->", line, context))
+            else:
+                line, context = self._first_link(here, prev)
+                steps.append(PathStep(here, self.notes[here].title, "<-", line, context))
+        return LinkPath(tuple(steps), directed)
+
+    def _first_link(self, source: str, target: str) -> tuple[int, str]:
+        found = [(item.line, item.context) for _, node, _, _, item in self._edges_of(source) if node == target]
+        return min(found) if found else (0, "")
+
+    def rank(self, limit: int = 20, by: str = "pagerank") -> list[RankedNote]:
+        """Notes by PageRank over note-to-note links (or by in-degree): the vault's hubs."""
+        g = self._note_graph()
+        scores = pagerank(g)
+        ranked = [
+            RankedNote(p, self.notes[p].title, round(scores[p], 6), g.in_degree(p), g.out_degree(p))
+            for p in g
+        ]
+        if by == "in":
+            ranked.sort(key=lambda r: (-r.in_degree, -r.pagerank, r.path))
+        else:
+            ranked.sort(key=lambda r: (-r.pagerank, -r.in_degree, r.path))
+        return ranked[:limit]
+
+    def doctor(self) -> DoctorReport:
+        """Links that will not work as meant in Obsidian, duplicate paper notes, bad frontmatter."""
+        problems: list[Problem] = []
+        alias_owners: dict[str, set[str]] = {}
+        for path, note in self.notes.items():
+            if path in self.generated:
+                continue
+            for alias in note.aliases:
+                key = name_key(alias)
+                if key:
+                    alias_owners.setdefault(key, set()).add(path)
+
+        for source in sorted(self.notes):
+            if source in self.generated:
+                continue
+            note = self.notes[source]
+            for link, entry in zip(note.links, self._links.get(source, ())):
+                problems.extend(self._check_link(source, link, entry, alias_owners))
+            for d in note.diagnostics:
+                if d.severity == "error":
+                    code = "invalid-frontmatter" if "frontmatter" in d.message else "note-error"
+                    problems.append(Problem(code, "error", d.path, d.line, d.message))
+        problems.extend(self._duplicate_papers())
+        problems.sort(key=lambda p: (p.path, p.line or 0, p.code))
+        errors = sum(p.severity == "error" for p in problems)
+        return DoctorReport(tuple(problems), errors, len(problems) - errors)
+
+    def _check_link(self, source: str, link: Link, entry: object, alias_owners: dict) -> list[Problem]:
+        shown = _show(link)
+        found: list[Problem] = []
+
+        def problem(code: str, severity: str, message: str, candidates: tuple[str, ...] = ()) -> None:
+            found.append(Problem(code, severity, source, link.line, message, link.target, candidates))
+
+        if entry is None:
+            key = name_key(link.target)
+            if "/" not in link.target and key in alias_owners:
+                owners = tuple(sorted(alias_owners[key]))
+                problem("alias-link", "error",
+                        f"{shown} names an alias of {', '.join(owners)}; Obsidian resolves links "
+                        "by file name only, so it will not open it", owners)
+            return found
+        if isinstance(entry, tuple):
+            target = entry[0]
+            problem("ambiguous-link", "warning",
+                    f"{shown} is ambiguous: it opens {target}; other matches: {', '.join(entry[1:])}", entry)
+        else:
+            target = entry
+        if (
+            self.resolve_aliases
+            and link.target
+            and "/" not in link.target
+            and not self.resolver.paths_for_key(name_key(link.target))
+        ):
+            problem("alias-link", "error",
+                    f"{shown} resolves through an alias of {target}; Obsidian resolves links by file "
+                    "name only, so it will not open it", (target,))
+            return found
+        if target in self.excluded:
+            problem("excluded-target", "warning", f"{shown} points into an excluded file: {target}")
+        if link.target and _case_differs(link.target, target):
+            problem("case-mismatch", "warning",
+                    f"{shown} differs from the file name {_base(target)!r} only in letter case")
+        if link.subpath and target in self.notes:
+            broken = _check_subpath(link.subpath, self.notes[target], target)
+            if broken is not None:
+                code, message = broken
+                problem(code, "error", f"{shown}: {message}")
+        return found
+
+    def _duplicate_papers(self) -> list[Problem]:
+        groups: dict[tuple[str, str], set[str]] = {}
+        for path, note in self.notes.items():
+            if path in self.generated:
+                continue
+            paper = note.paper
+            for kind, value in (("doi", paper.doi), ("arxiv", paper.arxiv), ("citekey", paper.citekey)):
+                if value:
+                    key = citation_key(Citation(value, kind))
+                    if key[1]:
+                        groups.setdefault(key, set()).add(path)
+        out = []
+        label = {"doi": "DOI", "arxiv": "arXiv id", "citekey": "citekey"}
+        for (kind, key), paths in sorted(groups.items()):
+            if len(paths) > 1:
+                ordered = tuple(sorted(paths))
+                out.append(Problem(
+                    "duplicate-paper", "warning", ordered[0], None,
+                    f"{len(ordered)} notes have the same {label[kind]} {key}: {', '.join(ordered)}",
+                    key, ordered,
+                ))
+        return out
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+_WEIGHTS = {"link": 1.0, "co-citation": 1.0, "coupling": 1.0, "tags": 0.5, "text": 1.0}
+
+
+def _base(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def _discard(index: dict, key: object, value: str) -> None:
+    bucket = index.get(key)
+    if bucket is not None:
+        bucket.discard(value)
+        if not bucket:
+            del index[key]
+
+
+def _entry(res: Resolution) -> object:
+    if res.status == "resolved":
+        return res.path
+    if res.status == "ambiguous":
+        return tuple(res.candidates)
+    return None
+
+
+def _status(entry: object) -> tuple[str, tuple[str, ...]]:
+    if entry is None:
+        return "unresolved", ()
+    if isinstance(entry, tuple):
+        return "ambiguous", entry
+    return "resolved", ()
+
+
+def _link_node(entry: object, link: Link) -> str:
+    if entry is None:
+        return UNRESOLVED + name_key(link.target)
+    return entry[0] if isinstance(entry, tuple) else entry
+
+
+def _cite_node(entry: object, citation: Citation) -> str:
+    if entry is None:
+        kind, key = citation_key(citation)
+        return f"{PAPER}{kind}:{key}"
+    return entry[0] if isinstance(entry, tuple) else entry
+
+
+def _most_common(counts: Mapping[str, int]) -> str:
+    return min(counts, key=lambda form: (-counts[form], form)) if counts else ""
+
+
+def _paper_label(kind: str, key: str) -> str:
+    return {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(kind, kind + ":") + key
+
+
+def _link_line(item: Link | Citation, is_cite: bool) -> LinkLine:
+    if is_cite:
+        return LinkLine(item.line, "cite", item.key, "", "", item.context)
+    return LinkLine(item.line, item.kind, item.target, item.subpath, item.display, item.context)
+
+
+def _show(link: Link) -> str:
+    """The link roughly as written, for messages."""
+    target = link.target + (f"#{link.subpath}" if link.subpath else "")
+    if link.form == "markdown":
+        return f"[{link.display}]({target})"
+    bang = "!" if link.kind == "embed" else ""
+    return f"{bang}[[{target}{'|' + link.display if link.display else ''}]]"
+
+
+def _nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def _fold(text: str) -> str:
+    return _nfc(text).casefold()
+
+
+def _case_differs(target: str, path: str) -> bool:
+    """True when the written target names `path` with different letter case somewhere."""
+    written = [p for p in target.strip("/").split("/") if p not in ("", ".", "..")]
+    actual = path.split("/")[-len(written):] if written else []
+    if not written or len(actual) != len(written):
+        return False
+    if not written[-1].lower().endswith(".md") and actual[-1].lower().endswith(".md"):
+        actual[-1] = actual[-1][:-3]
+    for w, a in zip(written, actual):
+        w, a = _nfc(w), _nfc(a)
+        if w != a and _fold(w) == _fold(a):
+            return True
+    return False
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _heading_key(text: str) -> str:
+    """Headings compare leniently: case, punctuation and spacing do not matter."""
+    return _NON_WORD.sub(" ", _fold(text)).strip()
+
+
+def _check_subpath(subpath: str, note: Note, path: str) -> tuple[str, str] | None:
+    """(code, message) when `subpath` names no heading or block of `note`, else None."""
+    if subpath.startswith("^"):
+        block = subpath[1:].strip().casefold()
+        if block and block not in {b.casefold() for b in note.block_ids}:
+            return "broken-block", f"no block ^{subpath[1:]} in {path}"
+        return None
+    wanted = _heading_key(subpath.split("#")[-1])
+    if not wanted:
+        return None
+    if wanted not in {_heading_key(h.text) for h in note.headings}:
+        return "broken-heading", f"no heading {subpath.split('#')[-1]!r} in {path}"
+    return None
+
+
+def pagerank(g: nx.DiGraph, alpha: float = 0.85, tol: float = 1e-6, max_iter: int = 100) -> dict[str, float]:
+    """PageRank by power iteration, as networkx defines it (uniform teleport and dangling mass).
+
+    networkx's own `pagerank` needs SciPy, which vaultindex does not depend on.
+    """
+    n = g.number_of_nodes()
+    if n == 0:
+        return {}
+    rank = dict.fromkeys(g, 1.0 / n)
+    out_degree = {u: g.out_degree(u) for u in g}
+    dangling = [u for u, d in out_degree.items() if d == 0]
+    preds = {v: list(g.predecessors(v)) for v in g}
+    for _ in range(max_iter):
+        leak = alpha * sum(rank[u] for u in dangling) / n
+        base = (1.0 - alpha) / n + leak
+        new = {v: base + alpha * sum(rank[u] / out_degree[u] for u in preds[v]) for v in g}
+        err = sum(abs(new[v] - rank[v]) for v in g)
+        rank = new
+        if err < n * tol:
+            break
+    return rank

@@ -1,0 +1,97 @@
+"""PURE: where a text names something without linking it (Obsidian's "unlinked mentions").
+
+A mention is a whole-word, case-insensitive occurrence of one of the given names in a note's
+body, outside frontmatter, code, math, comments and links (wikilinks, embeds, Markdown
+links). Spaces inside a name match any run of spaces or tabs, so a name never spans lines.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .parse import mask_code
+
+__all__ = ["Found", "find_mentions", "names_of", "search_phrases"]
+
+MIN_NAME_CHARS = 2
+CONTEXT_CHARS = 300
+
+# Wikilinks and embeds (one line, no nested `[[`), then Markdown links and images.
+_WIKI = re.compile(r"!?\[\[(?:(?!\[\[|\]\])[^\n])*\]\]")
+_MARKDOWN = re.compile(r"!?\[[^\]\n]*\]\([^)\n]*\)")
+_FRONTMATTER = re.compile(r"\A---[ \t]*\n(?:.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    line: int  # 1-based line in the text
+    column: int  # 1-based
+    text: str  # as written
+    context: str  # the whole line, stripped
+
+
+def _nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def names_of(title: str, aliases: Iterable[str], file_name: str) -> list[str]:
+    """The names a note goes by, without case-insensitive duplicates or too-short ones."""
+    seen: dict[str, str] = {}
+    for name in (title, *aliases, file_name):
+        name = _nfc(" ".join(str(name).split()))
+        if len(name) >= MIN_NAME_CHARS and _WORD.search(name):
+            seen.setdefault(name.casefold(), name)
+    return list(seen.values())
+
+
+def search_phrases(names: Iterable[str]) -> list[str]:
+    """Full-text phrase queries (just the words) that find every note that may mention a name."""
+    phrases = []
+    for name in names:
+        words = _WORD.findall(name)
+        if words:
+            phrases.append('"' + " ".join(words) + '"')
+    return list(dict.fromkeys(phrases))
+
+
+def _pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    parts = []
+    for name in sorted(set(names), key=lambda n: (-len(n), n)):  # longest first
+        words = [re.escape(w) for w in _nfc(name).split()]
+        if words:
+            parts.append(r"[ \t]+".join(words))
+    if not parts:
+        return None
+    # Whole words: no word character (or `#`, a tag) right before, no word character after.
+    return re.compile(r"(?<![\w#])(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+
+def _blank(text: str, pattern: re.Pattern[str]) -> str:
+    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def find_mentions(text: str, names: Iterable[str]) -> list[Found]:
+    """Unlinked mentions of any of `names` in a note's text, in order."""
+    pattern = _pattern(names)
+    if pattern is None or not text:
+        return []
+    text = _nfc(text)
+    masked = _FRONTMATTER.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, count=1)
+    masked = mask_code(masked)
+    if "[" in masked:
+        masked = _blank(_blank(masked, _WIKI), _MARKDOWN)
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    found = []
+    for m in pattern.finditer(masked):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        end = text.find("\n", starts[i])
+        line = text[starts[i] : end if end >= 0 else len(text)].strip()
+        if len(line) > CONTEXT_CHARS:
+            line = line[: CONTEXT_CHARS - 1] + "…"
+        found.append(Found(i + 1, m.start() - starts[i] + 1, text[m.start() : m.end()], line))
+    return found
