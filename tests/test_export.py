@@ -1,0 +1,407 @@
+"""Graph views and exports: filters on synthetic graphs and on example_vault, every format read
+back by its tool (networkx for json / graphml / gexf, Graphviz for dot when installed), the
+HTML page's embedding and escaping, and the `vaultindex graph` command."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+
+from vaultindex import Vault
+from vaultindex.cli import cli
+from vaultindex.export import (
+    GraphFilterError,
+    GraphFilters,
+    MERMAID_MAX_NODES,
+    annotate,
+    export,
+    filter_graph,
+    flatten_attributes,
+    pagerank,
+    start_layout,
+)
+from vaultindex.html import page_data, script_json
+
+from conftest import write
+
+LORA = "papers/LoRA.md"
+HOSTILE = 'A "quoted" <b>title</b> & \\N back\\slash\nnewline </script><!-- `fence` #tag [x]|{y}; 100%'
+
+
+# ------------------------------------------------------------------------------------------------
+# a small synthetic link graph shaped like LinkGraph.to_networkx()
+# ------------------------------------------------------------------------------------------------
+
+
+def sample() -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+
+    def note(path, title, tags=(), year=None, authors=()):
+        g.add_node(path, kind="note", title=title, tags=tuple(tags), year=year, authors=tuple(authors))
+
+    note("a.md", "A", ["ml", "ml/vision"], 2020, ["Ann Author", "Bo Bee"])
+    note("papers/b.md", "B", ["ml/nlp"], 2021)
+    note("papers/c.md", "C", ["bio"])
+    note("topics/d.md", "D", ["topic"])
+    note("lonely.md", "Lonely")
+    g.add_node("img/fig.png", kind="attachment", title="fig.png", tags=(), year=None, authors=())
+    g.add_node("unresolved:ghost", kind="unresolved", title="Ghost", tags=(), year=None, authors=())
+    g.add_node("paper:citekey:smith2020", kind="paper", title="@smith2020", tags=(), year=None, authors=())
+    g.add_edge("a.md", "papers/b.md", kind="link")
+    g.add_edge("a.md", "papers/b.md", kind="link")
+    g.add_edge("a.md", "papers/b.md", kind="cite")
+    g.add_edge("papers/b.md", "papers/c.md", kind="link")
+    g.add_edge("papers/c.md", "topics/d.md", kind="link")
+    g.add_edge("a.md", "img/fig.png", kind="embed")
+    g.add_edge("topics/d.md", "unresolved:ghost", kind="link")
+    g.add_edge("papers/c.md", "paper:citekey:smith2020", kind="cite")
+    return g
+
+
+def test_the_whole_graph_merges_parallel_edges_with_a_count():
+    view = filter_graph(sample())
+    assert set(view) == set(sample())
+    edge = view.edges["a.md", "papers/b.md"]
+    assert edge == {"kind": "link", "kinds": "link,cite", "count": 3}
+    assert view.nodes["a.md"]["tags"] == ["ml", "ml/vision"]
+    assert view.nodes["a.md"]["authors"] == ["Ann Author", "Bo Bee"]
+    for _, data in view.nodes(data=True):
+        assert {"title", "kind", "tags", "year", "authors", "degree", "pagerank", "community"} <= set(data)
+
+
+def test_kinds_drop_edges_and_the_targets_only_they_reached():
+    view = filter_graph(sample(), {"kinds": "link"})
+    assert "paper:citekey:smith2020" not in view  # reached only by a citation
+    assert "img/fig.png" in view  # a file stays (an orphan now)
+    assert view.edges["a.md", "papers/b.md"]["count"] == 2
+    cites = filter_graph(sample(), {"kinds": ["cite"], "no_orphans": True})
+    assert set(cites) == {"a.md", "papers/b.md", "papers/c.md", "paper:citekey:smith2020"}
+
+
+def test_node_filters():
+    g = sample()
+    assert "unresolved:ghost" not in filter_graph(g, {"no_unresolved": True})
+    assert "paper:citekey:smith2020" not in filter_graph(g, GraphFilters(unresolved=False))
+    assert set(filter_graph(g, {"path": "papers/"})) == {"papers/b.md", "papers/c.md"}
+    assert set(filter_graph(g, {"paths": ["papers", "topics/"]})) == {"papers/b.md", "papers/c.md", "topics/d.md"}
+    assert set(filter_graph(g, {"tag": "ml"})) == {"a.md", "papers/b.md"}  # nested tags match
+    assert set(filter_graph(g, {"tags": ["#ML/Vision"]})) == {"a.md"}
+    assert set(filter_graph(g, {"tags": ["ml/vis"]})) == set()  # a tag, not a string prefix
+    assert "lonely.md" not in filter_graph(g, {"no_orphans": True})
+
+
+def test_around_follows_links_both_ways_to_the_depth():
+    g = sample()
+    assert set(filter_graph(g, {"around": "papers/c.md", "depth": 0})) == {"papers/c.md"}
+    assert set(filter_graph(g, {"around": "papers/c.md"})) == {
+        "papers/b.md", "papers/c.md", "topics/d.md", "paper:citekey:smith2020"
+    }
+    two = filter_graph(g, {"around": "papers/c.md", "depth": 2})
+    assert set(two) == {"a.md", "papers/b.md", "papers/c.md", "topics/d.md", "paper:citekey:smith2020", "unresolved:ghost"}
+    # Within what the other filters keep.
+    assert set(filter_graph(g, {"around": "papers/c.md", "depth": 5, "path": "papers/"})) == {"papers/b.md", "papers/c.md"}
+    with pytest.raises(GraphFilterError):
+        filter_graph(g, {"around": "nowhere.md"})
+
+
+def test_tags_as_nodes_link_notes_to_their_most_specific_tag():
+    view = filter_graph(sample(), {"tags_as_nodes": True})
+    assert view.nodes["tag:ml/vision"]["kind"] == "tag"
+    assert view.has_edge("a.md", "tag:ml/vision") and not view.has_edge("a.md", "tag:ml")
+    assert view.has_edge("tag:ml/vision", "tag:ml") and view.has_edge("tag:ml/nlp", "tag:ml")
+    assert view.edges["a.md", "tag:ml/vision"]["kind"] == "tag"
+
+
+def test_bad_filters_are_errors_with_a_hint():
+    with pytest.raises(GraphFilterError, match="link, embed, cite"):
+        GraphFilters(kinds="links")
+    with pytest.raises(GraphFilterError):
+        GraphFilters(depth=-1)
+    with pytest.raises(GraphFilterError, match="unknown graph filter"):
+        GraphFilters.of({"colour": "red"})
+    assert GraphFilters.of({"no-orphans": True, "tag": "ml"}) == GraphFilters(orphans=False, tags=("ml",))
+    assert "around x" in GraphFilters(around="x", depth=2).describe()
+
+
+def test_pagerank_matches_networkx_and_communities_are_stable():
+    from networkx.algorithms.link_analysis import pagerank_alg
+
+    view = filter_graph(sample())
+    reference = pagerank_alg._pagerank_python(view, weight="count", tol=1e-10, max_iter=500)
+    ours = pagerank(view, weight="count", tol=1e-12)
+    assert ours == pytest.approx(reference, abs=1e-6)
+    again = annotate(filter_graph(sample()))
+    assert [view.nodes[n]["community"] for n in view] == [again.nodes[n]["community"] for n in again]
+    sizes = {}
+    for n in view:
+        sizes[view.nodes[n]["community"]] = sizes.get(view.nodes[n]["community"], 0) + 1
+    assert [sizes[c] for c in sorted(sizes)] == sorted(sizes.values(), reverse=True)
+
+
+def test_start_layout_places_every_node_apart():
+    view = filter_graph(sample())
+    pos = start_layout(view)
+    assert set(pos) == set(view)
+    assert len({(round(x), round(y)) for x, y in pos.values()}) == len(pos)
+    assert start_layout(nx.DiGraph()) == {}
+
+
+# ------------------------------------------------------------------------------------------------
+# example_vault
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def vault(example_copy: Path) -> Vault:
+    v = Vault.open(example_copy)
+    v.sync()
+    return v
+
+
+def test_example_vault_views(vault: Vault):
+    whole = vault.graph_view()
+    notes = {n.path for n in vault.notes()}
+    assert notes <= set(whole)
+    assert set(whole) - notes == {
+        "attachments/fig-pruning.png", "unresolved:ewc", "unresolved:deep double descent", "paper:citekey:nakkiran2019deep"
+    }
+    assert not any(n.startswith("Templates/") for n in whole)
+    assert whole.graph["vault"] == "vault" and whole.graph["open_with"] == "obsidian"
+
+    around = vault.graph_view({"around": "LoRA"})  # a name, resolved like any NOTE argument
+    assert set(around) == {
+        "Reading list.md", LORA, "papers/Easy training data for hard tasks.md",
+        "papers/Moment probing.md", "topics/Parameter-efficient tuning.md",
+    }
+    assert set(vault.graph_view({"around": LORA, "depth": 0})) == {LORA}
+
+    nlp = vault.graph_view({"tag": "ml/nlp"})
+    assert set(nlp) == {n.path for n in vault.notes() if "ml/nlp" in n.tags}
+    ml = vault.graph_view({"tag": "ml"})
+    assert set(nlp) < set(ml)
+
+    topics = vault.graph_view({"path": "topics/"})
+    assert set(topics) == {p for p in notes if p.startswith("topics/")}
+
+    files = vault.graph_view({"no_unresolved": True, "no_orphans": True})
+    assert set(files) == (notes | {"attachments/fig-pruning.png"}) - {"Inbox/Idea - curriculum by difficulty.md"}
+
+    cites = vault.graph_view({"kinds": "cite", "no_orphans": True})
+    assert all(d["kind"] == "cite" for _, _, d in cites.edges(data=True))
+    assert "paper:citekey:nakkiran2019deep" in cites and "unresolved:ewc" not in cites
+    assert vault.graph_view({"kinds": "embed", "no_orphans": True}).has_edge(
+        "papers/Beyond neural scaling laws.md", "attachments/fig-pruning.png"
+    )
+
+    tagged = vault.graph_view({"tags_as_nodes": True, "no_orphans": True})
+    assert tagged.has_edge(LORA, "tag:ml/nlp") and tagged.has_edge("tag:ml/nlp", "tag:ml")
+    assert "Inbox/Idea - curriculum by difficulty.md" in tagged  # its tags connect it now
+
+
+# ------------------------------------------------------------------------------------------------
+# formats
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def view(vault: Vault) -> nx.DiGraph:
+    write(vault.root, "Inbox/hostile.md", "---\ntitle: " + json.dumps(HOSTILE) + "\ntags: [odd]\n---\n[[LoRA]]\n")
+    vault.sync()
+    g = vault.graph_view()
+    assert g.nodes["Inbox/hostile.md"]["title"] == HOSTILE
+    return g
+
+
+def same_structure(a: nx.DiGraph, b: nx.DiGraph) -> None:
+    assert set(a.nodes) == set(b.nodes)
+    assert set(a.edges) == set(b.edges)
+
+
+def test_json_is_node_link_data(view: nx.DiGraph):
+    data = json.loads(export(view, "json"))
+    assert data["directed"] is True and data["multigraph"] is False
+    assert list(data["nodes"][0])[0] == "id"
+    node = next(n for n in data["nodes"] if n["id"] == LORA)
+    assert node["title"].startswith("LoRA") and "ml/nlp" in node["tags"] and node["year"] == 2022
+    assert {"source", "target", "kind", "count"} <= set(data["edges"][0])
+    back = nx.node_link_graph(data, directed=True, multigraph=False, edges="edges")
+    same_structure(view, back)
+    for n, d in view.nodes(data=True):
+        assert back.nodes[n] == d
+    for u, v, d in view.edges(data=True):
+        assert back.edges[u, v] == d
+
+
+@pytest.mark.parametrize("fmt, reader", [("graphml", nx.read_graphml), ("gexf", nx.read_gexf)])
+def test_graphml_and_gexf_read_back_with_the_same_attributes(view: nx.DiGraph, fmt, reader):
+    text = export(view, fmt)
+    back = reader(io.BytesIO(text.encode("utf-8")))
+    assert back.is_directed()
+    same_structure(view, back)
+    flat = flatten_attributes(view)
+    for n, d in flat.nodes(data=True):
+        got = {k: v for k, v in back.nodes[n].items() if k not in ("viz", "id")}
+        assert got == d, n
+    assert back.nodes[LORA]["tags"] == "llm ml ml/nlp peft"
+    for u, v, d in flat.edges(data=True):
+        got = {k: val for k, val in back.edges[u, v].items() if k not in ("id",)}
+        assert got == d
+
+
+def test_gexf_carries_gephi_colours_sizes_and_positions(view: nx.DiGraph):
+    back = nx.read_gexf(io.BytesIO(export(view, "gexf").encode()))
+    viz = back.nodes[LORA]["viz"]
+    assert set(viz) >= {"color", "size", "position"}
+
+
+def test_dot_is_escaped_and_renders_with_graphviz(view: nx.DiGraph, tmp_path: Path):
+    text = export(view, "dot")
+    assert text.startswith('digraph "vault" {')
+    line = next(ln for ln in text.splitlines() if ln.startswith('  "Inbox/hostile.md" ['))
+    assert 'label="A \\"quoted\\" <b>title</b> & \\\\N back\\\\slash\\nnewline' in line
+    dot = shutil.which("dot")
+    if dot is None:
+        pytest.skip("Graphviz `dot` is not installed")
+    done = subprocess.run([dot, "-Tsvg"], input=text.encode(), capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    svg = done.stdout.decode()
+    assert "&lt;b&gt;title&lt;/b&gt;" in svg and "<b>" not in svg
+    # Graphviz reads the graph back with every node and edge.
+    canon = subprocess.run([dot, "-Tcanon"], input=text.encode(), capture_output=True, timeout=120).stdout.decode()
+    assert canon.count(" -> ") == view.number_of_edges()
+
+
+def test_mermaid_escapes_labels_and_warns_when_big(view: nx.DiGraph):
+    text = export(view, "mermaid")
+    assert text.startswith("flowchart LR\n")
+    labels = re.findall(r'^  n\d+\W+"(.*)"\W*$', text, re.MULTILINE)
+    assert len(labels) == view.number_of_nodes()
+    for label in labels:
+        assert not set(label) & set('"<>`[]{}|\n')
+    assert any("#34;quoted#34;" in label and "#60;/script#62;" in label for label in labels)
+    assert text.count("\n  n") == view.number_of_nodes() + view.number_of_edges()
+    assert export(view, "mermaid", fenced=True).startswith("```mermaid\nflowchart LR\n")
+
+    big = nx.DiGraph()
+    big.add_nodes_from(f"n{i}.md" for i in range(MERMAID_MAX_NODES + 1))
+    annotate(big)
+    with pytest.warns(UserWarning, match="--around"):
+        export(big, "mermaid")
+    seen: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        export(big, "mermaid", on_warning=seen.append)
+        export(view, "mermaid")
+    assert len(seen) == 1
+
+
+def test_unknown_format():
+    with pytest.raises(GraphFilterError, match="html, json"):
+        export(nx.DiGraph(), "png")
+
+
+# ------------------------------------------------------------------------------------------------
+# html
+# ------------------------------------------------------------------------------------------------
+
+
+def embedded_json(page: str) -> dict:
+    m = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', page, re.DOTALL)
+    assert m
+    return json.loads(m.group(1))
+
+
+def test_script_json_cannot_break_out_of_its_element():
+    value = {"t": "</script><script>alert(1)</script><!-- & \u2028\u2029 >"}
+    text = script_json(value)
+    assert not set(text) & {"<", ">", "&", "\u2028", "\u2029"}
+    assert json.loads(text) == value
+
+
+def test_html_is_one_offline_file_with_the_graph_inside(view: nx.DiGraph):
+    page = export(view, "html")
+    assert page.count("</script>") == 3 and page.lower().count("<script") == 3
+    data = embedded_json(page)
+    assert data["nodes"]["id"] == list(view)
+    titles = dict(zip(data["nodes"]["id"], data["nodes"]["title"]))
+    assert titles["Inbox/hostile.md"] == HOSTILE
+    assert len(data["edges"]) == 4 * view.number_of_edges()
+    assert data["meta"]["vault"] == "vault" and data["meta"]["open_with"] == "obsidian"
+    # Nothing outside the data refers to the network, and the policy forbids it anyway.
+    outside = re.sub(r'<script type="application/json" id="graph-data">.*?</script>', "", page, flags=re.DOTALL)
+    assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", outside, re.IGNORECASE)
+    assert "default-src 'none'" in page and "connect-src 'none'" in page
+    assert "innerHTML" not in outside and "insertAdjacentHTML" not in outside and "document.write" not in outside
+
+
+def test_html_options(view: nx.DiGraph, vault: Vault):
+    data = page_data(view, color="tag", open_with="file")
+    assert data["meta"]["color"] == "tag" and data["meta"]["open_with"] == "file"
+    assert data["meta"]["root_uri"] == vault.root.resolve().as_uri()
+    assert data["tagGroups"] and all(g["label"].startswith("#") for g in data["tagGroups"])
+    assert len(data["communities"]) >= 2
+    with pytest.raises(ValueError):
+        export(view, "html", color="rainbow")
+    with pytest.raises(ValueError):
+        export(view, "html", open_with="browser")
+    assert export(nx.DiGraph(), "html")  # an empty view still makes a page
+
+
+# ------------------------------------------------------------------------------------------------
+# the command
+# ------------------------------------------------------------------------------------------------
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_graph_command_writes_html_by_default(example_copy: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("--vault", str(example_copy), "graph")
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "graph.html").read_text(encoding="utf-8")
+    assert embedded_json(page)["meta"]["open_with"] == "obsidian"
+    assert "Wrote html to graph.html: 43 nodes" in result.stderr
+
+    result = run("--vault", str(example_copy), "graph", "--open-with", "file", "--color", "tag", "-o", "out/g.html")
+    assert result.exit_code == 0
+    meta = embedded_json((tmp_path / "out/g.html").read_text(encoding="utf-8"))["meta"]
+    assert meta["open_with"] == "file" and meta["color"] == "tag"
+
+
+def test_graph_command_formats_and_filters(example_copy: Path, tmp_path: Path):
+    result = run("--vault", str(example_copy), "graph", "-f", "json", "-o", "-", "--around", "LoRA", "--kinds", "link")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert {n["id"] for n in data["nodes"]} >= {LORA, "topics/Parameter-efficient tuning.md"}
+    assert {e["kind"] for e in data["edges"]} == {"link"}
+
+    out = tmp_path / "v.graphml"  # the format follows the suffix
+    assert run("--vault", str(example_copy), "graph", "-o", str(out), "--tag", "ml", "--tag", "topic").exit_code == 0
+    back = nx.read_graphml(out)
+    assert LORA in back and "topics/Scaling laws.md" in back and "Reading list.md" not in back
+
+    mermaid = run("--vault", str(example_copy), "graph", "-f", "mermaid", "--path", "topics/", "--no-unresolved")
+    assert mermaid.exit_code == 0 and mermaid.stdout.startswith("flowchart LR")
+    md = tmp_path / "g.md"
+    assert run("--vault", str(example_copy), "graph", "-o", str(md), "--around", "LoRA").exit_code == 0
+    assert md.read_text().startswith("```mermaid\n")
+
+
+def test_graph_command_errors(example_copy: Path):
+    depth = run("--vault", str(example_copy), "graph", "--depth", "2")
+    assert depth.exit_code == 2 and "--depth needs --around" in depth.output
+    missing = run("--vault", str(example_copy), "graph", "--around", "No such paper")
+    assert missing.exit_code == 1 and missing.output.startswith("Error: no note named")
+    kinds = run("--vault", str(example_copy), "graph", "--kinds", "link,links")
+    assert kinds.exit_code == 2
