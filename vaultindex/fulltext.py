@@ -8,7 +8,9 @@ be rebuilt from it.
 from __future__ import annotations
 
 import contextlib
+import pickle
 import re
+import struct
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +22,9 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
 
 from .errors import IndexCorrupt, QueryError
-from .models import Note
+from .models import Record
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 INDEX_NAME = "MAIN"
 # Batches at least this large use Whoosh's multi-process writer (it forks; see DESIGN.md).
 BIG_BATCH = 2000
@@ -91,16 +93,6 @@ def _schema() -> fields.Schema:
         kind=fields.ID(),  # "generated" for the pages vaultindex writes, which search leaves out
         record=fields.STORED(),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """What the index stores per note: the parsed note without its body, and the file's stamp."""
-
-    note: Note
-    size: int
-    mtime_ns: int
-    sha1: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +234,7 @@ class FullText:
         `read_body(path)` returns a note's text for snippets (or "" when it is gone).
         """
         q = parse_query(text, self._field_names())
-        with self.searcher() as s:
+        with self._reading(), self.searcher() as s:
             hits = self._run(s, q, limit, read_body, fuzzy=False)
             suggestion = None
             if len(hits) < min(fuzzy_below, limit):
@@ -257,8 +249,18 @@ class FullText:
     def matching_paths(self, text: str, limit: int | None = None) -> list[str]:
         """Paths of the notes matching a query (no ranking needed, no snippets)."""
         q = parse_query(text, self._field_names())
-        with self.searcher() as s:
+        with self._reading(), self.searcher() as s:
             return [hit["path"] for hit in s.search(q, limit=limit)]
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Damaged segment files surface as assorted Whoosh errors while searching: one kind for callers."""
+        try:
+            yield
+        except (IndexCorrupt, QueryError):
+            raise
+        except (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, pickle.UnpicklingError) as exc:
+            raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
 
     def _field_names(self) -> set[str]:
         return set(_schema().names())

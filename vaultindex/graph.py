@@ -24,7 +24,18 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-import networkx as nx
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+def _nx():
+    # networkx takes about 0.1 s to import: only the views, paths and ranks need it,
+    # so `vaultindex backlinks` does not pay for it.
+    import networkx
+
+    return networkx
 
 from .models import Citation, Link, Note
 from .resolve import CitationIndex, Resolution, Resolver, citation_key, link_key, name_key
@@ -259,6 +270,8 @@ class LinkGraph:
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_views"] = {}
+        # The notes are cached on their own (catalog.NoteStore): the owner reattaches them.
+        state["notes"] = {}
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -573,7 +586,7 @@ class LinkGraph:
         """
         key = ("multi", include_generated)
         if key not in self._views:
-            g = nx.MultiDiGraph()
+            g = _nx().MultiDiGraph()
             for path in sorted(self.notes):
                 if include_generated or path not in self.generated:
                     g.add_node(path, **self.node_attrs(path))
@@ -597,7 +610,7 @@ class LinkGraph:
         key = ("simple", include_generated)
         if key not in self._views:
             multi = self.to_networkx(include_generated)
-            g = nx.DiGraph()
+            g = _nx().DiGraph()
             g.add_nodes_from(multi.nodes(data=True))
             for u, v, kind in multi.edges(data="kind"):
                 if g.has_edge(u, v):
@@ -613,7 +626,7 @@ class LinkGraph:
     def _note_graph(self) -> nx.DiGraph:
         """Notes only (generated ones left out), one edge per linking pair."""
         if "notes" not in self._views:
-            g = nx.DiGraph()
+            g = _nx().DiGraph()
             members = [p for p in sorted(self.notes) if p not in self.generated]
             g.add_nodes_from(members)
             for source in members:
@@ -796,8 +809,8 @@ class LinkGraph:
             return None
         view = g if directed else g.to_undirected(as_view=True)
         try:
-            nodes = nx.shortest_path(view, a, b)
-        except nx.NetworkXNoPath:
+            nodes = _nx().shortest_path(view, a, b)
+        except _nx().NetworkXNoPath:
             return None
         steps = [PathStep(a, self.notes[a].title)]
         for prev, here in zip(nodes, nodes[1:]):

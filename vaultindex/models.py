@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -15,6 +15,19 @@ def to_json(obj: Any) -> Any:
     return obj
 
 
+def _pickled_by_fields(cls: type) -> type:
+    """Pickle a dataclass as a call with its field values: about twice as fast to load as
+    the default for slotted dataclasses, which matters for 10,000 notes."""
+    names = tuple(f.name for f in fields(cls))
+
+    def __reduce__(self: Any) -> tuple:
+        return cls, tuple(getattr(self, n) for n in names)
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
+    return cls
+
+
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """A problem found in one file; `line` is 1-based in the file, when known."""
@@ -29,6 +42,7 @@ class Diagnostic:
         return f"{where}: {self.message}"
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Heading:
     level: int
@@ -36,6 +50,7 @@ class Heading:
     line: int
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Link:
     """One outgoing link as written in a note (not yet resolved).
@@ -53,6 +68,7 @@ class Link:
     form: str = "wiki"  # "wiki", "markdown" or "frontmatter"
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Citation:
     """A cited paper: a pandoc citekey, a DOI (lower case) or an arXiv id (no version)."""
@@ -63,6 +79,7 @@ class Citation:
     context: str = ""
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Paper:
     """Bibliographic metadata from the frontmatter, normalised."""
@@ -77,6 +94,7 @@ class Paper:
     status: str = ""
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Note:
     """Everything vaultindex knows about one Markdown file, parsed from its text alone."""
@@ -107,6 +125,17 @@ class Note:
         return base[:-3] if base.lower().endswith(".md") else base
 
 
+@_pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What the index stores per note: the parsed note without its body, and the file's stamp."""
+
+    note: Note
+    size: int
+    mtime_ns: int
+    sha1: str
+
+
 @dataclass(frozen=True, slots=True)
 class SearchHit:
     path: str
@@ -129,6 +158,7 @@ class SyncStats:
     seconds: float = 0.0
     rebuilt: str = ""  # why the index was rebuilt from scratch, "" when it was not
     diagnostics: tuple[Diagnostic, ...] = ()
+    paths: tuple[str, ...] = ()  # the notes added, modified or removed
 
     @property
     def changed(self) -> bool:

@@ -6,24 +6,24 @@ import contextlib
 import hashlib
 import json
 import os
-import pickle
 import shutil
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from .catalog import CACHE_FILES, GRAPH_FILE, NOTES_FILE, STATE_FILE, Catalog, NoteStore, index_generation, read_cache, write_cache
 from .config import STATE_DIR, Config, find_vault, load_config
 from .errors import AmbiguousNote, IndexCorrupt, NoteNotFound
 from .lock import WriterLock
-from .models import Diagnostic, Note, SearchHit, SyncStats
+from .models import Diagnostic, Note, Record, SearchHit, SyncStats
 from .parse import PARSER_VERSION, decode, parse_note
 from .scan import FileInfo, Scan, diff, is_ignored_name, is_note, scan
 
 Progress = Callable[[int, int], None]
 
 INDEX_DIR = "index"
-CATALOG_FILE = "catalog.pickle"
+INDEX_NAME = "MAIN"  # fulltext.INDEX_NAME, repeated here so that reading the generation needs no Whoosh
 VERSION_FILE = "version.json"
 LOCK_FILE = "write.lock"
 
@@ -33,17 +33,6 @@ def _fulltext():
     from . import fulltext
 
     return fulltext
-
-
-@dataclass
-class Catalog:
-    """The index's records in memory, tied to the index generation they were read from."""
-
-    generation: int = -1
-    records: dict = field(default_factory=dict)  # path -> fulltext.Record
-    attachments: set[str] = field(default_factory=set)
-    excluded: set[str] = field(default_factory=set)
-    graph: object = None  # graph.LinkGraph, kept in step with the records by the writer
 
 
 @dataclass(frozen=True)
@@ -62,6 +51,7 @@ class Vault:
         self._lock = WriterLock(self.state_dir / LOCK_FILE)
         self._catalog: Catalog | None = None
         self._ft = None
+        self.repaired: SyncStats | None = None  # set when a query had to rebuild a damaged index
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None) -> "Vault":
@@ -78,9 +68,12 @@ class Vault:
     def _version_stamp(self) -> dict:
         return {"schema": _fulltext().SCHEMA_VERSION, "parser": PARSER_VERSION}
 
+    def _generation(self) -> int:
+        return index_generation(self.state_dir / INDEX_DIR, INDEX_NAME)
+
     def _stale_reason(self) -> str:
         """Why the index must be rebuilt from scratch, or "" when it can be updated."""
-        if not self.fulltext.exists():
+        if self._generation() < 0:
             return "no index yet" if not (self.state_dir / INDEX_DIR).exists() else "index is missing"
         try:
             stamp = json.loads((self.state_dir / VERSION_FILE).read_text())
@@ -90,24 +83,42 @@ class Vault:
             return "index was built by another version of vaultindex"
         return ""
 
+    def _version_stamp(self) -> dict:
+        from .catalog import CATALOG_VERSION
+
+        return {"schema": _fulltext().SCHEMA_VERSION, "parser": PARSER_VERSION, "catalog": CATALOG_VERSION}
+
     def _write_version(self) -> None:
         _atomic_write(self.state_dir / VERSION_FILE, json.dumps(self._version_stamp()).encode())
 
     def _load_catalog(self) -> Catalog:
-        """Records from the cache when it matches the index generation, else from the index itself."""
+        """The caches when they belong to the index's generation, else rebuilt from the index itself."""
+        generation = self._generation()
+        cached = read_cache(self.state_dir, STATE_FILE, generation)
+        if cached is not None:
+            stamps, attachments, excluded = cached
+            return Catalog(generation, stamps, attachments, excluded, load=self._cache_loader(generation))
+        # Stale or missing caches: the index has every parsed note (attachments come with the next scan).
+        records = list(self.fulltext.records())
         generation = self.fulltext.generation()
-        try:
-            with open(self.state_dir / CATALOG_FILE, "rb") as fh:
-                cached = pickle.load(fh)
-            if isinstance(cached, Catalog) and cached.generation == generation:
-                return cached
-        except Exception:  # missing, truncated or from another version: rebuild it from the index
-            pass
-        records = {r.note.path: r for r in self.fulltext.records()}
-        return Catalog(generation, records, set(), set())
+        notes = NoteStore()
+        catalog = Catalog(generation, {}, set(), set(), notes=notes)
+        for record in records:
+            catalog.put(record)
+        return catalog
 
-    def _save_catalog(self, catalog: Catalog) -> None:
-        _atomic_write(self.state_dir / CATALOG_FILE, pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
+    def _cache_loader(self, generation: int):
+        return lambda name: read_cache(self.state_dir, name, generation)
+
+    def _save_catalog(self, catalog: Catalog, notes: bool = True) -> None:
+        """Write the caches for the catalog's generation (the notes and graph only when asked)."""
+        folder, gen = self.state_dir, catalog.generation
+        if notes:
+            write_cache(folder, NOTES_FILE, gen, catalog.notes.blobs())
+            if catalog.graph is not None:
+                write_cache(folder, GRAPH_FILE, gen, catalog.graph)
+        # The state goes last: a reader that finds it for this generation finds the rest too.
+        write_cache(folder, STATE_FILE, gen, (catalog.stamps, catalog.attachments, catalog.excluded))
 
     @property
     def catalog(self) -> Catalog:
@@ -117,14 +128,16 @@ class Vault:
 
     def notes(self) -> list[Note]:
         """Every indexed note (bodies not included), sorted by path."""
-        return [self.catalog.records[p].note for p in sorted(self.catalog.records)]
+        store = self.catalog.notes
+        store.decode_all()
+        return [store[p] for p in sorted(store)]
 
     # -- writing -----------------------------------------------------------------------------------
     def sync(self, full: bool = False, progress: Progress | None = None, wait: float = 10.0) -> SyncStats:
         """Bring the index up to date with the disk: only changed notes are read and indexed."""
         self._lock.acquire_or_raise("sync", wait)
         try:
-            return self._apply(None, full=full, progress=progress)
+            return self._apply(None, full=full, progress=progress, verify=True)
         finally:
             self._lock.release()
 
@@ -143,49 +156,59 @@ class Vault:
         """Reconcile the given vault-relative paths (files or folders) with the disk; the caller holds the lock."""
         return self._apply(sorted(set(paths)))
 
-    def _apply(self, dirty: list[str] | None, full: bool = False, progress: Progress | None = None) -> SyncStats:
+    def _apply(
+        self, dirty: list[str] | None, full: bool = False, progress: Progress | None = None, verify: bool = False
+    ) -> SyncStats:
+        """The one path that writes: scan (all, or the dirty paths), parse what changed, commit once.
+
+        With verify, open the index first so a damaged one is rebuilt; otherwise damage shows
+        when the index is next written or searched, and is repaired then.
+        """
         started = time.perf_counter()
-        rebuilt = "" if not full else "full rebuild requested"
+        rebuilt = "" if not full else "a full rebuild was asked for"
         if not rebuilt:
             rebuilt = self._stale_reason()
         catalog = None
         if not rebuilt:
             try:
+                if verify:
+                    self.fulltext.open()  # a damaged table of contents shows here
                 catalog = self._catalog if self._catalog is not None else self._load_catalog()
             except IndexCorrupt as exc:
-                rebuilt = f"index could not be read ({exc}), rebuilt"
+                rebuilt = f"the index could not be read ({exc})"
         if rebuilt:
             self._reset_index()
-            catalog = Catalog(self.fulltext.generation(), {}, set(), set())
+            catalog = Catalog(self._generation(), notes=NoteStore())
             dirty = None
         assert catalog is not None
+        stamps = catalog.stamps
 
         # What is on disk now, for the whole vault or only the dirty region.
         if dirty is None:
             disk = scan(self.root, self.config)
-            indexed = catalog.records
             in_region = None
+            indexed = stamps
         else:
             disk, in_region = self._scan_region(dirty)
-            indexed = {p: r for p, r in catalog.records.items() if in_region(p)}
-        changes = diff(disk.notes, {p: FileInfo(r.size, r.mtime_ns) for p, r in indexed.items()})
+            indexed = {p: s for p, s in stamps.items() if in_region(p)}
+        changes = diff(disk.notes, {p: FileInfo(s[0], s[1]) for p, s in indexed.items()})
 
         diagnostics = list(disk.diagnostics)
-        upserts = []
+        upserts: list[tuple[Record, str]] = []
         added = modified = 0
-        touched: dict = {}
+        touched: dict[str, tuple] = {}
         todo = [*changes.added, *changes.modified]
         for i, path in enumerate(todo, 1):
-            loaded = self._load(path, disk.notes[path], catalog.records.get(path), diagnostics)
+            loaded = self._load(path, disk.notes[path], stamps.get(path), diagnostics)
             if loaded is None:
                 continue
-            record, body, same = loaded
-            if same:
-                touched[path] = record
+            if isinstance(loaded, tuple) and len(loaded) == 3 and isinstance(loaded[0], int):
+                touched[path] = loaded  # same bytes, new stamp
             else:
+                record, body = loaded
                 upserts.append((record, body))
                 diagnostics.extend(record.note.diagnostics)
-                if path in catalog.records:
+                if path in stamps:
                     modified += 1
                 else:
                     added += 1
@@ -193,17 +216,16 @@ class Vault:
                 progress(i, len(todo))
         # Notes that vanished between the scan and the read count as removed.
         loaded_paths = {r.note.path for r, _ in upserts} | set(touched)
-        removed = [p for p in changes.removed] + [
-            p for p in todo if p not in loaded_paths and p in catalog.records
-        ]
+        removed = [*changes.removed, *(p for p in todo if p not in loaded_paths and p in stamps)]
 
         if upserts or removed:
-            self.fulltext.write(upserts, removed, size_hint=len(upserts))
-        for path in removed:
-            catalog.records.pop(path, None)
-        for record, _ in upserts:
-            catalog.records[record.note.path] = record
-        catalog.records.update(touched)
+            try:
+                self.fulltext.write(upserts, removed, size_hint=len(upserts))
+            except IndexCorrupt as exc:
+                if rebuilt:
+                    raise
+                stats = self._apply(None, full=True, progress=progress)
+                return replace(stats, rebuilt=f"the index could not be written ({exc})")
         files_before = (catalog.attachments, catalog.excluded)
         if dirty is None:
             catalog.attachments, catalog.excluded = disk.attachments, disk.excluded
@@ -211,23 +233,33 @@ class Vault:
             catalog.attachments = {p for p in catalog.attachments if not in_region(p)} | disk.attachments
             catalog.excluded = {p for p in catalog.excluded if not in_region(p)} | disk.excluded
         files_after = (catalog.attachments, catalog.excluded)
-        self._update_graph(catalog, [r.note for r, _ in upserts], removed, files_before, files_after)
+        notes_changed = bool(upserts or removed or files_before != files_after)
+        if notes_changed or rebuilt:
+            # The graph first: it compares each note with the one it replaces.
+            self._update_graph(catalog, [r.note for r, _ in upserts], removed)
+        for path in removed:
+            catalog.remove(path)
+        for record, _ in upserts:
+            catalog.put(record)
+        stamps.update(touched)
         if upserts or removed:
-            catalog.generation = self.fulltext.generation()
-        if upserts or removed or touched or rebuilt or files_before != (catalog.attachments, catalog.excluded):
-            self._save_catalog(catalog)
+            catalog.generation = self._generation()
+        if notes_changed or touched or rebuilt:
+            self._save_catalog(catalog, notes=notes_changed or bool(rebuilt))
         if rebuilt:
             self._write_version()
         self._catalog = catalog
+        changed = tuple(sorted({r.note.path for r, _ in upserts} | set(removed)))
         return SyncStats(
             added=added,
             modified=modified,
             removed=len(removed),
-            unchanged=len(catalog.records) - added - modified,
-            notes=len(catalog.records),
+            unchanged=len(stamps) - added - modified,
+            notes=len(stamps),
             seconds=time.perf_counter() - started,
             rebuilt=rebuilt if rebuilt not in ("no index yet",) else "",
             diagnostics=tuple(diagnostics),
+            paths=changed,
         )
 
     def _scan_region(self, dirty: list[str]) -> tuple[Scan, Callable[[str], bool]]:
@@ -278,9 +310,9 @@ class Vault:
 
         return merged, in_region
 
-    def _load(self, path: str, info: FileInfo, old, diagnostics: list[Diagnostic]):
-        """Read and parse one note: (record, body, unchanged_content) or None when unreadable."""
-        fulltext = _fulltext()
+    def _load(self, path: str, info: FileInfo, old_stamp, diagnostics: list[Diagnostic]):
+        """Read and parse one note: (record, body); a new stamp when only the stamp changed;
+        None when it cannot be read."""
         try:
             data = (self.root / path).read_bytes()
         except FileNotFoundError:
@@ -289,23 +321,22 @@ class Vault:
             diagnostics.append(Diagnostic(path, f"cannot read file: {exc.strerror}", severity="error"))
             return None
         sha = hashlib.sha1(data).hexdigest()
-        if old is not None and old.sha1 == sha:
-            return replace(old, size=info.size, mtime_ns=info.mtime_ns), "", True
+        if old_stamp is not None and old_stamp[2] == sha:
+            return (info.size, info.mtime_ns, sha)
         text, problems = decode(path, data)
         note = parse_note(path, text)
         if problems:
             note = replace(note, diagnostics=tuple(problems) + note.diagnostics)
-        body = note.body
-        record = fulltext.Record(replace(note, body=""), info.size, info.mtime_ns, sha)
-        return record, body, False
+        return Record(replace(note, body=""), info.size, info.mtime_ns, sha), note.body
 
     def _reset_index(self) -> None:
-        """Remove the index files (never the user's config) and create an empty index."""
+        """Remove the index and its caches (never the user's config) and create an empty index."""
         folder = self.state_dir / INDEX_DIR
         if folder.exists():
             shutil.rmtree(folder)
-        with contextlib.suppress(FileNotFoundError):
-            (self.state_dir / CATALOG_FILE).unlink()
+        for name in CACHE_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                (self.state_dir / name).unlink()
         self._catalog = None
         self.fulltext.create()
 
@@ -321,7 +352,11 @@ class Vault:
         """Ranked notes for a query; exact matches first, then typo-tolerant ones."""
         if self._stale_reason():
             self.sync()
-        raw, suggestion = self.fulltext.search(query, limit, self._body_for_snippet)
+        try:
+            raw, suggestion = self.fulltext.search(query, limit, self._body_for_snippet)
+        except IndexCorrupt as exc:
+            self._repair(exc)
+            raw, suggestion = self.fulltext.search(query, limit, self._body_for_snippet)
         hits = tuple(
             SearchHit(
                 path=h.path,
@@ -337,6 +372,15 @@ class Vault:
         )
         return SearchResult(hits, suggestion)
 
+    def _repair(self, problem: Exception) -> None:
+        """Rebuild a damaged index (when no other process is writing it), and say so."""
+        if not self._lock.acquire("sync", 0.0):
+            raise IndexCorrupt(f"{problem}; run `vaultindex sync --full` once the other process is done")
+        try:
+            self.repaired = self._apply(None, full=True)
+        finally:
+            self._lock.release()
+
     def _body_for_snippet(self, path: str) -> str:
         text = self.read_text(path)
         if text.startswith("---"):
@@ -347,29 +391,36 @@ class Vault:
 
     def find_note(self, name: str) -> Note:
         """A note named by path, file name, title or alias; NoteNotFound / AmbiguousNote otherwise."""
-        records = self.catalog.records
+        store = self.catalog.notes
         wanted = name.strip()
-        if wanted in records:
-            return records[wanted].note
-        if wanted + ".md" in records:
-            return records[wanted + ".md"].note
+        for candidate in (wanted, wanted + ".md"):
+            if candidate in store:
+                return store[candidate]
         key = _fold(wanted.removesuffix(".md"))
-        for probe in (
-            lambda n: _fold(n.path.removesuffix(".md")) == key,
-            lambda n: _fold(n.name) == key,
-            lambda n: _fold(n.title) == key,
-            lambda n: any(_fold(a) == key for a in n.aliases),
-        ):
-            found = sorted(r.note.path for r in records.values() if probe(r.note))
+        paths = sorted(store)
+        by_path = [
+            lambda p: _fold(p.removesuffix(".md")) == key,
+            lambda p: _fold(p.rsplit("/", 1)[-1].removesuffix(".md")) == key,
+        ]
+        by_note = [
+            lambda p: _fold(store[p].title) == key,
+            lambda p: any(_fold(a) == key for a in store[p].aliases),
+        ]
+        for i, probe in enumerate(by_path + by_note):
+            if i == len(by_path):
+                store.decode_all()  # titles and aliases need the notes themselves
+            found = [p for p in paths if probe(p)]
             if len(found) == 1:
-                return records[found[0]].note
+                return store[found[0]]
             if found:
                 raise AmbiguousNote(name, found)
         raise NoteNotFound(f'no note named "{name}" (give a path, file name, title or alias)')
 
     def diagnostics(self) -> list[Diagnostic]:
         """Problems found in the indexed notes, by path."""
-        return [d for p in sorted(self.catalog.records) for d in self.catalog.records[p].note.diagnostics]
+        store = self.catalog.notes
+        store.decode_all()
+        return [d for p in sorted(store) for d in store[p].diagnostics]
 
 
     # -- watch, tag pages, graph views: each owned by its module ------------------------------------
@@ -398,30 +449,26 @@ class Vault:
         return graph_view(self, filters)
 
     # -- graph ---------------------------------------------------------------------------------------
-    def _update_graph(self, catalog: Catalog, upserted: list[Note], removed: list[str], files_before, files_after) -> None:
-        """Keep catalog.graph in step with the records (built on first use, then updated)."""
-        from .graph import LinkGraph  # networkx is imported only when the graph is needed
+    def _update_graph(self, catalog: Catalog, upserted: list[Note], removed: list[str]) -> None:
+        """Keep catalog.graph in step with the notes (built when there is none, then updated)."""
+        from .graph import LinkGraph
 
-        changed = bool(upserted or removed or files_before != files_after)
         graph = catalog.graph
-        if isinstance(graph, LinkGraph) and graph.compatible(self.config.resolve_aliases):
-            if changed:
-                graph.update(upserted, removed, catalog.attachments, catalog.excluded)
-            return
-        catalog.graph = self._build_graph(catalog)
-        if not changed:
-            # Nothing else changed, so _apply will not save: keep the new graph for the next process.
-            self._save_catalog(catalog)
+        if not (isinstance(graph, LinkGraph) and graph.compatible(self.config.resolve_aliases)):
+            graph = catalog.graph = self._build_graph(catalog)
+        graph.update(upserted, removed, catalog.attachments, catalog.excluded)
 
     def _build_graph(self, catalog: Catalog):
         from .graph import LinkGraph
 
-        return LinkGraph.build(
-            (r.note for r in catalog.records.values()),
+        graph = LinkGraph.build(
+            catalog.notes.values(),
             catalog.attachments,
             catalog.excluded,
             resolve_aliases=self.config.resolve_aliases,
         )
+        graph.notes = catalog.notes  # one store of notes, shared with the catalog
+        return graph
 
     @property
     def graph(self):
@@ -433,7 +480,14 @@ class Vault:
         catalog = self.catalog
         graph = catalog.graph
         if not (isinstance(graph, LinkGraph) and graph.compatible(self.config.resolve_aliases)):
-            catalog.graph = graph = self._build_graph(catalog)  # in memory; saved by the next write
+            catalog.graph = graph = self._build_graph(catalog)
+            # Keep it for the next process, unless another one is writing (it will save its own).
+            if self._lock.acquire("sync", 0.0):
+                try:
+                    if self._generation() == catalog.generation:
+                        write_cache(self.state_dir, GRAPH_FILE, catalog.generation, graph)
+                finally:
+                    self._lock.release()
         return graph
 
     def _graph_path(self, note: "Note | str") -> str:

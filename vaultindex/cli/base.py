@@ -57,7 +57,10 @@ def pass_vault(refresh: bool = True) -> Callable:
                 stats = vault.refresh()
                 if stats is not None and (stats.changed or stats.rebuilt):
                     report_sync(stats, details=False)
-            return fn(vault, *args, **kwargs)
+            result = fn(vault, *args, **kwargs)
+            if vault.repaired is not None:
+                report_sync(vault.repaired, details=False)
+            return result
 
         return wrapper
 
