@@ -148,3 +148,21 @@ def test_not_excludes_the_first_matching_document_too(tmp_path):
     vault.sync()
     assert [h.path for h in vault.search("pruning -forgetting").hits] == ["c.md"]
     assert [h.path for h in vault.search("pruning NOT forgetting").hits] == ["c.md"]
+
+
+def test_prefixes_that_stand_for_too_many_words_are_refused(tmp_path):
+    from conftest import write
+    from vaultindex import Vault
+    from vaultindex.fulltext import MAX_EXPANSION
+
+    words = " ".join(f"zeta{i:04d}" for i in range(MAX_EXPANSION + 5))
+    write(tmp_path, "many.md", f"# Many words\n{words}\n")
+    vault = Vault.open(tmp_path)
+    vault.sync()
+    with pytest.raises(QueryError, match="make it more specific"):
+        vault.search("zeta*")
+    with pytest.raises(QueryError, match="make it more specific"):
+        vault.search("*eta0*")
+    assert vault.search("zeta000*").hits[0].path == "many.md"  # ten words: fine
+    with pytest.raises(QueryError, match="longer than"):
+        vault.search("x " * 2000)

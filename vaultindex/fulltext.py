@@ -48,7 +48,8 @@ FIELD_NAMES = {
     "cites": "cites",
     "venue": "venue",
 }
-MAX_EXPANSION = 1000  # prefix and wildcard terms, so a query like `a*` stays bounded
+MAX_EXPANSION = 200  # words a prefix or wildcard may stand for, so `a*` cannot make a query crawl
+MAX_QUERY_CHARS = 2000
 OPEN_RETRIES = 8
 
 
@@ -250,6 +251,7 @@ class FullText:
         """Paths of the notes matching a query (no ranking needed, no snippets)."""
         q = parse_query(text, self._field_names())
         with self._reading(), self.searcher() as s:
+            _check_expansions(s.reader(), q)
             return [hit["path"] for hit in s.search(q, limit=limit)]
 
     @contextlib.contextmanager
@@ -266,6 +268,7 @@ class FullText:
         return set(_schema().names())
 
     def _run(self, s: Any, q: Any, limit: int, read_body: Any, fuzzy: bool) -> list[RawHit]:
+        _check_expansions(s.reader(), q)
         results = s.search(q, limit=limit, terms=True)
         results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
         results.formatter = _MarkFormatter()
@@ -295,6 +298,22 @@ class FullText:
                     continue
             out.append(token)
         return "".join(out) if changed else None
+
+
+def _check_expansions(reader: Any, q: Any) -> None:
+    """Refuse a prefix or wildcard that stands for too many words (`a*` in a big vault),
+    before Whoosh builds a matcher for each of them."""
+    for leaf in q.leaves():
+        if isinstance(leaf, (query.Prefix, query.Wildcard)):
+            count = 0
+            for _ in leaf._btexts(reader):
+                count += 1
+                if count > MAX_EXPANSION:
+                    shown = str(leaf.text) + ("*" if isinstance(leaf, query.Prefix) else "")
+                    raise QueryError(
+                        f"{shown!r} matches more than {MAX_EXPANSION} words in {leaf.fieldname}: "
+                        "make it more specific"
+                    )
 
 
 def _known(s: Any, word: str) -> bool:
@@ -363,6 +382,8 @@ def parse_query(text: str, names: set[str]) -> Any:
     text = text.strip()
     if not text:
         raise QueryError("empty query: give some words to search for")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
     _check_syntax(text)
     # User-facing field names (author:, tag:) map onto schema fields (authors, tag).
     normalised = _FIELD_RE.sub(lambda m: FIELD_NAMES.get(m.group(1).lower(), m.group(1)) + ":", text)
