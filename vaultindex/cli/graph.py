@@ -54,9 +54,16 @@ def backlinks(vault, note: str, as_json: bool, nl: bool) -> None:
         return
     for group in found:
         click.echo(_heading(group.path, group.title))
+        # One row per line of text, however many links it holds: "(2 links, cite)".
+        by_line: dict[int, list] = {}
         for link in group.links:
-            mark = {"embed": " (embed)", "cite": " (cite)"}.get(link.kind, "")
-            click.echo(f"  {link.line}: {link.context}{mark}")
+            by_line.setdefault(link.line, []).append(link)
+        for line, links in by_line.items():
+            kinds = [link.kind for link in links]
+            notes = [f"{len(links)} links"] if len(links) > 1 else []
+            notes += sorted({k for k in kinds if k != "link"})
+            mark = f" ({', '.join(notes)})" if notes else ""
+            click.echo(f"  {line}: {links[0].context}{mark}")
 
 
 @cli.command()
