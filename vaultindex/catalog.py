@@ -202,8 +202,26 @@ def read_cache(folder: Path, name: str, generation: int) -> Any:
     return payload if tag == generation else None
 
 
-def write_cache(folder: Path, name: str, generation: int, payload: Any) -> None:
-    data = pickle.dumps((generation, payload), protocol=pickle.HIGHEST_PROTOCOL)
+def stage_cache(folder: Path, name: str, generation: int, payload: Any) -> tuple[Path, Path]:
+    """Write a cache file under a temporary name: (temporary, final) for publish()."""
     tmp = folder / f".{name}.{os.getpid()}.tmp"
-    tmp.write_bytes(data)
-    os.replace(tmp, folder / name)
+    tmp.write_bytes(pickle.dumps((generation, payload), protocol=pickle.HIGHEST_PROTOCOL))
+    return tmp, folder / name
+
+
+def publish(staged: list[tuple[Path, Path]]) -> None:
+    """Move staged cache files into place, in order (renames: each one atomic)."""
+    for tmp, final in staged:
+        os.replace(tmp, final)
+
+
+def discard(staged: list[tuple[Path, Path]]) -> None:
+    for tmp, _ in staged:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
+def write_cache(folder: Path, name: str, generation: int, payload: Any) -> None:
+    publish([stage_cache(folder, name, generation, payload)])

@@ -52,6 +52,20 @@ class WriterLock:
                 "try again when it is done"
             )
 
+    def is_held_elsewhere(self) -> bool:
+        """Whether another process holds the lock now (a test: it is not taken)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing drops the shared lock if we got it
+        return False
+
     def holder(self) -> str:
         try:
             pid, _, role = self.path.read_text().strip().partition(" ")

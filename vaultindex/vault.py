@@ -12,7 +12,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from .catalog import CACHE_FILES, GRAPH_FILE, NOTES_FILE, STATE_FILE, Catalog, NoteStore, index_generation, read_cache, write_cache
+from .catalog import (
+    CACHE_FILES,
+    GRAPH_FILE,
+    NOTES_FILE,
+    STATE_FILE,
+    Catalog,
+    NoteStore,
+    discard,
+    index_generation,
+    publish,
+    read_cache,
+    stage_cache,
+    write_cache,
+)
 from .config import STATE_DIR, Config, find_vault, load_config
 from .errors import AmbiguousNote, IndexCorrupt, NoteNotFound
 from .lock import WriterLock
@@ -26,6 +39,7 @@ INDEX_DIR = "index"
 INDEX_NAME = "MAIN"  # fulltext.INDEX_NAME, repeated here so that reading the generation needs no Whoosh
 VERSION_FILE = "version.json"
 LOCK_FILE = "write.lock"
+CACHE_WAIT = 1.0  # seconds a reader waits for a writer's caches before rebuilding them itself
 
 
 def _fulltext():
@@ -95,6 +109,13 @@ class Vault:
         """The caches when they belong to the index's generation, else rebuilt from the index itself."""
         generation = self._generation()
         cached = read_cache(self.state_dir, STATE_FILE, generation)
+        # A writer publishes the caches a few renames after its commit: wait for them
+        # rather than rebuild everything from the index.
+        deadline = time.monotonic() + CACHE_WAIT
+        while cached is None and time.monotonic() < deadline and not self._lock.held and self._lock.is_held_elsewhere():
+            time.sleep(0.02)
+            generation = self._generation()
+            cached = read_cache(self.state_dir, STATE_FILE, generation)
         if cached is not None:
             stamps, attachments, excluded = cached
             return Catalog(generation, stamps, attachments, excluded, load=self._cache_loader(generation))
@@ -110,15 +131,38 @@ class Vault:
     def _cache_loader(self, generation: int):
         return lambda name: read_cache(self.state_dir, name, generation)
 
-    def _save_catalog(self, catalog: Catalog, notes: bool = True) -> None:
-        """Write the caches for the catalog's generation (the notes and graph only when asked)."""
-        folder, gen = self.state_dir, catalog.generation
+    def _stage_catalog(self, catalog: Catalog, generation: int, notes: bool = True) -> list:
+        """Write the caches for `generation` under temporary names (the notes and graph only when asked)."""
+        folder = self.state_dir
+        staged = []
         if notes:
-            write_cache(folder, NOTES_FILE, gen, catalog.notes.blobs())
+            staged.append(stage_cache(folder, NOTES_FILE, generation, catalog.notes.blobs()))
             if catalog.graph is not None:
-                write_cache(folder, GRAPH_FILE, gen, catalog.graph)
+                staged.append(stage_cache(folder, GRAPH_FILE, generation, catalog.graph))
         # The state goes last: a reader that finds it for this generation finds the rest too.
-        write_cache(folder, STATE_FILE, gen, (catalog.stamps, catalog.attachments, catalog.excluded))
+        staged.append(stage_cache(folder, STATE_FILE, generation, (catalog.stamps, catalog.attachments, catalog.excluded)))
+        return staged
+
+    def _save_catalog(self, catalog: Catalog, notes: bool = True) -> None:
+        publish(self._stage_catalog(catalog, catalog.generation, notes))
+
+    def _commit(self, catalog: Catalog, upserts: list, removed: list[str]) -> None:
+        """Commit a batch to Whoosh with the caches of the next generation ready beforehand, so
+        that readers see new caches a few renames after the new index, not a save later."""
+        expected = self._generation() + 1  # each Whoosh commit adds one generation
+        staged = self._stage_catalog(catalog, expected)
+        try:
+            self.fulltext.write(upserts, removed, size_hint=len(upserts))
+        except BaseException:
+            discard(staged)
+            self._catalog = None  # the in-memory catalog is ahead of the index: reload it
+            raise
+        catalog.generation = self._generation()
+        if catalog.generation == expected:
+            publish(staged)
+        else:
+            discard(staged)
+            self._save_catalog(catalog)
 
     @property
     def catalog(self) -> Catalog:
@@ -218,22 +262,13 @@ class Vault:
         loaded_paths = {r.note.path for r, _ in upserts} | set(touched)
         removed = [*changes.removed, *(p for p in todo if p not in loaded_paths and p in stamps)]
 
-        if upserts or removed:
-            try:
-                self.fulltext.write(upserts, removed, size_hint=len(upserts))
-            except IndexCorrupt as exc:
-                if rebuilt:
-                    raise
-                stats = self._apply(None, full=True, progress=progress)
-                return replace(stats, rebuilt=f"the index could not be written ({exc})")
         files_before = (catalog.attachments, catalog.excluded)
         if dirty is None:
             catalog.attachments, catalog.excluded = disk.attachments, disk.excluded
         else:
             catalog.attachments = {p for p in catalog.attachments if not in_region(p)} | disk.attachments
             catalog.excluded = {p for p in catalog.excluded if not in_region(p)} | disk.excluded
-        files_after = (catalog.attachments, catalog.excluded)
-        notes_changed = bool(upserts or removed or files_before != files_after)
+        notes_changed = bool(upserts or removed or files_before != (catalog.attachments, catalog.excluded))
         if notes_changed or rebuilt:
             # The graph first: it compares each note with the one it replaces.
             self._update_graph(catalog, [r.note for r, _ in upserts], removed)
@@ -243,8 +278,14 @@ class Vault:
             catalog.put(record)
         stamps.update(touched)
         if upserts or removed:
-            catalog.generation = self._generation()
-        if notes_changed or touched or rebuilt:
+            try:
+                self._commit(catalog, upserts, removed)
+            except IndexCorrupt as exc:
+                if rebuilt:
+                    raise
+                stats = self._apply(None, full=True, progress=progress)
+                return replace(stats, rebuilt=f"the index could not be written ({exc})")
+        elif notes_changed or touched or rebuilt:
             self._save_catalog(catalog, notes=notes_changed or bool(rebuilt))
         if rebuilt:
             self._write_version()
@@ -332,6 +373,7 @@ class Vault:
     def _reset_index(self) -> None:
         """Remove the index and its caches (never the user's config) and create an empty index."""
         folder = self.state_dir / INDEX_DIR
+        self.fulltext.close()
         if folder.exists():
             shutil.rmtree(folder)
         for name in CACHE_FILES:
