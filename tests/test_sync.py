@@ -181,3 +181,29 @@ def test_incremental_sync_equals_full_rebuild(tmp_path_factory, steps):
     assert stored(incremental) == stored(fresh)
     assert {r.note.path for r in incremental.fulltext.records()} == set(stored(fresh))
     del vault
+
+
+def test_a_missing_or_stale_note_shard_is_recovered_from_the_index(example_copy):
+    vault = Vault.open(example_copy)
+    vault.sync()
+    expected = stored(vault)
+    shards = sorted((example_copy / ".vaultindex/notes").glob("*.pickle"))
+    assert len(shards) > 1
+    shards[0].unlink()
+    shards[1].write_bytes(b"damaged")
+    again = Vault.open(example_copy)
+    assert stored(again) == expected  # taken from the index
+    assert again.backlinks("Beyond neural scaling laws")
+    write(example_copy, "New.md", "# New\n")
+    Vault.open(example_copy).sync()  # rewrites every shard
+    assert stored(Vault.open(example_copy)) == {**expected, "New.md": Vault.open(example_copy).find_note("New.md")}
+
+
+def test_one_edit_rewrites_only_its_note_shard(example_copy):
+    vault = Vault.open(example_copy)
+    vault.sync()
+    before = {p.name: p.stat().st_mtime_ns for p in (example_copy / ".vaultindex/notes").glob("*.pickle")}
+    (example_copy / "papers/LocoProp.md").write_text("# LocoProp\nRewritten.\n")
+    Vault.open(example_copy).sync()
+    after = {p.name: p.stat().st_mtime_ns for p in (example_copy / ".vaultindex/notes").glob("*.pickle")}
+    assert sum(before[n] != after[n] for n in before) == 1

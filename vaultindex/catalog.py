@@ -14,18 +14,20 @@ import gc
 import os
 import pickle
 import re
-from collections.abc import Iterator, Mapping, MutableMapping
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
 from .models import Note, Record
 
-CATALOG_VERSION = 1  # bump when what the caches hold changes shape
+CATALOG_VERSION = 2  # bump when what the caches hold changes shape
 STATE_FILE = "state.pickle"
-NOTES_FILE = "notes.pickle"
+NOTES_DIR = "notes"  # notes/00.pickle ... notes/63.pickle
 GRAPH_FILE = "graph.pickle"
-CACHE_FILES = (STATE_FILE, NOTES_FILE, GRAPH_FILE)
+CACHE_FILES = (STATE_FILE, GRAPH_FILE)
+SHARDS = 64
 
 Stamp = tuple[int, int, str]  # size, mtime_ns, sha1 of the file's bytes
 
@@ -43,58 +45,110 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-class NoteStore(MutableMapping):
-    """Notes by path, kept pickled and decoded on first access."""
+def shard_of(path: str) -> int:
+    return zlib.crc32(path.encode("utf-8", "surrogatepass")) % SHARDS
 
-    def __init__(self, blobs: Mapping[str, bytes] | None = None):
-        self._blobs: dict[str, bytes | None] = dict(blobs or {})  # None: changed, not yet pickled
+
+class NoteStore(MutableMapping):
+    """Notes by path, kept pickled in SHARDS shards and decoded on first access.
+
+    A shard is read only when one of its notes is asked for, and only the shards a batch
+    touched are written again (one edit rewrites 1/64 of the notes, not all of them).
+    `load_shard(i)` returns shard i's {path: pickled note}, or None when its file is
+    missing or stale; `on_stale()` then returns every note (read from the index).
+    """
+
+    def __init__(
+        self,
+        paths: Iterable[str] = (),
+        load_shard: Callable[[int], dict[str, bytes] | None] | None = None,
+        on_stale: Callable[[], dict[str, Note]] | None = None,
+    ):
+        self._paths: dict[str, None] = dict.fromkeys(paths)  # an ordered set
+        self._shards: dict[int, dict[str, bytes | None]] = {}  # None: changed, not yet pickled
         self._notes: dict[str, Note] = {}
+        self.dirty: set[int] = set()
+        self._load_shard = load_shard
+        self._on_stale = on_stale
+
+    def _shard(self, i: int) -> dict[str, bytes | None]:
+        shard = self._shards.get(i)
+        if shard is None:
+            shard = self._load_shard(i) if self._load_shard else {}
+            if shard is None:
+                self._recover()
+                return self._shards[i]
+            self._shards[i] = shard
+        return shard
+
+    def _recover(self) -> None:
+        """A shard file is missing or stale: take every note from the index, and rewrite all."""
+        notes = self._on_stale() if self._on_stale else {}
+        self._notes = {p: notes[p] for p in self._paths if p in notes}
+        self._paths = dict.fromkeys(self._notes)
+        self._shards = {i: {} for i in range(SHARDS)}
+        for path in self._paths:
+            self._shards[shard_of(path)][path] = None
+        self.dirty = set(range(SHARDS))
 
     def __getitem__(self, path: str) -> Note:
         note = self._notes.get(path)
         if note is None:
-            blob = self._blobs[path]  # KeyError for an unknown path
-            note = self._notes[path] = pickle.loads(blob)  # type: ignore[arg-type]
+            if path not in self._paths:
+                raise KeyError(path)
+            blob = self._shard(shard_of(path)).get(path)
+            if blob is None:
+                if path not in self._notes:  # listed but not in its shard: the cache is stale
+                    self._recover()
+                return self._notes[path]
+            note = self._notes[path] = pickle.loads(blob)
         return note
 
     def __setitem__(self, path: str, note: Note) -> None:
+        i = shard_of(path)
+        self._shard(i)[path] = None
+        self._paths[path] = None
         self._notes[path] = note
-        self._blobs[path] = None
+        self.dirty.add(i)
 
     def __delitem__(self, path: str) -> None:
-        del self._blobs[path]
+        del self._paths[path]
+        i = shard_of(path)
+        self._shard(i).pop(path, None)
         self._notes.pop(path, None)
+        self.dirty.add(i)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._blobs)
+        return iter(self._paths)
 
     def __len__(self) -> int:
-        return len(self._blobs)
+        return len(self._paths)
 
     def __contains__(self, path: object) -> bool:
-        return path in self._blobs
+        return path in self._paths
 
     def decode_all(self) -> None:
         """Unpickle every note now (faster than one by one when all are needed)."""
-        missing = [p for p in self._blobs if p not in self._notes]
         with _gc_paused():
-            for path in missing:
-                self._notes[path] = pickle.loads(self._blobs[path])  # type: ignore[arg-type]
+            for path in self._paths:
+                if path not in self._notes:
+                    self[path]
 
     def values(self):  # type: ignore[override]
         self.decode_all()
-        return [self._notes[p] for p in self._blobs]
+        return [self._notes[p] for p in self._paths]
 
     def items(self):  # type: ignore[override]
         self.decode_all()
-        return [(p, self._notes[p]) for p in self._blobs]
+        return [(p, self._notes[p]) for p in self._paths]
 
-    def blobs(self) -> dict[str, bytes]:
-        """Every note pickled; only the changed ones are pickled again."""
-        for path, blob in self._blobs.items():
+    def shard_blobs(self, i: int) -> dict[str, bytes]:
+        """Shard i with every note pickled (only the changed ones are pickled again)."""
+        shard = self._shard(i)
+        for path, blob in shard.items():
             if blob is None:
-                self._blobs[path] = pickle.dumps(self._notes[path], protocol=pickle.HIGHEST_PROTOCOL)
-        return self._blobs  # type: ignore[return-value]
+                shard[path] = pickle.dumps(self._notes[path], protocol=pickle.HIGHEST_PROTOCOL)
+        return shard  # type: ignore[return-value]
 
 
 class Records(Mapping):
@@ -127,23 +181,35 @@ class Catalog:
         stamps: dict[str, Stamp] | None = None,
         attachments: set[str] | None = None,
         excluded: set[str] | None = None,
+        shard_generations: list[int] | None = None,
         notes: NoteStore | None = None,
-        load: Callable[[str], Any] | None = None,
+        load: Callable[[str, int], Any] | None = None,
+        from_index: Callable[[], dict[str, Note]] | None = None,
     ):
         self.generation = generation
         self.stamps: dict[str, Stamp] = stamps if stamps is not None else {}
         self.attachments: set[str] = attachments if attachments is not None else set()
         self.excluded: set[str] = excluded if excluded is not None else set()
+        # The generation each note shard was last written at (-1: never).
+        self.shard_generations = shard_generations if shard_generations is not None else [-1] * SHARDS
         self._notes = notes
         self._graph: Any = None
         self._graph_loaded = False
-        self._load = load  # reads the notes or the graph of this generation, or None
+        self._load = load  # (file name, generation) -> its content when it is of that generation
+        self._from_index = from_index
 
     @property
     def notes(self) -> NoteStore:
         if self._notes is None:
-            blobs = self._load(NOTES_FILE) if self._load else None
-            self._notes = NoteStore(blobs if blobs is not None else {})
+            load = self._load
+
+            def load_shard(i: int) -> dict[str, bytes] | None:
+                gen = self.shard_generations[i]
+                if gen < 0:
+                    return {}
+                return load(f"{NOTES_DIR}/{i:02d}.pickle", gen) if load else None
+
+            self._notes = NoteStore(self.stamps, load_shard, self._from_index)
         return self._notes
 
     @property
@@ -151,7 +217,7 @@ class Catalog:
         """The cached graph.LinkGraph sharing these notes, or None when there is none yet."""
         if not self._graph_loaded:
             self._graph_loaded = True
-            graph = self._load(GRAPH_FILE) if self._load else None
+            graph = self._load(GRAPH_FILE, self.generation) if self._load else None
             if graph is not None:
                 graph.notes = self.notes
             self._graph = graph
@@ -204,7 +270,9 @@ def read_cache(folder: Path, name: str, generation: int) -> Any:
 
 def stage_cache(folder: Path, name: str, generation: int, payload: Any) -> tuple[Path, Path]:
     """Write a cache file under a temporary name: (temporary, final) for publish()."""
-    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    final = folder / name
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     tmp.write_bytes(pickle.dumps((generation, payload), protocol=pickle.HIGHEST_PROTOCOL))
     return tmp, folder / name
 

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Mapping
 from .catalog import (
     CACHE_FILES,
     GRAPH_FILE,
-    NOTES_FILE,
+    NOTES_DIR,
     STATE_FILE,
     Catalog,
     NoteStore,
@@ -117,40 +117,59 @@ class Vault:
             generation = self._generation()
             cached = read_cache(self.state_dir, STATE_FILE, generation)
         if cached is not None:
-            stamps, attachments, excluded = cached
-            return Catalog(generation, stamps, attachments, excluded, load=self._cache_loader(generation))
+            stamps, attachments, excluded, shard_generations = cached
+            return Catalog(
+                generation, stamps, attachments, excluded, shard_generations,
+                load=self._read_cache, from_index=self._notes_from_index,
+            )
         # Stale or missing caches: the index has every parsed note (attachments come with the next scan).
         records = list(self.fulltext.records())
-        generation = self.fulltext.generation()
-        notes = NoteStore()
-        catalog = Catalog(generation, {}, set(), set(), notes=notes)
+        catalog = Catalog(self.fulltext.generation(), notes=NoteStore(), from_index=self._notes_from_index)
         for record in records:
             catalog.put(record)
         return catalog
 
-    def _cache_loader(self, generation: int):
-        return lambda name: read_cache(self.state_dir, name, generation)
+    def _read_cache(self, name: str, generation: int):
+        return read_cache(self.state_dir, name, generation)
 
-    def _stage_catalog(self, catalog: Catalog, generation: int, notes: bool = True) -> list:
-        """Write the caches for `generation` under temporary names (the notes and graph only when asked)."""
+    def _notes_from_index(self) -> dict[str, Note]:
+        return {r.note.path: r.note for r in self.fulltext.records()}
+
+    def _stage_catalog(self, catalog: Catalog, generation: int, notes: bool = True):
+        """Write the caches for `generation` under temporary names: the note shards that
+        changed and the graph (when asked), then the state. Returns what publish() needs
+        and the shard generations the state records."""
         folder = self.state_dir
         staged = []
+        shard_generations = list(catalog.shard_generations)
+        written: set[int] = set()
         if notes:
-            staged.append(stage_cache(folder, NOTES_FILE, generation, catalog.notes.blobs()))
+            store = catalog.notes
+            written = set(store.dirty)
+            for i in sorted(written):
+                staged.append(stage_cache(folder, f"{NOTES_DIR}/{i:02d}.pickle", generation, store.shard_blobs(i)))
+                shard_generations[i] = generation
             if catalog.graph is not None:
                 staged.append(stage_cache(folder, GRAPH_FILE, generation, catalog.graph))
         # The state goes last: a reader that finds it for this generation finds the rest too.
-        staged.append(stage_cache(folder, STATE_FILE, generation, (catalog.stamps, catalog.attachments, catalog.excluded)))
-        return staged
+        state = (catalog.stamps, catalog.attachments, catalog.excluded, shard_generations)
+        staged.append(stage_cache(folder, STATE_FILE, generation, state))
+        return staged, shard_generations, written
+
+    def _published(self, catalog: Catalog, staged, shard_generations, written: set[int]) -> None:
+        publish(staged)
+        catalog.shard_generations = shard_generations
+        if written:
+            catalog.notes.dirty -= written
 
     def _save_catalog(self, catalog: Catalog, notes: bool = True) -> None:
-        publish(self._stage_catalog(catalog, catalog.generation, notes))
+        self._published(catalog, *self._stage_catalog(catalog, catalog.generation, notes))
 
     def _commit(self, catalog: Catalog, upserts: list, removed: list[str]) -> None:
         """Commit a batch to Whoosh with the caches of the next generation ready beforehand, so
         that readers see new caches a few renames after the new index, not a save later."""
         expected = self._generation() + 1  # each Whoosh commit adds one generation
-        staged = self._stage_catalog(catalog, expected)
+        staged, shard_generations, written = self._stage_catalog(catalog, expected)
         try:
             self.fulltext.write(upserts, removed, size_hint=len(upserts))
         except BaseException:
@@ -159,7 +178,7 @@ class Vault:
             raise
         catalog.generation = self._generation()
         if catalog.generation == expected:
-            publish(staged)
+            self._published(catalog, staged, shard_generations, written)
         else:
             discard(staged)
             self._save_catalog(catalog)
@@ -222,7 +241,7 @@ class Vault:
                 rebuilt = f"the index could not be read ({exc})"
         if rebuilt:
             self._reset_index()
-            catalog = Catalog(self._generation(), notes=NoteStore())
+            catalog = Catalog(self._generation(), notes=NoteStore(), from_index=self._notes_from_index)
             dirty = None
         assert catalog is not None
         stamps = catalog.stamps
@@ -379,6 +398,7 @@ class Vault:
         for name in CACHE_FILES:
             with contextlib.suppress(FileNotFoundError):
                 (self.state_dir / name).unlink()
+        shutil.rmtree(self.state_dir / NOTES_DIR, ignore_errors=True)
         self._catalog = None
         self.fulltext.create()
 
