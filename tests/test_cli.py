@@ -122,7 +122,7 @@ def test_search_while_another_process_holds_the_write_lock(example_copy):
         assert result.exit_code == 0
         assert result.stdout.splitlines()[0] == BEYOND  # answered from what is indexed
         blocked = CliRunner().invoke(cli, ["--vault", str(example_copy), "sync", "--wait", "0"])
-        assert blocked.exit_code == 1 and "another vaultindex process" in blocked.stderr
+        assert blocked.exit_code == 1 and "a vaultindex watch is running" in blocked.stderr
         assert f"pid {os.getpid()}" in blocked.stderr
     finally:
         holder._lock.release()

@@ -66,3 +66,14 @@ def test_second_writer_waits_then_names_the_holder(example_copy):
     finally:
         first._lock.release()
     assert Vault.open(example_copy).sync(wait=0).notes > 0
+
+
+def test_a_writer_waits_for_a_sync_then_names_it(example_copy):
+    first = Vault.open(example_copy)
+    first.sync()
+    first._lock.acquire("sync")
+    try:
+        with pytest.raises(IndexLocked, match=r"another vaultindex process \(pid \d+, vaultindex sync\)"):
+            Vault.open(example_copy).sync(wait=0.3)
+    finally:
+        first._lock.release()

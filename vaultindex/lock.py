@@ -46,6 +46,13 @@ class WriterLock:
         return True
 
     def acquire_or_raise(self, role: str, wait: float) -> None:
+        if self.holder().endswith("vaultindex watch") and self.is_held_elsewhere():
+            # A watch holds the index for as long as it runs: waiting would not help.
+            pid = self.holder().split(",")[0]
+            raise IndexLocked(
+                f"a vaultindex watch is running on this vault ({pid}) and keeps the index up to date; "
+                "stop it first to run this"
+            )
         if not self.acquire(role, wait):
             raise IndexLocked(
                 f"the index is being written by another vaultindex process ({self.holder()}); "

@@ -45,8 +45,14 @@ def is_note(path: str) -> bool:
 
 
 def is_ignored_name(name: str) -> bool:
-    """Hidden files and folders (and editors' temp files) are not part of the vault, as in Obsidian."""
-    return name.startswith(".") or name.endswith("~") or name.endswith((".swp", ".swx", ".tmp"))
+    """Hidden files and folders are not part of the vault, as in Obsidian; nor are editors'
+    scratch files: vim's `.swp` and `~` backups, JetBrains' `___jb_tmp___` / `___jb_old___`,
+    emacs' `#note.md#` auto-saves, Office's `~$` locks, `.tmp` files."""
+    return (
+        name.startswith((".", "~$"))
+        or name.endswith(("~", ".swp", ".swx", ".tmp", "___jb_tmp___", "___jb_old___"))
+        or (len(name) > 2 and name.startswith("#") and name.endswith("#"))
+    )
 
 
 def scan(root: Path, config: Config, under: str = "") -> Scan:

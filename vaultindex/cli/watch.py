@@ -1,0 +1,142 @@
+"""`vaultindex watch`: keep the index in sync while the user edits."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from datetime import datetime
+
+import click
+
+from . import cli
+from .base import open_vault, report_diagnostics, report_sync, warn
+from .index import PROGRESS_MIN
+
+
+@cli.command()
+@click.option(
+    "--debounce",
+    "debounce_ms",
+    default=200,
+    show_default=True,
+    type=click.IntRange(0, 60_000),
+    metavar="MS",
+    help="Quiet time after the last change before a batch is applied (a stream of saves is "
+    "still applied every 2 s).",
+)
+@click.option(
+    "--polling",
+    is_flag=True,
+    help="Look for changes every second instead of using file-system events: for network "
+    "drives, WSL's /mnt, and other places where events do not arrive.",
+)
+@click.option("--nl", "nl", is_flag=True, help="Also print each batch as one JSON object per line on stdout.")
+@click.pass_context
+def watch(ctx: click.Context, debounce_ms: int, polling: bool, nl: bool) -> None:
+    """Keep the index in sync with every save until stopped (Ctrl-C).
+
+    Reconciles the vault first, then applies changes in batches, one line per batch on
+    stderr. Tag pages are rewritten after each batch when `[tags] watch = true` is set in
+    .vaultindex/config.toml. Queries in other terminals keep working throughout; only one
+    watch (or sync) writes the index at a time.
+
+    \b
+    Examples:
+      vaultindex watch                  # in a terminal pane beside your editor
+      vaultindex watch --debounce 500   # wait for longer pauses between batches
+      vaultindex watch --polling        # a vault on a network drive
+    """
+    from ..watch import batch_line, run
+
+    vault = open_vault(ctx)
+    stop = threading.Event()
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if total < PROGRESS_MIN or not sys.stderr.isatty():
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+            bar = None
+
+    def on_ready(start) -> None:
+        report_sync(start.stats)
+        folders = f", {start.folders:,} folders" if start.mode != "polling" else ""
+        warn(f"Watching {vault.root} ({start.mode}{folders}). Press Ctrl-C to stop.")
+
+    def on_batch(stats, paths) -> None:
+        warn(batch_line(stats, paths))
+        report_diagnostics(stats.diagnostics)
+        if nl:
+            click.echo(
+                json.dumps(
+                    {
+                        "time": datetime.now().isoformat(timespec="seconds"),
+                        "added": stats.added,
+                        "modified": stats.modified,
+                        "removed": stats.removed,
+                        "notes": stats.notes,
+                        "ms": round(stats.seconds * 1000, 1),
+                        "paths": list(paths),
+                        "warnings": [str(d) for d in stats.diagnostics],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+
+    def notify(message: str) -> None:
+        warn(f"{datetime.now():%H:%M:%S}  {message}")
+
+    restore = _stop_on_signals(stop)
+    try:
+        summary = run(
+            vault,
+            stop,
+            on_batch,
+            debounce_ms=debounce_ms,
+            polling=polling,
+            notify=notify,
+            on_ready=on_ready,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        warn("Stopped at once; the next start picks up whatever was not applied.")
+        ctx.exit(130)
+    finally:
+        restore()
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    changes = f"+{summary.added} ~{summary.modified} -{summary.removed}"
+    plural = "es" if summary.batches != 1 else ""
+    warn(f"Stopped after {summary.batches:,} batch{plural}: {changes}.")
+
+
+def _stop_on_signals(stop: threading.Event):
+    """Ctrl-C, SIGTERM and SIGHUP end the watch after the batch in hand; a second one stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()  # (no printing here: the main thread may be half way through a line)
+
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    previous = {}
+    for name in names:
+        if hasattr(signal, name):
+            sig = getattr(signal, name)
+            previous[sig] = signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
