@@ -162,6 +162,31 @@ def otools_probe(vault_path: str, note_name: str) -> dict:
     }
 
 
+def graph_edit_probe(vault_path: str, edits: int) -> dict:
+    """One note's edit applied to the link graph, in-process, Whoosh commit excluded: each
+    edit re-parses a note with one more link (to a name that exists) and one dangling link."""
+    import random
+
+    from vaultindex import Vault
+    from vaultindex.parse import decode, parse_note
+
+    vault = Vault.open(vault_path)
+    vault.refresh()
+    graph = vault.graph
+    paths = sorted(p for p in vault.catalog.stamps if p.startswith("papers/"))
+    rng = random.Random(7)
+    times = []
+    for i in range(edits):
+        path, other = rng.sample(paths, 2)
+        text = decode(path, (Path(vault_path) / path).read_bytes())[0]
+        name = other.rsplit("/", 1)[-1][:-3]
+        note = parse_note(path, f"{text}\nSee [[{name}]] and [[Missing paper {i}]].\n")
+        started = time.perf_counter()
+        graph.update([note], (), None, None)
+        times.append(time.perf_counter() - started)
+    return {"p50_s": percentile(times, 50), "p95_s": percentile(times, 95), "edits": edits}
+
+
 def main(argv: list[str]) -> int:
     kind, *args = argv
     if kind == "search":
@@ -170,6 +195,8 @@ def main(argv: list[str]) -> int:
         out = fts5_probe(args[0], args[1], json.loads(Path(args[2]).read_text()), int(args[3]))
     elif kind == "otools":
         out = otools_probe(args[0], args[1])
+    elif kind == "graph_edit":
+        out = graph_edit_probe(args[0], int(args[1]))
     else:
         print(f"unknown probe {kind!r}", file=sys.stderr)
         return 2

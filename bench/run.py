@@ -59,6 +59,7 @@ TARGETS = {
     "cli_search_s": 0.5,
     "search_p50_s": 0.030,
     "cli_backlinks_s": 0.5,
+    "graph_edit_p50_s": 0.050,
     "watch_p95_s": 1.0,
     "watch_rss_mb": 400.0,
     "help_s": 0.25,
@@ -282,6 +283,14 @@ class Bench:
         else:
             log(f"  feature queries failed: {r.err.strip()[-300:]}")
 
+    def graph_edit(self) -> None:
+        r = run([PY, str(HERE / "probes.py"), "graph_edit", str(self.vault), "10" if self.quick else "50"], check=False)
+        if r.rc != 0:
+            log(f"  graph edit probe failed: {r.err.strip()[-300:]}")
+            return
+        data = json.loads(r.out)
+        self.put("graph_edit_p50_s", data["p50_s"], "s", None, p95_s=data["p95_s"], edits=data["edits"])
+
     def cli_backlinks(self) -> None:
         if not self.has["backlinks"]:
             self.skipped.append("cli_backlinks_s: no `vaultindex backlinks` command yet")
@@ -501,6 +510,7 @@ class Bench:
             self.cli_search,
             self.inproc_search,
             self.cli_backlinks,
+            self.graph_edit,
             lambda: self.edit_sync(1),
             lambda: self.edit_sync(100),
             self.fts5,
@@ -613,6 +623,7 @@ ROWS = [
     ("search_p95_s", "in-process search p95", "ms", 1000),
     ("feature_search_p50_s", "in-process search p50, feature queries", "ms", 1000),
     ("cli_backlinks_s", "`backlinks` wall (fresh process)", "s", 1),
+    ("graph_edit_p50_s", "one note's edit applied to the graph, p50 (in-process)", "ms", 1000),
     ("watch_p50_s", "watch: save -> shown by `search` + `backlinks`, p50", "s", 1),
     ("watch_p95_s", "watch: save -> shown by `search` + `backlinks`, p95", "s", 1),
     ("sync_rss_mb", "peak RSS of `sync --full`", "MB", 1),
