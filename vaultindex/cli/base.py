@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -74,6 +75,34 @@ def open_vault(ctx: click.Context):
     if "vault" not in root.obj:
         root.obj["vault"] = Vault.open(root.obj.get("vault_path"))
     return root.obj["vault"]
+
+
+PROGRESS_MIN = 200  # notes to index before a progress bar is worth showing
+
+
+@contextlib.contextmanager
+def progress_bar(label: str = "Indexing"):
+    """A `progress(done, total)` callback drawing a bar on stderr when it is a terminal and the
+    work is long; the bar closes when the work is done or the block ends."""
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if total < PROGRESS_MIN or not sys.stderr.isatty():
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+            bar = None
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 def warn(message: str) -> None:

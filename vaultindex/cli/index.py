@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from . import cli
-from .base import emit_json, emit_nl, highlight, open_vault, output_options, pass_vault, report_sync, strip_marks, warn
-
-PROGRESS_MIN = 200  # notes to index before a progress bar is worth showing
+from .base import (
+    emit_json,
+    emit_nl,
+    highlight,
+    open_vault,
+    output_options,
+    pass_vault,
+    progress_bar,
+    report_sync,
+    strip_marks,
+    warn,
+)
 
 
 @cli.command()
@@ -28,22 +35,8 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
       vaultindex sync --full --json
     """
     vault = open_vault(ctx)
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if total < PROGRESS_MIN or not sys.stderr.isatty():
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
-    try:
+    with progress_bar() as progress:
         stats = vault.sync(full=full, progress=progress, wait=wait)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     report_sync(stats)
     if as_json:
         emit_json(

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
 from datetime import datetime
 
 import click
 
 from . import cli
-from .base import open_vault, report_diagnostics, report_sync, warn
-from .index import PROGRESS_MIN
+from .base import open_vault, progress_bar, report_diagnostics, report_sync, warn
 
 
 @cli.command()
@@ -52,20 +50,6 @@ def watch(ctx: click.Context, debounce_ms: int, polling: bool, nl: bool) -> None
 
     vault = open_vault(ctx)
     stop = threading.Event()
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if total < PROGRESS_MIN or not sys.stderr.isatty():
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-        if done >= total:
-            bar.__exit__(None, None, None)
-            bar = None
-
     def on_ready(start) -> None:
         report_sync(start.stats)
         folders = f", {start.folders:,} folders" if start.mode != "polling" else ""
@@ -96,23 +80,22 @@ def watch(ctx: click.Context, debounce_ms: int, polling: bool, nl: bool) -> None
 
     restore = _stop_on_signals(stop)
     try:
-        summary = run(
-            vault,
-            stop,
-            on_batch,
-            debounce_ms=debounce_ms,
-            polling=polling,
-            notify=notify,
-            on_ready=on_ready,
-            progress=progress,
-        )
+        with progress_bar() as progress:
+            summary = run(
+                vault,
+                stop,
+                on_batch,
+                debounce_ms=debounce_ms,
+                polling=polling,
+                notify=notify,
+                on_ready=on_ready,
+                progress=progress,
+            )
     except KeyboardInterrupt:
         warn("Stopped at once; the next start picks up whatever was not applied.")
         ctx.exit(130)
     finally:
         restore()
-        if bar is not None:
-            bar.__exit__(None, None, None)
     changes = f"+{summary.added} ~{summary.modified} -{summary.removed}"
     plural = "es" if summary.batches != 1 else ""
     warn(f"Stopped after {summary.batches:,} batch{plural}: {changes}.")
