@@ -18,6 +18,9 @@ from ..models import Diagnostic, to_json
 class VaultGroup(click.Group):
     """Prints library errors as one `Error:` line (exit 1); VAULTINDEX_DEBUG=1 shows the traceback."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # the order they are defined in: sync and search first
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
