@@ -1,0 +1,56 @@
+"""The module boundaries of DESIGN.md: one owner per third-party library, a fast CLI start."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+PACKAGE = REPO / "vaultindex"
+# library -> the modules allowed to import it
+OWNERS = {
+    "click": {"cli"},
+    "whoosh": {"fulltext"},
+    "networkx": {"graph", "export"},
+    "watchdog": {"watch"},
+    "yaml": {"parse", "tagpages"},  # tagpages writes the generated pages' frontmatter
+}
+
+
+def _imports(path) -> set[str]:
+    """Top-level package names imported at run time (imports for type checkers only do not count)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            node.body = []
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("library", sorted(OWNERS))
+def test_each_library_has_one_owner(library):
+    users = set()
+    for path in PACKAGE.rglob("*.py"):
+        if library in _imports(path):
+            module = path.relative_to(PACKAGE).with_suffix("").parts[0]
+            users.add(module)
+    assert users and users <= OWNERS[library], f"{library} imported by {sorted(users - OWNERS[library])}"
+
+
+def test_help_imports_no_heavy_library():
+    code = (
+        "import sys; from vaultindex.cli import cli; "
+        "print(','.join(m for m in ('whoosh', 'networkx', 'watchdog', 'yaml') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ""
