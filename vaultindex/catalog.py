@@ -127,6 +127,11 @@ class NoteStore(MutableMapping):
     def __contains__(self, path: object) -> bool:
         return path in self._paths
 
+    def check_shards(self) -> None:
+        """Read every shard now; a missing or damaged one makes the store recover from the index."""
+        for i in range(SHARDS):
+            self._shard(i)
+
     def decode_all(self) -> None:
         """Unpickle every note now (faster than one by one when all are needed)."""
         with _gc_paused():
@@ -228,6 +233,11 @@ class Catalog:
         self._graph, self._graph_loaded = graph, True
 
     @property
+    def notes_dirty(self) -> bool:
+        """Whether note shards wait to be written (changed, or recovered from the index)."""
+        return self._notes is not None and bool(self._notes.dirty)
+
+    @property
     def records(self) -> Records:
         return Records(self)
 
@@ -273,7 +283,11 @@ def stage_cache(folder: Path, name: str, generation: int, payload: Any) -> tuple
     final = folder / name
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps((generation, payload), protocol=pickle.HIGHEST_PROTOCOL))
+    try:
+        tmp.write_bytes(pickle.dumps((generation, payload), protocol=pickle.HIGHEST_PROTOCOL))
+    except BaseException:  # a full disk, say: no half-written temporary file is left behind
+        discard([(tmp, final)])
+        raise
     return tmp, folder / name
 
 

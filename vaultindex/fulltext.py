@@ -8,9 +8,15 @@ be rebuilt from it.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import os
 import pickle
 import re
+import signal
 import struct
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +54,12 @@ FIELD_NAMES = {
     "cites": "cites",
     "venue": "venue",
 }
-MAX_EXPANSION = 200  # words a prefix or wildcard may stand for, so `a*` cannot make a query crawl
+MAX_EXPANSION = 200  # words a prefix, wildcard or word range may stand for, so `a*` cannot make a query crawl
 MAX_QUERY_CHARS = 2000
+# Typo correction looks each unknown word up in the whole spelling dictionary: only a few
+# words of a sensible length are corrected (a 2,000-letter word took minutes; 300 words, a minute).
+MAX_CORRECTED_WORDS = 5
+MAX_CORRECTED_LENGTH = 40
 OPEN_RETRIES = 8
 
 
@@ -72,6 +82,48 @@ def _fix_and_not_matcher() -> None:
 
 
 _fix_and_not_matcher()
+
+
+# -- big batches fork Whoosh sub-writers: they must never outlive this process --------------------
+
+_SUBWRITER_PARENT: int | None = None  # this process's pid while a multi-process write runs
+_PR_SET_PDEATHSIG = 1
+_prctl: Any = None  # libc's prctl, looked up before forking (Linux)
+
+
+def _guard_subwriters() -> None:
+    """Called before a multi-process write: the children forked from now on die with us."""
+    global _SUBWRITER_PARENT, _prctl
+    if _prctl is None and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    _SUBWRITER_PARENT = os.getpid()
+
+
+def _die_with_parent() -> None:
+    """In a child forked during a multi-process write (one of Whoosh's sub-writers): die with the parent.
+
+    A forked child shares its parent's open files, so it holds the index's writer locks too
+    (vaultindex's and Whoosh's flock). When the parent is killed (kill -9, the OOM killer) a
+    sub-writer waits for work forever and keeps both locks: no sync or watch could start again.
+    """
+    parent = _SUBWRITER_PARENT
+    if parent is None:
+        return
+    armed = _prctl is not None and _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    if not armed:
+        threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+os.register_at_fork(after_in_child=_die_with_parent)
 
 
 def _schema() -> fields.Schema:
@@ -222,8 +274,19 @@ class FullText:
     # -- writing -------------------------------------------------------------------------------
     def write(self, upserts: Iterable[tuple[Record, str]], deletes: Iterable[str], size_hint: int) -> None:
         """Apply one batch in ONE commit: documents (record, body) to add or replace, paths to delete."""
-        self._remove_stray_toc_files()
+        global _SUBWRITER_PARENT
+        self.remove_stray_files()
+        try:
+            with self._writing():
+                self._write(upserts, deletes, size_hint)
+        finally:
+            _SUBWRITER_PARENT = None
+        self.close()
+        self._ix = None  # the next read sees the new generation
+
+    def _write(self, upserts: Iterable[tuple[Record, str]], deletes: Iterable[str], size_hint: int) -> None:
         if size_hint >= BIG_BATCH:
+            _guard_subwriters()  # the sub-writers forked from here die with us
             # 512 MB per sub-writer: with 128 Whoosh spent a quarter of a 10,000-note build
             # spilling postings to disk and reading them back (bench/README.md).
             writer = self.ix.writer(procs=2, multisegment=True, limitmb=512)
@@ -238,11 +301,39 @@ class FullText:
             writer.cancel()
             raise
         writer.commit()
-        self.close()
-        self._ix = None  # the next read sees the new generation
 
-    def _remove_stray_toc_files(self) -> None:
-        # Whoosh leaves `_MAIN_<gen>.toc.<stamp>` temp files behind after a crash mid-commit.
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A damaged segment shows while writing too (deletes and merges read the old segments):
+        IndexCorrupt, so that the caller rebuilds. A full disk or a permission problem stays an OSError."""
+        try:
+            yield
+        except IndexCorrupt:
+            raise
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:  # EINVAL: Whoosh mapped a damaged file at a bogus offset
+                raise
+            raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
+        except (EOFError, ValueError, KeyError, IndexError, struct.error, pickle.UnpicklingError) as exc:
+            raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
+
+    def check(self) -> None:
+        """Open every segment, so that a truncated or damaged file shows now; IndexCorrupt if one cannot be read."""
+        try:
+            with self._reading(), self.searcher() as s:
+                s.reader().doc_count_all()
+        except IndexCorrupt:
+            self.close()
+            self._ix = None
+            raise
+        except Exception as exc:  # Whoosh raises many kinds on a damaged file
+            self.close()
+            self._ix = None
+            raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
+
+    def remove_stray_files(self) -> None:
+        """Whoosh leaves `_MAIN_<gen>.toc.<stamp>` temp files behind after a crash mid-commit;
+        the caller holds the writer lock."""
         for stray in self.folder.glob(f"_{INDEX_NAME}_*.toc.*"):
             with contextlib.suppress(OSError):
                 stray.unlink()
@@ -307,9 +398,15 @@ class FullText:
         """The query with each unknown plain word replaced by the closest indexed word."""
         changed = False
         out = []
+        tried = 0
         for token in re.split(r"(\s+)", text):
             word = token.lower()
-            if re.fullmatch(r"[^\W\d_]{4,}", word) and not _known(s, word):
+            if (
+                tried < MAX_CORRECTED_WORDS
+                and re.fullmatch(rf"[^\W\d_]{{4,{MAX_CORRECTED_LENGTH}}}", word)
+                and not _known(s, word)
+            ):
+                tried += 1
                 suggestions = s.suggest("spell", word, limit=1, maxdist=2) or s.suggest(
                     "spell", word, limit=1, maxdist=2, prefix=0
                 )
@@ -322,15 +419,24 @@ class FullText:
 
 
 def _check_expansions(reader: Any, q: Any) -> None:
-    """Refuse a prefix or wildcard that stands for too many words (`a*` in a big vault),
-    before Whoosh builds a matcher for each of them."""
+    """Refuse a prefix, wildcard or word range that stands for too many words (`a*`, `[a TO z]`
+    in a big vault), before Whoosh builds a matcher for each of them.
+
+    A `path:` prefix is a folder filter: it stands for one word per note in the folder, and
+    refusing it would make `path:papers/` fail in any vault with more than 200 papers.
+    """
     for leaf in q.leaves():
-        if isinstance(leaf, (query.Prefix, query.Wildcard)):
+        if isinstance(leaf, query.Prefix) and leaf.fieldname == "path":
+            continue
+        if isinstance(leaf, (query.Prefix, query.Wildcard, query.TermRange)):
             count = 0
             for _ in leaf._btexts(reader):
                 count += 1
                 if count > MAX_EXPANSION:
-                    shown = str(leaf.text) + ("*" if isinstance(leaf, query.Prefix) else "")
+                    if isinstance(leaf, query.TermRange):
+                        shown = f"[{leaf.start or ''} TO {leaf.end or ''}]"
+                    else:
+                        shown = str(leaf.text) + ("*" if isinstance(leaf, query.Prefix) else "")
                     raise QueryError(
                         f"{shown!r} matches more than {MAX_EXPANSION} words in {leaf.fieldname}: "
                         "make it more specific"
@@ -417,10 +523,44 @@ def parse_query(text: str, names: set[str]) -> Any:
         q = parser.parse(normalised)
     except Exception as exc:
         raise QueryError(f"cannot parse query: {exc}") from exc
-    q = _folder_prefixes(q)
+    q = _merge_exclusions(_folder_prefixes(q))
     if q is query.NullQuery or isinstance(q, type(query.NullQuery)):
         raise QueryError("the query has no searchable words (only stop words or operators)")
+    _check_leading_wildcards(q)
     return query.AndNot(q, query.Term("kind", "generated"))
+
+
+def _check_leading_wildcards(q: Any) -> None:
+    """A word starting with * or ? must be compared with every word of the index (seconds on a big
+    vault); a lone * means every note."""
+    for leaf in q.leaves():
+        if isinstance(leaf, query.Wildcard) and str(leaf.text)[:1] in ("*", "?") and leaf.fieldname != "path":
+            raise QueryError(
+                f"{leaf.text!r} starts with a wildcard, so every word of the index would be compared "
+                "with it: make it more specific (put a few letters before * or ?)"
+            )
+
+
+def _merge_exclusions(q: Any) -> Any:
+    """`a -b -c ...` as `a AND NOT (b OR c ...)`, and `*` (every word of every field) as every note.
+
+    Whoosh chains one AndNot matcher per excluded word and walks the chain for every document:
+    300 excluded words took a minute on 2,000 notes; one exclusion of an OR takes milliseconds.
+    Whoosh answers `*` by reading every posting of every field (50 s on 2,000 notes).
+    """
+    if isinstance(q, query.Every):
+        return query.Every()
+    if isinstance(q, query.Not):
+        return query.Not(_merge_exclusions(q.query))
+    if isinstance(q, query.And):
+        subs = [_merge_exclusions(sub) for sub in q.subqueries]
+        excluded = [sub.query for sub in subs if isinstance(sub, query.Not)]
+        if len(excluded) > 1:
+            subs = [sub for sub in subs if not isinstance(sub, query.Not)] + [query.Not(query.Or(excluded))]
+        return query.And(subs, boost=q.boost)
+    if hasattr(q, "subqueries") or hasattr(q, "child"):
+        return q.apply(_merge_exclusions)
+    return q
 
 
 def _folder_prefixes(q: Any) -> Any:
@@ -446,7 +586,7 @@ def similar_paths(ft: FullText, path: str, text: str, limit: int = 30) -> list[t
 
     The body is not stored in the index, so the caller passes it; the note itself is left out.
     """
-    with ft.searcher() as s:
+    with ft._reading(), ft.searcher() as s:
         docnum = s.document_number(path=path)
         if docnum is None or not text.strip():
             return []

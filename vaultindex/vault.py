@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import hashlib
 import json
+import logging
 import os
 import shutil
+import stat
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,7 +31,7 @@ from .catalog import (
     write_cache,
 )
 from .config import STATE_DIR, Config, find_vault, load_config
-from .errors import AmbiguousNote, IndexCorrupt, NoteNotFound
+from .errors import AmbiguousNote, IndexCorrupt, NoteNotFound, VaultIndexError
 from .lock import WriterLock
 from .models import Diagnostic, Note, Record, SearchHit, SyncStats
 from .parse import PARSER_VERSION, decode, parse_note
@@ -40,6 +44,12 @@ INDEX_NAME = "MAIN"  # fulltext.INDEX_NAME, repeated here so that reading the ge
 VERSION_FILE = "version.json"
 LOCK_FILE = "write.lock"
 CACHE_WAIT = 1.0  # seconds a reader waits for a writer's caches before rebuilding them itself
+
+log = logging.getLogger(__name__)
+
+
+class IndexWriteError(VaultIndexError):
+    """The index cannot be written (a full disk, a read-only folder); the previous index is intact."""
 
 
 def _fulltext():
@@ -55,6 +65,23 @@ class SearchResult:
     suggestion: str | None = None  # the corrected query when typo tolerance was used
 
 
+def _consistent(method):
+    """A query over the caches, asked again on the new state when a writer committed while the
+    caches were being read (so that notes and graph never come from different commits)."""
+
+    @functools.wraps(method)
+    def ask(self, *args, **kwargs):
+        for _ in range(3):
+            self._moved_on = False
+            answer = method(self, *args, **kwargs)
+            if not self._moved_on:
+                break
+            self._catalog = None
+        return answer
+
+    return ask
+
+
 class Vault:
     """A vault folder and its index under `<vault>/.vaultindex/`."""
 
@@ -65,6 +92,8 @@ class Vault:
         self._lock = WriterLock(self.state_dir / LOCK_FILE)
         self._catalog: Catalog | None = None
         self._ft = None
+        self._caches_stale = False  # the catalog was read from the index: its caches need writing
+        self._moved_on = False  # a writer committed while this process read the caches (see _consistent)
         self.repaired: SyncStats | None = None  # set when a query had to rebuild a damaged index
 
     @classmethod
@@ -124,6 +153,7 @@ class Vault:
             )
         # Stale or missing caches: the index has every parsed note (attachments come with the next scan).
         records = list(self.fulltext.records())
+        self._caches_stale = True
         catalog = Catalog(self.fulltext.generation(), notes=NoteStore(), from_index=self._notes_from_index)
         for record in records:
             catalog.put(record)
@@ -133,6 +163,11 @@ class Vault:
         return read_cache(self.state_dir, name, generation)
 
     def _notes_from_index(self) -> dict[str, Note]:
+        catalog = self._catalog
+        if catalog is not None and self._generation() != catalog.generation:
+            # Not a damaged cache: a writer replaced a note shard after we read the state. The
+            # notes read now are newer than the graph in hand, so the query is asked again.
+            self._moved_on = True
         return {r.note.path: r.note for r in self.fulltext.records()}
 
     def _stage_catalog(self, catalog: Catalog, generation: int, notes: bool = True):
@@ -143,17 +178,21 @@ class Vault:
         staged = []
         shard_generations = list(catalog.shard_generations)
         written: set[int] = set()
-        if notes:
-            store = catalog.notes
-            written = set(store.dirty)
-            for i in sorted(written):
-                staged.append(stage_cache(folder, f"{NOTES_DIR}/{i:02d}.pickle", generation, store.shard_blobs(i)))
-                shard_generations[i] = generation
-            if catalog.graph is not None:
-                staged.append(stage_cache(folder, GRAPH_FILE, generation, catalog.graph))
-        # The state goes last: a reader that finds it for this generation finds the rest too.
-        state = (catalog.stamps, catalog.attachments, catalog.excluded, shard_generations)
-        staged.append(stage_cache(folder, STATE_FILE, generation, state))
+        try:
+            if notes:
+                store = catalog.notes
+                written = set(store.dirty)
+                for i in sorted(written):
+                    staged.append(stage_cache(folder, f"{NOTES_DIR}/{i:02d}.pickle", generation, store.shard_blobs(i)))
+                    shard_generations[i] = generation
+                if catalog.graph is not None:
+                    staged.append(stage_cache(folder, GRAPH_FILE, generation, catalog.graph))
+            # The state goes last: a reader that finds it for this generation finds the rest too.
+            state = (catalog.stamps, catalog.attachments, catalog.excluded, shard_generations)
+            staged.append(stage_cache(folder, STATE_FILE, generation, state))
+        except BaseException:  # a full disk, say: leave no temporary files behind
+            discard(staged)
+            raise
         return staged, shard_generations, written
 
     def _published(self, catalog: Catalog, staged, shard_generations, written: set[int]) -> None:
@@ -169,7 +208,11 @@ class Vault:
         """Commit a batch to Whoosh with the caches of the next generation ready beforehand, so
         that readers see new caches a few renames after the new index, not a save later."""
         expected = self._generation() + 1  # each Whoosh commit adds one generation
-        staged, shard_generations, written = self._stage_catalog(catalog, expected)
+        try:
+            staged, shard_generations, written = self._stage_catalog(catalog, expected)
+        except BaseException:
+            self._catalog = None
+            raise
         try:
             self.fulltext.write(upserts, removed, size_hint=len(upserts))
         except BaseException:
@@ -212,6 +255,9 @@ class Vault:
             return None
         try:
             return self._apply(None)
+        except IndexWriteError as exc:
+            log.warning("Warning: %s; answering from the index as it is.", exc)
+            return None
         finally:
             self._lock.release()
 
@@ -228,6 +274,8 @@ class Vault:
         when the index is next written or searched, and is repaired then.
         """
         started = time.perf_counter()
+        if dirty is None:
+            self._remove_leftovers()
         rebuilt = "" if not full else "a full rebuild was asked for"
         if not rebuilt:
             rebuilt = self._stale_reason()
@@ -236,15 +284,25 @@ class Vault:
             try:
                 if verify:
                     self.fulltext.open()  # a damaged table of contents shows here
+                    self.fulltext.check()  # ... and a damaged segment here
                 catalog = self._catalog if self._catalog is not None else self._load_catalog()
             except IndexCorrupt as exc:
                 rebuilt = f"the index could not be read ({exc})"
         if rebuilt:
-            self._reset_index()
+            try:
+                self._reset_index()
+            except OSError as exc:
+                raise _write_error(self.state_dir, exc, intact=False) from exc
             catalog = Catalog(self._generation(), notes=NoteStore(), from_index=self._notes_from_index)
             dirty = None
         assert catalog is not None
+        if verify and not rebuilt:
+            # Read every note shard (a tenth of a second at 10,000 notes): a damaged one is
+            # recovered from the index here and written again below.
+            catalog.notes.check_shards()
         stamps = catalog.stamps
+        caches_stale, self._caches_stale = self._caches_stale, False
+        caches_stale = caches_stale or catalog.notes_dirty
 
         # What is on disk now, for the whole vault or only the dirty region.
         if dirty is None:
@@ -296,18 +354,22 @@ class Vault:
         for record, _ in upserts:
             catalog.put(record)
         stamps.update(touched)
-        if upserts or removed:
-            try:
-                self._commit(catalog, upserts, removed)
-            except IndexCorrupt as exc:
-                if rebuilt:
-                    raise
-                stats = self._apply(None, full=True, progress=progress)
-                return replace(stats, rebuilt=f"the index could not be written ({exc})")
-        elif notes_changed or touched or rebuilt:
-            self._save_catalog(catalog, notes=notes_changed or bool(rebuilt))
-        if rebuilt:
-            self._write_version()
+        try:
+            if upserts or removed:
+                try:
+                    self._commit(catalog, upserts, removed)
+                except IndexCorrupt as exc:
+                    if rebuilt:
+                        raise
+                    stats = self._apply(None, full=True, progress=progress)
+                    return replace(stats, rebuilt=f"the index could not be written ({exc})")
+            elif notes_changed or touched or rebuilt or caches_stale:
+                self._save_catalog(catalog, notes=notes_changed or bool(rebuilt) or caches_stale)
+            if rebuilt:
+                self._write_version()
+        except OSError as exc:
+            self._catalog = None  # ahead of what is on disk: read it again next time
+            raise _write_error(self.state_dir, exc) from exc
         self._catalog = catalog
         changed = tuple(sorted({r.note.path for r, _ in upserts} | set(removed)))
         return SyncStats(
@@ -321,6 +383,18 @@ class Vault:
             diagnostics=tuple(diagnostics),
             paths=changed,
         )
+
+    def _remove_leftovers(self) -> None:
+        """Temporary files of a writer that was killed (the caller holds the writer lock, so no
+        other writer is using them): Whoosh's `_MAIN_<gen>.toc.<stamp>` files and its MAIN.tmp
+        folder, and the caches staged under `.<name>.<pid>.tmp`. Never the Whoosh lock file."""
+        index = self.state_dir / INDEX_DIR
+        for stray in [*index.glob(f"_{INDEX_NAME}_*.toc.*"), *self.state_dir.glob(".*.tmp"),
+                      *self.state_dir.glob(f"{NOTES_DIR}/.*.tmp")]:
+            with contextlib.suppress(OSError):
+                stray.unlink()
+        with contextlib.suppress(OSError):
+            shutil.rmtree(index / f"{INDEX_NAME}.tmp")
 
     def _scan_region(self, dirty: list[str]) -> tuple[Scan, Callable[[str], bool]]:
         """Scan only the dirty paths: a file is looked at, a folder is scanned whole."""
@@ -354,6 +428,8 @@ class Vault:
                 st = full.stat()
             except OSError:
                 continue  # gone: absent from the scan, so it counts as removed
+            if not stat.S_ISREG(st.st_mode):
+                continue  # a FIFO or a device named like a note is no note (reading it would block)
             if self.config.is_excluded(rel):
                 merged.excluded.add(rel)
             elif not is_note(rel):
@@ -374,7 +450,7 @@ class Vault:
         """Read and parse one note: (record, body); a new stamp when only the stamp changed;
         None when it cannot be read."""
         try:
-            data = (self.root / path).read_bytes()
+            data = _read_file(self.root / path)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -406,7 +482,7 @@ class Vault:
     def read_text(self, path: str) -> str:
         """A note's current text from disk ("" when it cannot be read)."""
         try:
-            return decode(path, (self.root / path).read_bytes())[0]
+            return decode(path, _read_file(self.root / path))[0]
         except OSError:
             return ""
 
@@ -439,9 +515,10 @@ class Vault:
         if not self._lock.acquire("sync", 0.0):
             raise IndexCorrupt(f"{problem}; run `vaultindex sync --full` once the other process is done")
         try:
-            self.repaired = self._apply(None, full=True)
+            stats = self._apply(None, full=True)
         finally:
             self._lock.release()
+        self.repaired = replace(stats, rebuilt=str(problem))
 
     def _body_for_snippet(self, path: str) -> str:
         text = self.read_text(path)
@@ -562,34 +639,42 @@ class Vault:
             return wanted
         return self.find_note(wanted).path
 
+    @_consistent
     def backlinks(self, note: "Note | str") -> list:
         """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
         return self.graph.backlinks(self._graph_path(note))
 
+    @_consistent
     def links(self, note: "Note | str") -> list:
         """The note's outgoing links and citations with where each points (graph.OutLink)."""
         return self.graph.links(self._graph_path(note))
 
+    @_consistent
     def unresolved(self) -> list:
         """Dangling link targets and cited papers with no note, most used first (graph.UnresolvedTarget)."""
         return self.graph.unresolved()
 
+    @_consistent
     def orphans(self) -> list:
         """Notes with no links to or from another note or file (graph.NoteRef)."""
         return self.graph.orphans()
 
+    @_consistent
     def path(self, a: "Note | str", b: "Note | str", directed: bool = False):
         """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
         return self.graph.path(self._graph_path(a), self._graph_path(b), directed=directed)
 
+    @_consistent
     def rank(self, limit: int = 20, by: str = "pagerank") -> list:
         """The vault's hubs by PageRank (or by="in": in-degree) (graph.RankedNote)."""
         return self.graph.rank(limit, by=by)
 
+    @_consistent
     def doctor(self):
         """Link problems, duplicate paper notes and invalid frontmatter (graph.DoctorReport)."""
         return self.graph.doctor()
 
+    @_consistent
     def mentions(self, note: "Note | str") -> list:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).
 
@@ -608,7 +693,11 @@ class Vault:
         candidates: set[str] = set()
         for phrase in search_phrases(names):
             try:
-                candidates.update(self.fulltext.matching_paths(phrase))
+                try:
+                    candidates.update(self.fulltext.matching_paths(phrase))
+                except IndexCorrupt as exc:
+                    self._repair(exc)
+                    candidates.update(self.fulltext.matching_paths(phrase))
             except QueryError:  # only stop words, say: such a name cannot be searched for
                 continue
         out = []
@@ -621,6 +710,7 @@ class Vault:
                 out.append(Mention(source, graph.notes[source].title, lines))
         return out
 
+    @_consistent
     def related(self, note: "Note | str", limit: int = 10) -> list:
         """Notes related to `note`, best first, each with its reasons (graph.RelatedNote)."""
         from .errors import VaultIndexError
@@ -632,7 +722,11 @@ class Vault:
         body = self._body_for_snippet(path)
         if body.strip():
             try:
-                text_scores = dict(similar_paths(self.fulltext, path, body, limit=max(3 * limit, 30)))
+                try:
+                    text_scores = dict(similar_paths(self.fulltext, path, body, limit=max(3 * limit, 30)))
+                except IndexCorrupt as exc:
+                    self._repair(exc)
+                    text_scores = dict(similar_paths(self.fulltext, path, body, limit=max(3 * limit, 30)))
             except VaultIndexError:
                 text_scores = {}
         return graph.related(path, text_scores=text_scores, limit=limit)
@@ -646,5 +740,32 @@ def _fold(text: str) -> str:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _read_file(path: Path) -> bytes:
+    """A regular file's bytes. Opened without blocking and checked, so that a FIFO put where a
+    note was (between the scan and the read) is an error, not a wait for a writer that never comes."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return fh.read()
+
+
+def _write_error(folder: Path, exc: OSError, intact: bool = True) -> IndexWriteError:
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some disk space"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = f"make {folder} writable"
+    else:
+        hint = "fix the problem"
+    state = "the index is as it was before" if intact else "there is no usable index now"
+    return IndexWriteError(f"cannot write the index in {folder} ({reason}); {state}: {hint} and run `vaultindex sync` again")
