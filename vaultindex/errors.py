@@ -21,6 +21,10 @@ class IndexLocked(VaultIndexError):
     """Another process is writing the index."""
 
 
+class IndexWriteError(VaultIndexError):
+    """The index cannot be written (a full disk, a read-only folder); the previous index is intact."""
+
+
 class IndexCorrupt(VaultIndexError):
     """The index on disk cannot be read; it will be rebuilt."""
 

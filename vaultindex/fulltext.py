@@ -13,6 +13,7 @@ import errno
 import os
 import pickle
 import re
+import shutil
 import signal
 import struct
 import sys
@@ -332,11 +333,14 @@ class FullText:
             raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
 
     def remove_stray_files(self) -> None:
-        """Whoosh leaves `_MAIN_<gen>.toc.<stamp>` temp files behind after a crash mid-commit;
-        the caller holds the writer lock."""
+        """What a writer killed mid-commit leaves behind, which Whoosh never cleans: its
+        `_MAIN_<gen>.toc.<stamp>` files and its MAIN.tmp folder (never the lock file). The
+        caller holds the writer lock."""
         for stray in self.folder.glob(f"_{INDEX_NAME}_*.toc.*"):
             with contextlib.suppress(OSError):
                 stray.unlink()
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self.folder / f"{INDEX_NAME}.tmp")
 
     # -- searching -----------------------------------------------------------------------------
     def search(

@@ -31,7 +31,7 @@ from .catalog import (
     write_cache,
 )
 from .config import STATE_DIR, Config, find_vault, load_config
-from .errors import AmbiguousNote, IndexCorrupt, NoteNotFound, VaultIndexError
+from .errors import AmbiguousNote, IndexCorrupt, IndexWriteError, NoteNotFound
 from .lock import WriterLock
 from .models import Diagnostic, Note, Record, SearchHit, SyncStats
 from .parse import PARSER_VERSION, decode, parse_note
@@ -48,8 +48,6 @@ CACHE_WAIT = 1.0  # seconds a reader waits for a writer's caches before rebuildi
 log = logging.getLogger(__name__)
 
 
-class IndexWriteError(VaultIndexError):
-    """The index cannot be written (a full disk, a read-only folder); the previous index is intact."""
 
 
 def _fulltext():
@@ -388,13 +386,10 @@ class Vault:
         """Temporary files of a writer that was killed (the caller holds the writer lock, so no
         other writer is using them): Whoosh's `_MAIN_<gen>.toc.<stamp>` files and its MAIN.tmp
         folder, and the caches staged under `.<name>.<pid>.tmp`. Never the Whoosh lock file."""
-        index = self.state_dir / INDEX_DIR
-        for stray in [*index.glob(f"_{INDEX_NAME}_*.toc.*"), *self.state_dir.glob(".*.tmp"),
-                      *self.state_dir.glob(f"{NOTES_DIR}/.*.tmp")]:
+        self.fulltext.remove_stray_files()
+        for stray in [*self.state_dir.glob(".*.tmp"), *self.state_dir.glob(f"{NOTES_DIR}/.*.tmp")]:
             with contextlib.suppress(OSError):
                 stray.unlink()
-        with contextlib.suppress(OSError):
-            shutil.rmtree(index / f"{INDEX_NAME}.tmp")
 
     def _scan_region(self, dirty: list[str]) -> tuple[Scan, Callable[[str], bool]]:
         """Scan only the dirty paths: a file is looked at, a folder is scanned whole."""
