@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable, Mapping
 import networkx as nx
 
 from .errors import VaultIndexError
+from .graph import pagerank
 
 __all__ = [
     "EDGE_KINDS",
@@ -389,42 +390,6 @@ def communities(graph: nx.DiGraph, seed: int = COMMUNITY_SEED) -> list[list[str]
     groups = [sorted(c, key=str) for c in found]
     groups.sort(key=lambda c: (-len(c), str(c[0])))
     return groups
-
-
-def pagerank(graph: nx.DiGraph, alpha: float = 0.85, weight: str | None = "count", tol: float = 1.0e-8, max_iter: int = 200) -> dict[str, float]:
-    """PageRank by power iteration, as networkx defines it (dangling nodes spread uniformly).
-
-    networkx's own `pagerank` needs SciPy, which vaultindex does not depend on; this pure-Python
-    version takes about 0.1 s for 5,000 nodes and 20,000 edges.
-    """
-    nodes = list(graph)
-    n = len(nodes)
-    if n == 0:
-        return {}
-    index = {node: i for i, node in enumerate(nodes)}
-    out_weight = [0.0] * n
-    edges: list[tuple[int, int, float]] = []
-    for u, v, data in graph.edges(data=True):
-        w = float(data.get(weight, 1.0)) if weight else 1.0
-        if w <= 0:
-            continue
-        edges.append((index[u], index[v], w))
-        out_weight[index[u]] += w
-    norm = [(s, t, w / out_weight[s]) for s, t, w in edges]
-    dangling = [i for i in range(n) if out_weight[i] == 0.0]
-    x = [1.0 / n] * n
-    for _ in range(max_iter):
-        last = x
-        x = [0.0] * n
-        for s, t, w in norm:
-            x[t] += alpha * last[s] * w
-        spread = (alpha * sum(last[i] for i in dangling) + (1.0 - alpha)) / n
-        x = [v + spread for v in x]
-        total = sum(x)
-        x = [v / total for v in x]
-        if sum(abs(a - b) for a, b in zip(x, last)) < n * tol:
-            break
-    return {node: x[i] for i, node in enumerate(nodes)}
 
 
 # ------------------------------------------------------------------------------------------------
