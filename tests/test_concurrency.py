@@ -77,3 +77,19 @@ def test_a_writer_waits_for_a_sync_then_names_it(example_copy):
             Vault.open(example_copy).sync(wait=0.3)
     finally:
         first._lock.release()
+
+
+def test_a_query_that_meets_a_newer_commit_halfway_is_asked_again_on_it(tmp_path):
+    # The reader has the old graph in hand when a writer deletes a linking note and rewrites
+    # that note's cache shard: the reader must answer from the new state, not fail.
+    (tmp_path / "Hub.md").write_text("# Hub\n")
+    for j in range(8):
+        (tmp_path / f"Linker {j}.md").write_text(f"# Linker {j}\n\nSee [[Hub]].\n")
+    Vault.open(tmp_path).sync()
+    reader = Vault.open(tmp_path)
+    reader.graph  # the state and graph of the first commit in hand, the notes not yet read
+    (tmp_path / "Linker 3.md").unlink()
+    (tmp_path / "Linker 5.md").write_text("# Linker 5\n\nNo link any more.\n")
+    Vault.open(tmp_path).sync()
+    sources = sorted(b.path for b in reader.backlinks("Hub"))
+    assert sources == [f"Linker {j}.md" for j in (0, 1, 2, 4, 6, 7)]

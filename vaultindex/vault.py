@@ -69,13 +69,26 @@ def _consistent(method):
 
     @functools.wraps(method)
     def ask(self, *args, **kwargs):
-        for _ in range(3):
-            self._moved_on = False
-            answer = method(self, *args, **kwargs)
-            if not self._moved_on:
-                break
-            self._catalog = None
-        return answer
+        if self._asking:  # called by another query: the outermost one asks again
+            return method(self, *args, **kwargs)
+        self._asking = True
+        try:
+            for attempt in range(3):
+                self._moved_on = False
+                try:
+                    answer = method(self, *args, **kwargs)
+                except Exception:
+                    # Half old, half new state can look inconsistent (a note the old graph names
+                    # is gone from the new notes): only then is the error not the answer.
+                    if not self._moved_on or attempt == 2:
+                        raise
+                else:
+                    if not self._moved_on:
+                        break
+                self._catalog = None
+            return answer
+        finally:
+            self._asking = False
 
     return ask
 
@@ -92,6 +105,7 @@ class Vault:
         self._ft = None
         self._caches_stale = False  # the catalog was read from the index: its caches need writing
         self._moved_on = False  # a writer committed while this process read the caches (see _consistent)
+        self._asking = False  # inside a _consistent query
         self.repaired: SyncStats | None = None  # set when a query had to rebuild a damaged index
 
     @classmethod
@@ -105,9 +119,6 @@ class Vault:
         if self._ft is None:
             self._ft = _fulltext().FullText(self.state_dir / INDEX_DIR)
         return self._ft
-
-    def _version_stamp(self) -> dict:
-        return {"schema": _fulltext().SCHEMA_VERSION, "parser": PARSER_VERSION}
 
     def _generation(self) -> int:
         return index_generation(self.state_dir / INDEX_DIR, INDEX_NAME)
@@ -230,6 +241,7 @@ class Vault:
             self._catalog = self._load_catalog()
         return self._catalog
 
+    @_consistent
     def notes(self) -> list[Note]:
         """Every indexed note (bodies not included), sorted by path."""
         store = self.catalog.notes
@@ -523,6 +535,7 @@ class Vault:
                 text = text[end + 4 :]
         return text
 
+    @_consistent
     def find_note(self, name: str) -> Note:
         """A note named by path, file name, title or alias; NoteNotFound / AmbiguousNote otherwise."""
         store = self.catalog.notes
@@ -550,12 +563,12 @@ class Vault:
                 raise AmbiguousNote(name, found)
         raise NoteNotFound(f'no note named "{name}" (give a path, file name, title or alias)')
 
+    @_consistent
     def diagnostics(self) -> list[Diagnostic]:
         """Problems found in the indexed notes, by path."""
         store = self.catalog.notes
         store.decode_all()
         return [d for p in sorted(store) for d in store[p].diagnostics]
-
 
     # -- watch, tag pages, graph views: each owned by its module ------------------------------------
     def watch(self, stop_event=None, on_batch=None, debounce_ms: int = 200, polling: bool = False):
@@ -564,6 +577,7 @@ class Vault:
 
         return run(self, stop_event=stop_event, on_batch=on_batch, debounce_ms=debounce_ms, polling=polling)
 
+    @_consistent
     def tags(self):
         """Every tag with the notes carrying it (see tagpages.py)."""
         from .tagpages import collect_tags
@@ -576,6 +590,7 @@ class Vault:
 
         return write_pages(self, **options)
 
+    @_consistent
     def graph_view(self, filters=None):
         """A networkx graph of the vault, filtered (see export.py)."""
         from .export import graph_view
