@@ -182,6 +182,78 @@ def _document(record: Record, body: str) -> dict[str, Any]:
     return doc
 
 
+def _open_writer(ix: Any, procs: int = 1, **options: Any) -> Any:
+    """`ix.writer()`, but when the writer fails half-built (a full disk while it creates its
+    files) Whoosh's lock is released now: Whoosh keeps it until the half-built writer is
+    garbage, which an error's traceback delays for as long as the error is kept."""
+    from whoosh.multiproc import MpWriter
+    from whoosh.writing import SegmentWriter
+
+    cls, options = (MpWriter, {**options, "procs": procs}) if procs > 1 else (SegmentWriter, options)
+    writer = cls.__new__(cls)
+    try:
+        writer.__init__(ix, **options)
+    except BaseException:
+        lock = getattr(writer, "writelock", None)
+        if lock is not None and lock.locked and lock.fd is not None:
+            lock.release()
+        raise
+    return writer
+
+
+class Batch:
+    """One Whoosh writer, filled document by document and committed once (or cancelled).
+
+    With a big batch the documents go to Whoosh's sub-writers as they are added, so the
+    caller's parsing runs while they index (a full build is one pass, not two).
+    """
+
+    def __init__(self, ft: "FullText", size_hint: int):
+        global _SUBWRITER_PARENT
+        self._ft = ft
+        ft.remove_stray_files()
+        try:
+            with ft._writing():
+                if size_hint >= BIG_BATCH:
+                    _guard_subwriters()  # the sub-writers forked from here die with us
+                    # 512 MB per sub-writer: with 128 Whoosh spent a quarter of a 10,000-note
+                    # build spilling postings to disk and reading them back (bench/README.md).
+                    self._writer = _open_writer(ft.ix, procs=2, multisegment=True, limitmb=512)
+                else:
+                    self._writer = _open_writer(ft.ix, limitmb=128)
+        except BaseException:
+            _SUBWRITER_PARENT = None
+            raise
+
+    def delete(self, path: str) -> None:
+        with self._ft._writing():
+            self._writer.delete_by_term("path", path)
+
+    def add(self, record: Record, body: str) -> None:
+        """Add a note's document, replacing the one of the same path."""
+        with self._ft._writing():
+            self._writer.update_document(**_document(record, body))
+
+    def commit(self) -> None:
+        try:
+            with self._ft._writing():
+                self._writer.commit()
+        finally:
+            self._done()
+
+    def cancel(self) -> None:
+        try:
+            self._writer.cancel()
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        global _SUBWRITER_PARENT
+        _SUBWRITER_PARENT = None
+        self._ft.close()
+        self._ft._ix = None  # the next read sees the new generation
+
+
 class FullText:
     """The index folder: open, create, write batches, search."""
 
@@ -275,33 +347,20 @@ class FullText:
     # -- writing -------------------------------------------------------------------------------
     def write(self, upserts: Iterable[tuple[Record, str]], deletes: Iterable[str], size_hint: int) -> None:
         """Apply one batch in ONE commit: documents (record, body) to add or replace, paths to delete."""
-        global _SUBWRITER_PARENT
-        self.remove_stray_files()
-        try:
-            with self._writing():
-                self._write(upserts, deletes, size_hint)
-        finally:
-            _SUBWRITER_PARENT = None
-        self.close()
-        self._ix = None  # the next read sees the new generation
-
-    def _write(self, upserts: Iterable[tuple[Record, str]], deletes: Iterable[str], size_hint: int) -> None:
-        if size_hint >= BIG_BATCH:
-            _guard_subwriters()  # the sub-writers forked from here die with us
-            # 512 MB per sub-writer: with 128 Whoosh spent a quarter of a 10,000-note build
-            # spilling postings to disk and reading them back (bench/README.md).
-            writer = self.ix.writer(procs=2, multisegment=True, limitmb=512)
-        else:
-            writer = self.ix.writer(limitmb=128)
+        batch = self.begin(size_hint)
         try:
             for path in deletes:
-                writer.delete_by_term("path", path)
+                batch.delete(path)
             for record, body in upserts:
-                writer.update_document(**_document(record, body))
+                batch.add(record, body)
         except BaseException:
-            writer.cancel()
+            batch.cancel()
             raise
-        writer.commit()
+        batch.commit()
+
+    def begin(self, size_hint: int) -> "Batch":
+        """A batch to fill while the notes are being read, committed once (see Batch)."""
+        return Batch(self, size_hint)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:

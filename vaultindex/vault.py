@@ -213,17 +213,18 @@ class Vault:
     def _save_catalog(self, catalog: Catalog, notes: bool = True) -> None:
         self._published(catalog, *self._stage_catalog(catalog, catalog.generation, notes))
 
-    def _commit(self, catalog: Catalog, upserts: list, removed: list[str]) -> None:
-        """Commit a batch to Whoosh with the caches of the next generation ready beforehand, so
-        that readers see new caches a few renames after the new index, not a save later."""
+    def _commit(self, catalog: Catalog, batch) -> None:
+        """Commit the filled index batch with the caches of the next generation ready beforehand,
+        so that readers see new caches a few renames after the new index, not a save later."""
         expected = self._generation() + 1  # each Whoosh commit adds one generation
         try:
             staged, shard_generations, written = self._stage_catalog(catalog, expected)
         except BaseException:
+            batch.cancel()
             self._catalog = None
             raise
         try:
-            self.fulltext.write(upserts, removed, size_hint=len(upserts))
+            batch.commit()
         except BaseException:
             discard(staged)
             self._catalog = None  # the in-memory catalog is ahead of the index: reload it
@@ -325,49 +326,77 @@ class Vault:
         changes = diff(disk.notes, {p: FileInfo(s[0], s[1]) for p, s in indexed.items()})
 
         diagnostics = list(disk.diagnostics)
-        upserts: list[tuple[Record, str]] = []
+        records: list[Record] = []  # the parsed notes; their bodies go straight to the index
         added = modified = 0
         touched: dict[str, tuple] = {}
         todo = [*changes.added, *changes.modified]
-        for i, path in enumerate(todo, 1):
-            loaded = self._load(path, disk.notes[path], stamps.get(path), diagnostics)
-            if loaded is None:
-                continue
-            if isinstance(loaded, tuple) and len(loaded) == 3 and isinstance(loaded[0], int):
-                touched[path] = loaded  # same bytes, new stamp
-            else:
-                record, body = loaded
-                upserts.append((record, body))
-                diagnostics.extend(record.note.diagnostics)
-                if path in stamps:
-                    modified += 1
-                else:
-                    added += 1
-            if progress and (i % 50 == 0 or i == len(todo)):
-                progress(i, len(todo))
-        # Notes that vanished between the scan and the read count as removed.
-        loaded_paths = {r.note.path for r, _ in upserts} | set(touched)
-        removed = [*changes.removed, *(p for p in todo if p not in loaded_paths and p in stamps)]
+        batch = None  # the index writer, opened at the first change: it indexes while we read
 
-        files_before = (catalog.attachments, catalog.excluded)
-        if dirty is None:
-            catalog.attachments, catalog.excluded = disk.attachments, disk.excluded
-        else:
-            catalog.attachments = {p for p in catalog.attachments if not in_region(p)} | disk.attachments
-            catalog.excluded = {p for p in catalog.excluded if not in_region(p)} | disk.excluded
-        notes_changed = bool(upserts or removed or files_before != (catalog.attachments, catalog.excluded))
-        if notes_changed or rebuilt:
-            # The graph first: it compares each note with the one it replaces.
-            self._update_graph(catalog, [r.note for r, _ in upserts], removed)
-        for path in removed:
-            catalog.remove(path)
-        for record, _ in upserts:
-            catalog.put(record)
-        stamps.update(touched)
+        def begin(size_hint: int):
+            opened = self.fulltext.begin(size_hint)
+            for path in changes.removed:
+                opened.delete(path)
+            return opened
+
         try:
-            if upserts or removed:
+            for i, path in enumerate(todo, 1):
+                loaded = self._load(path, disk.notes[path], stamps.get(path), diagnostics)
+                if loaded is None:
+                    continue
+                if isinstance(loaded, tuple) and len(loaded) == 3 and isinstance(loaded[0], int):
+                    touched[path] = loaded  # same bytes, new stamp
+                else:
+                    record, body = loaded
+                    if batch is None:
+                        batch = begin(len(todo) - i + 1)
+                    batch.add(record, body)
+                    records.append(record)
+                    diagnostics.extend(record.note.diagnostics)
+                    if path in stamps:
+                        modified += 1
+                    else:
+                        added += 1
+                if progress and (i % 50 == 0 or i == len(todo)):
+                    progress(i, len(todo))
+            # Notes that vanished between the scan and the read count as removed.
+            loaded_paths = {r.note.path for r in records} | set(touched)
+            vanished = [p for p in todo if p not in loaded_paths and p in stamps]
+            removed = [*changes.removed, *vanished]
+            if removed and batch is None:
+                batch = begin(0)
+            for path in vanished:
+                batch.delete(path)
+
+            files_before = (catalog.attachments, catalog.excluded)
+            if dirty is None:
+                catalog.attachments, catalog.excluded = disk.attachments, disk.excluded
+            else:
+                catalog.attachments = {p for p in catalog.attachments if not in_region(p)} | disk.attachments
+                catalog.excluded = {p for p in catalog.excluded if not in_region(p)} | disk.excluded
+            notes_changed = bool(records or removed or files_before != (catalog.attachments, catalog.excluded))
+            if notes_changed or rebuilt:
+                # The graph first: it compares each note with the one it replaces.
+                self._update_graph(catalog, [r.note for r in records], removed)
+            for path in removed:
+                catalog.remove(path)
+            for record in records:
+                catalog.put(record)
+            stamps.update(touched)
+        except BaseException as exc:
+            if batch is not None:
+                batch.cancel()
+            self._catalog = None  # perhaps changed in memory: read it again
+            if isinstance(exc, IndexCorrupt) and not rebuilt:
+                stats = self._apply(None, full=True, progress=progress)
+                return replace(stats, rebuilt=f"the index could not be written ({exc})")
+            if isinstance(exc, OSError):
+                raise _write_error(self.state_dir, exc) from exc
+            raise
+
+        try:
+            if batch is not None:
                 try:
-                    self._commit(catalog, upserts, removed)
+                    self._commit(catalog, batch)
                 except IndexCorrupt as exc:
                     if rebuilt:
                         raise
@@ -381,7 +410,7 @@ class Vault:
             self._catalog = None  # ahead of what is on disk: read it again next time
             raise _write_error(self.state_dir, exc) from exc
         self._catalog = catalog
-        changed = tuple(sorted({r.note.path for r, _ in upserts} | set(removed)))
+        changed = tuple(sorted({r.note.path for r in records} | set(removed)))
         return SyncStats(
             added=added,
             modified=modified,
