@@ -22,7 +22,6 @@ from typing import Any, Callable
 
 from .models import Note, Record
 
-CATALOG_VERSION = 2  # bump when what the caches hold changes shape
 STATE_FILE = "state.pickle"
 NOTES_DIR = "notes"  # notes/00.pickle ... notes/63.pickle
 GRAPH_FILE = "graph.pickle"

@@ -30,8 +30,8 @@ from whoosh.index import EmptyIndexError
 
 from .errors import IndexCorrupt, QueryError
 from .models import Record
+from .versions import SCHEMA_VERSION
 
-SCHEMA_VERSION = 3
 INDEX_NAME = "MAIN"
 # Batches at least this large use Whoosh's multi-process writer (it forks; see DESIGN.md).
 BIG_BATCH = 2000

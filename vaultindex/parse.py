@@ -28,6 +28,7 @@ from urllib.parse import unquote
 import yaml
 
 from .models import Citation, Diagnostic, Heading, Link, Note, Paper
+from .versions import PARSER_VERSION
 
 __all__ = [
     "PARSER_VERSION",
@@ -40,8 +41,6 @@ __all__ = [
     "parse_note",
 ]
 
-# Bump whenever parse output changes for the same input: the index rebuilds on a change.
-PARSER_VERSION: int = 1
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # SAFE only: never python/object
 

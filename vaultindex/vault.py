@@ -34,8 +34,8 @@ from .config import STATE_DIR, Config, find_vault, load_config
 from .errors import AmbiguousNote, IndexCorrupt, IndexWriteError, NoteNotFound
 from .lock import WriterLock
 from .models import Diagnostic, Note, Record, SearchHit, SyncStats
-from .parse import PARSER_VERSION, decode, parse_note
 from .scan import FileInfo, Scan, diff, is_ignored_name, is_note, scan
+from .versions import CATALOG_VERSION, PARSER_VERSION, SCHEMA_VERSION
 
 Progress = Callable[[int, int], None]
 
@@ -136,9 +136,7 @@ class Vault:
         return ""
 
     def _version_stamp(self) -> dict:
-        from .catalog import CATALOG_VERSION
-
-        return {"schema": _fulltext().SCHEMA_VERSION, "parser": PARSER_VERSION, "catalog": CATALOG_VERSION}
+        return {"schema": SCHEMA_VERSION, "parser": PARSER_VERSION, "catalog": CATALOG_VERSION}
 
     def _write_version(self) -> None:
         _atomic_write(self.state_dir / VERSION_FILE, json.dumps(self._version_stamp()).encode())
@@ -495,6 +493,8 @@ class Vault:
         sha = hashlib.sha1(data).hexdigest()
         if old_stamp is not None and old_stamp[2] == sha:
             return (info.size, info.mtime_ns, sha)
+        from .parse import decode, parse_note  # imported when a note is read: graph queries never need it
+
         text, problems = decode(path, data)
         note = parse_note(path, text)
         if problems:
@@ -518,6 +518,8 @@ class Vault:
     def read_text(self, path: str) -> str:
         """A note's current text from disk ("" when it cannot be read)."""
         try:
+            from .parse import decode
+
             return decode(path, _read_file(self.root / path))[0]
         except OSError:
             return ""
