@@ -109,6 +109,19 @@ def test_hits_carry_metadata_and_a_highlighted_snippet(synced_example):
     assert "\x01" in hit.snippet  # a matched word is marked for highlighting
 
 
+def test_snippets_read_like_prose_not_like_markdown(synced_example):
+    hits = synced_example.search("data pruning", limit=20).hits
+    assert len(hits) >= 5
+    for hit in hits:
+        plain = hit.snippet.replace("\x01", "").replace("\x02", "")
+        assert "[[" not in plain and "](" not in plain and "**" not in plain, hit
+        # A row of tags ("- #data-pruning #ml/vision") matches the words too, but is no passage.
+        assert not plain.startswith("#") and " - #" not in plain, hit
+    # Where the query words stand together, that passage is shown.
+    top = hits[0].snippet.replace("\x02 \x01", " ")
+    assert "\x01data pruning\x02" in top.lower(), top
+
+
 @pytest.mark.parametrize(
     "query", ['"unclosed phrase', "(pruning", "pruning)", "foo:bar", "year:recent", "   "]
 )

@@ -30,6 +30,7 @@ from whoosh.index import EmptyIndexError
 
 from .errors import IndexCorrupt, QueryError
 from .models import Record
+from .snippet import first_line, readable
 from .versions import SCHEMA_VERSION
 
 INDEX_NAME = "MAIN"
@@ -447,13 +448,14 @@ class FullText:
         results = s.search(q, limit=limit, terms=True)
         results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
         results.formatter = _MarkFormatter()
+        results.scorer = _passage_score
         out = []
         for hit in results:
             record = hit["record"]
             body = read_body(hit["path"])
-            snippet = hit.highlights("body", text=body, top=1) if body else ""
+            snippet = hit.highlights("body", text=readable(body), top=1) if body else ""
             if not snippet:
-                snippet = _first_text_line(body)
+                snippet = first_line(body)
             out.append(RawHit(hit["path"], float(hit.score), record, _tidy(snippet), fuzzy))
         return out
 
@@ -526,16 +528,17 @@ class _MarkFormatter(highlight.Formatter):
         return "\x01" + highlight.get_text(text, token, replace) + "\x02"
 
 
+def _passage_score(fragment: Any) -> float:
+    """Whoosh's score for a passage (matches times distinct words matched), with query words
+    side by side counting double, so that "data pruning" written as such beats the two words
+    scattered; among equals the earlier passage wins."""
+    matches = sorted(fragment.matches, key=lambda t: t.startchar)
+    adjacent = sum(a.text != b.text and b.startchar - a.endchar <= 2 for a, b in zip(matches, matches[1:]))
+    return len(fragment.matched_terms) * 100 * (len(matches) + 2 * adjacent) - fragment.startchar / 1e7
+
+
 def _tidy(snippet: str) -> str:
     return re.sub(r"\s+", " ", snippet).strip()
-
-
-def _first_text_line(body: str) -> str:
-    for line in body.splitlines():
-        line = line.strip()
-        if line and not line.startswith(("#", "---", "```")):
-            return line[:200]
-    return ""
 
 
 # -- query parsing -------------------------------------------------------------------------------

@@ -1,0 +1,61 @@
+"""The text snippets are cut from: prose as a reader sees it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vaultindex.snippet import first_line, readable
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("See [[Scaling laws]] now.", "See Scaling laws now."),
+        ("See [[Scaling laws|the Kaplan paper]].", "See the Kaplan paper."),
+        ("See [[Scaling laws#Results]].", "See Scaling laws > Results."),
+        ("See [[#Summary]].", "See Summary."),
+        ("A figure ![[fig.png]] here.", "A figure  here."),
+        ("Read [the paper](https://arxiv.org/abs/1) twice.", "Read the paper twice."),
+        ("- a **bold** and __strong__ ==marked== point", "a bold and strong marked point"),
+        ("1. first\n2) second", "first\nsecond"),
+        ("- [x] done item", "done item"),
+        ("> [!note] A callout", "A callout"),
+        ("## A heading\nText under it.", "\nText under it."),
+        ("#data-pruning #ml/vision\nprose", "\nprose"),
+        ("- #data-pruning #ml/vision #to-discuss\nprose", "\nprose"),
+        ("Tags: #a, #b\nprose", "\nprose"),
+        ("Prose with a #tag inside stays.", "Prose with a #tag inside stays."),
+        ("A block ^abc-1\nnext", "A block\nnext"),
+        ("Cite [@kaplan2020] here.", "Cite [@kaplan2020] here."),
+    ],
+)
+def test_readable(body, expected):
+    assert readable(body) == expected
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("# Title\n\n#ml #data\n\nFirst [[real]] line.\nSecond.", "First real line."),
+        ("---\n```\ncode\n```", "code"),
+        ("# Only a heading", ""),
+        ("", ""),
+    ],
+)
+def test_first_line_is_prose(body, expected):
+    assert first_line(body) == expected
+
+
+@given(st.text())
+def test_readable_never_raises_and_keeps_lines(body):
+    text = readable(body)
+    assert text.count("\n") == body.count("\n")
+    assert len(text) <= len(body)
+
+
+@given(st.text(max_size=400))
+def test_first_line_is_a_short_single_line(body):
+    line = first_line(body, limit=50)
+    assert "\n" not in line and len(line) <= 50

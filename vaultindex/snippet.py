@@ -1,0 +1,52 @@
+"""The text a search hit's snippet is cut from: a note's body as a reader sees it.
+
+Headings (indexed on their own), lines of nothing but tags, list marks, emphasis and the
+syntax of links are left out, so that the highlighter picks a sentence rather than a row of tags (whose words
+match a query as well as prose does) and the snippet reads like the note.
+"""
+
+from __future__ import annotations
+
+import re
+
+_BULLET = r"(?:[-*+][ \t]+(?:\[.\][ \t]+)?|\d+[.)][ \t]+)"  # "- ", "- [x] ", "1. "
+_TAG_ONLY_LINE = re.compile(rf"^[ \t>]*{_BULLET}?(?:tags?[ \t]*:[ \t]*)?(?:#[^\s#]+[ \t,]*)+$", re.I | re.M)
+_HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t].*)?$", re.M)
+_LINE_MARKS = re.compile(rf"^[ \t]*(?:>[ \t]*)*(?:\[![\w-]+\][+-]?[ \t]*)?{_BULLET}?", re.M)
+_EMBED = re.compile(r"!\[\[[^\]\n]*\]\]|!\[[^\]\n]*\]\([^)\n]*\)")
+_WIKILINK = re.compile(r"\[\[([^\]|\n]*)(?:\|([^\]\n]*))?\]\]")
+_MDLINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
+_EMPHASIS = re.compile(r"\*\*|__|==|~~")
+_BLOCK_ID = re.compile(r"[ \t]\^[A-Za-z0-9-]+[ \t]*$", re.M)
+
+
+def _link_text(m: re.Match) -> str:
+    target, shown = m.group(1), m.group(2)
+    if shown:
+        return shown
+    note, _, sub = target.partition("#")
+    sub = sub.lstrip("^")
+    return f"{note} > {sub}" if note and sub else note or sub
+
+
+def readable(body: str) -> str:
+    """`body` without headings, tag-only lines and Markdown marks, line breaks kept."""
+    text = _TAG_ONLY_LINE.sub("", _HEADING_LINE.sub("", body))
+    text = _EMBED.sub("", text)
+    text = _WIKILINK.sub(_link_text, text)
+    text = _MDLINK.sub(r"\1", text)
+    text = _LINE_MARKS.sub("", text)
+    text = _BLOCK_ID.sub("", text)
+    return _EMPHASIS.sub("", text)
+
+
+def first_line(body: str, limit: int = 200) -> str:
+    """The first line of prose: no heading, fence, rule or tag-only line."""
+    for line in body.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "---", "```", "~~~")) or _TAG_ONLY_LINE.fullmatch(stripped):
+            continue
+        text = readable(stripped).strip()
+        if text:
+            return text[:limit]
+    return ""
