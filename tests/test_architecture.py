@@ -54,3 +54,17 @@ def test_help_imports_no_heavy_library():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ""
+
+
+def test_graph_queries_import_neither_whoosh_nor_the_parser(synced_example):
+    # A fresh `backlinks` beside a running watch reads only the caches: importing Whoosh and
+    # compiling the parser's patterns would be a quarter of its time at 10,000 notes.
+    code = (
+        "import sys; from vaultindex import Vault; "
+        f"v = Vault.open({str(synced_example.root)!r}); "
+        "assert v.backlinks('Beyond neural scaling laws'); v.unresolved(); v.rank(); "
+        "print(','.join(m for m in ('whoosh', 'yaml', 'vaultindex.parse') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ""
