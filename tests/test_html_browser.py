@@ -161,6 +161,7 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="vaultindex-chromium-")
         self.proc = subprocess.Popen(
             [binary, *self.FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+            env={**os.environ, "TMPDIR": self.profile},  # its own temporary files go with the profile
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
