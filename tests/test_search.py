@@ -179,3 +179,10 @@ def test_prefixes_that_stand_for_too_many_words_are_refused(tmp_path):
     assert vault.search("zeta000*").hits[0].path == "many.md"  # ten words: fine
     with pytest.raises(QueryError, match="longer than"):
         vault.search("x " * 2000)
+
+
+def test_hits_without_snippets_are_the_same_hits(synced_example):
+    full = synced_example.search("data pruning")
+    bare = synced_example.search("data pruning", snippets=False)
+    assert [h.path for h in bare.hits] == [h.path for h in full.hits]
+    assert all(h.snippet == "" for h in bare.hits) and all(h.snippet for h in full.hits[:3])

@@ -408,7 +408,8 @@ class FullText:
     ) -> tuple[list[RawHit], str | None]:
         """Ranked hits for a user query, and a corrected query when typo tolerance kicked in.
 
-        `read_body(path)` returns a note's text for snippets (or "" when it is gone).
+        `read_body(path)` returns a note's text for snippets (or "" when it is gone); with
+        None, hits come without snippets.
         """
         q = parse_query(text, self._field_names())
         with self._reading(), self.searcher() as s:
@@ -452,9 +453,9 @@ class FullText:
         out = []
         for hit in results:
             record = hit["record"]
-            body = read_body(hit["path"])
+            body = read_body(hit["path"]) if read_body else ""
             snippet = hit.highlights("body", text=readable(body), top=1) if body else ""
-            if not snippet:
+            if not snippet and body:
                 snippet = first_line(body)
             out.append(RawHit(hit["path"], float(hit.score), record, _tidy(snippet), fuzzy))
         return out

@@ -74,7 +74,7 @@ def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, p
       vaultindex search 'tag:ml/vision year:>2020 distillation'
       vaultindex search --paths "catastrophic forgetting" | xargs $EDITOR
     """
-    result = vault.search(" ".join(query), limit=limit)
+    result = vault.search(" ".join(query), limit=limit, snippets=not paths)
     if result.suggestion:
         warn(f'did you mean "{result.suggestion}"? (showing those matches too)')
     if not result.hits:
