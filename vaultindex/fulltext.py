@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from whoosh import fields, highlight, index, qparser, query
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
@@ -346,21 +346,9 @@ class FullText:
             raise IndexCorrupt(f"stored notes cannot be read ({type(exc).__name__}: {exc})") from exc
 
     # -- writing -------------------------------------------------------------------------------
-    def write(self, upserts: Iterable[tuple[Record, str]], deletes: Iterable[str], size_hint: int) -> None:
-        """Apply one batch in ONE commit: documents (record, body) to add or replace, paths to delete."""
-        batch = self.begin(size_hint)
-        try:
-            for path in deletes:
-                batch.delete(path)
-            for record, body in upserts:
-                batch.add(record, body)
-        except BaseException:
-            batch.cancel()
-            raise
-        batch.commit()
-
     def begin(self, size_hint: int) -> "Batch":
-        """A batch to fill while the notes are being read, committed once (see Batch)."""
+        """One batch of deletes and documents, filled while the notes are read, committed once
+        (see Batch); `size_hint` (documents to come) picks the multi-process writer."""
         return Batch(self, size_hint)
 
     @contextlib.contextmanager
