@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -126,3 +127,33 @@ def test_search_while_another_process_holds_the_write_lock(example_copy):
         assert f"pid {os.getpid()}" in blocked.stderr
     finally:
         holder._lock.release()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_long_work_shows_a_bar_then_says_what_still_runs(monkeypatch):
+    from vaultindex.cli.base import PROGRESS_MIN, progress_bar
+
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    total = max(PROGRESS_MIN, 10) * 2
+    with progress_bar() as progress:
+        for done in range(1, total + 1):
+            progress(done, total)
+    shown = err.getvalue()
+    assert "Indexing" in shown and "100%" in shown
+    assert shown.rstrip().endswith("Writing the index...")
+
+
+def test_short_work_or_a_pipe_shows_no_bar(monkeypatch):
+    from vaultindex.cli.base import PROGRESS_MIN, progress_bar
+
+    for err, total in ((_Terminal(), max(PROGRESS_MIN - 1, 1)), (io.StringIO(), PROGRESS_MIN * 2)):
+        monkeypatch.setattr(sys, "stderr", err)
+        with progress_bar() as progress:
+            for done in range(1, total + 1):
+                progress(done, total)
+        assert err.getvalue() == ""

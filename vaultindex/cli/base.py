@@ -84,9 +84,11 @@ PROGRESS_MIN = 200  # notes to index before a progress bar is worth showing
 
 
 @contextlib.contextmanager
-def progress_bar(label: str = "Indexing"):
+def progress_bar(label: str = "Indexing", then: str = "Writing the index..."):
     """A `progress(done, total)` callback drawing a bar on stderr when it is a terminal and the
-    work is long; the bar closes when the work is done or the block ends."""
+    work is long; the bar closes when the work is done or the block ends. When it closes done,
+    `then` says what still runs (Whoosh's writers finish after the last note is read: seconds
+    for 10,000 notes), so that a full bar followed by silence does not look like a hang."""
     bar = None
 
     def progress(done: int, total: int) -> None:
@@ -100,6 +102,8 @@ def progress_bar(label: str = "Indexing"):
         if done >= total:
             bar.__exit__(None, None, None)
             bar = None
+            if then:
+                warn(then)
 
     try:
         yield progress
