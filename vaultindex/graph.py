@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import pickle
 import re
 import unicodedata
 from collections import Counter
@@ -265,6 +266,9 @@ class LinkGraph:
         self._by_key: dict[str, set[str]] = {}  # link_key -> sources using it
         self._by_cite: dict[tuple[str, str], set[str]] = {}  # citation_key -> sources using it
         self._views: dict = {}  # cached networkx views, never pickled
+        # The resolver and citation index pickled, kept while no name, alias or citekey changes:
+        # they are four fifths of the pickle, and a typical edit changes only links.
+        self._names_blob: bytes | None = None
 
     # -- pickling: the cached views are rebuilt on demand ------------------------------------
     def __getstate__(self) -> dict:
@@ -272,10 +276,19 @@ class LinkGraph:
         state["_views"] = {}
         # The notes are cached on their own (catalog.NoteStore): the owner reattaches them.
         state["notes"] = {}
+        if self._names_blob is None:
+            self._names_blob = pickle.dumps((self.resolver, self.citation_index), protocol=pickle.HIGHEST_PROTOCOL)
+        state["_names_blob"] = self._names_blob
+        state["resolver"] = state["citation_index"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        blob = state.get("_names_blob")
+        if blob is not None:
+            self.resolver, self.citation_index = pickle.loads(blob)
+        else:  # pickled before the names were kept apart
+            self._names_blob = None
 
     def compatible(self, resolve_aliases: bool) -> bool:
         """Whether this (possibly unpickled) graph can be kept and updated under these settings."""
@@ -313,6 +326,7 @@ class LinkGraph:
         changed_keys: set[str] = set()
         changed_cites: set[tuple[str, str]] = set()
         resolver = self.resolver
+        names_changed = False  # the resolver or the citation index (see _names_blob)
 
         for path in removed:
             note = self.notes.pop(path, None)
@@ -321,8 +335,8 @@ class LinkGraph:
             self._unregister_source(path, note)
             self.generated.discard(path)
             changed_cites |= self.citation_index.keys_for(path)
-            self.citation_index.remove(path)
-            self._forget_file(path, note.aliases, changed_keys)
+            names_changed |= self.citation_index.remove(path)
+            names_changed |= self._forget_file(path, note.aliases, changed_keys)
 
         old_files = self.attachments | self.excluded
         new_attachments = self.attachments if attachments is None else set(attachments)
@@ -330,7 +344,7 @@ class LinkGraph:
         new_files = new_attachments | new_excluded
         for path in old_files - new_files:
             if path not in self.notes:
-                self._forget_file(path, (), changed_keys)
+                names_changed |= self._forget_file(path, (), changed_keys)
         self.attachments, self.excluded = new_attachments, new_excluded
 
         for note in upserted:
@@ -341,18 +355,20 @@ class LinkGraph:
             if path not in resolver:
                 changed_keys.add(name_key(_base(path)))
                 resolver.add(path, note.aliases)
+                names_changed = True
                 if self.resolve_aliases:
                     changed_keys.update(name_key(a) for a in note.aliases)
             elif old is None or old.aliases != note.aliases:
                 resolver.add(path, note.aliases)
+                names_changed = True
                 if self.resolve_aliases:
                     changed_keys.update(name_key(a) for a in (*(old.aliases if old else ()), *note.aliases))
             before = self.citation_index.keys_for(path)
             if is_generated(note):
-                self.citation_index.remove(path)
+                names_changed |= self.citation_index.remove(path)
                 self.generated.add(path)
             else:
-                self.citation_index.add(note)
+                names_changed |= self.citation_index.add(note)
                 self.generated.discard(path)
             after = self.citation_index.keys_for(path)
             if before != after:
@@ -362,7 +378,10 @@ class LinkGraph:
         for path in new_files - old_files:
             if path not in resolver:
                 resolver.add(path)
+                names_changed = True
                 changed_keys.add(name_key(_base(path)))
+        if names_changed:
+            self._names_blob = None
 
         fresh = {note.path for note in upserted}
         changed_keys.discard("")
@@ -388,12 +407,15 @@ class LinkGraph:
                 self._register_source(note)
         self._views = {}
 
-    def _forget_file(self, path: str, aliases: Iterable[str], changed_keys: set[str]) -> None:
-        if path in self.resolver:
-            self.resolver.remove(path)
-            changed_keys.add(name_key(_base(path)))
-            if self.resolve_aliases:
-                changed_keys.update(name_key(a) for a in aliases)
+    def _forget_file(self, path: str, aliases: Iterable[str], changed_keys: set[str]) -> bool:
+        """Drop a file from the resolver; whether it was there."""
+        if path not in self.resolver:
+            return False
+        self.resolver.remove(path)
+        changed_keys.add(name_key(_base(path)))
+        if self.resolve_aliases:
+            changed_keys.update(name_key(a) for a in aliases)
+        return True
 
     def _register_source(self, note: Note) -> None:
         path = note.path

@@ -314,9 +314,9 @@ class CitationIndex:
         for note in notes:
             self.add(note)
 
-    def add(self, note: Note) -> None:
-        """Register (or re-register) the note's citekey, DOI, arXiv id and file name."""
-        self.remove(note.path)
+    def add(self, note: Note) -> bool:
+        """Register (or re-register) the note's citekey, DOI, arXiv id and file name; whether
+        anything changed."""
         paper = note.paper
         regs: list[tuple[str, str]] = []
         if paper.citekey and (k := _norm_citekey(paper.citekey)):
@@ -330,14 +330,20 @@ class CitationIndex:
             name = name[1:]
         if name and (k := _fold(name)):
             regs.append(("filename", k))
+        if self._regs.get(note.path) == tuple(regs):
+            return False
+        self.remove(note.path)
         self._regs[note.path] = tuple(regs)
         for map_name, key in regs:
             self._maps[map_name].setdefault(key, set()).add(note.path)
+        return True
 
-    def remove(self, path: str) -> None:
-        """Forget the note at `path` (no-op when unknown)."""
-        for map_name, key in self._regs.pop(path, ()):
+    def remove(self, path: str) -> bool:
+        """Forget the note at `path`; whether it was known."""
+        regs = self._regs.pop(path, None)
+        for map_name, key in regs or ():
             _discard(self._maps[map_name], key, path)
+        return regs is not None
 
     def __contains__(self, path: object) -> bool:
         return isinstance(path, str) and path in self._regs
