@@ -336,6 +336,7 @@ JUSTIFIED = {
     ("webbrowser", "cli/export.py"): "`graph --open` opens the page it just wrote, by a file:// URI from Path.as_uri()",
     ("pickle", "catalog.py"): "caches under .vaultindex/, written by vaultindex itself (see docs/reliability.md)",
     ("pickle", "fulltext.py"): "the type of errors a damaged index raises",
+    ("pickle", "graph.py"): "the graph's name indexes, kept pickled inside the graph cache (read only with it)",
 }
 FORBIDDEN = {
     "subprocess": r"\bsubprocess\b",
