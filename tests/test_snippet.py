@@ -29,6 +29,7 @@ from vaultindex.snippet import first_line, readable
         ("Prose with a #tag inside stays.", "Prose with a #tag inside stays."),
         ("A block ^abc-1\nnext", "A block\nnext"),
         ("Cite [@kaplan2020] here.", "Cite [@kaplan2020] here."),
+        ("When a == b, and x ~~ y.", "When a == b, and x ~~ y."),  # no pair around text
     ],
 )
 def test_readable(body, expected):

@@ -202,51 +202,103 @@ def _open_writer(ix: Any, procs: int = 1, **options: Any) -> Any:
     return writer
 
 
-class Batch:
-    """One Whoosh writer, filled document by document and committed once (or cancelled).
+def _stop_subwriters(writer: Any) -> None:
+    """End Whoosh's sub-writers: MpWriter.cancel only flips a flag in the parent's copy of
+    each, so a sub-writer waiting for work would wait for ever (and Python for it at exit)."""
+    for task in getattr(writer, "tasks", ()):
+        with contextlib.suppress(Exception):
+            if task.is_alive():
+                task.terminate()
+            task.join(5)
 
-    With a big batch the documents go to Whoosh's sub-writers as they are added, so the
-    caller's parsing runs while they index (a full build is one pass, not two).
+
+class Batch:
+    """Deletes and documents for ONE commit (or a cancel), added while the notes are read.
+
+    They are held until BIG_BATCH documents have come (or from the first one when at least
+    that many are `expected`: new notes, say, as opposed to files that may only have been
+    touched); from then on they go to Whoosh's multi-process writer as they come, so that the
+    caller's parsing runs while the sub-writers index (a full build is one pass, not two).
+    A smaller batch is written by one process at commit.
     """
 
-    def __init__(self, ft: "FullText", size_hint: int):
-        global _SUBWRITER_PARENT
+    def __init__(self, ft: "FullText", expected: int = 0):
         self._ft = ft
+        self._expected = expected
+        self._writer: Any = None
+        self._deletes: list[str] = []
+        self._held: list[tuple[Record, str]] = []
+        self.empty = True  # nothing to commit yet
+
+    def delete(self, path: str) -> None:
+        self.empty = False
+        if self._writer is None:
+            self._deletes.append(path)
+        else:
+            with self._ft._writing():
+                self._writer.delete_by_term("path", path)
+
+    def add(self, record: Record, body: str) -> None:
+        """Add a note's document, replacing the one of the same path."""
+        self.empty = False
+        if self._writer is not None:
+            with self._ft._writing():
+                self._writer.update_document(**_document(record, body))
+            return
+        self._held.append((record, body))
+        # Forking while other threads run (watch's observer) can deadlock the children.
+        if max(len(self._held), self._expected) >= BIG_BATCH and threading.active_count() == 1:
+            self._open(big=True)
+
+    def commit(self) -> None:
+        try:
+            if self._writer is None:
+                self._open(big=False)
+            with self._ft._writing():
+                self._writer.commit()
+        except BaseException:
+            if self._writer is not None:
+                _stop_subwriters(self._writer)
+                with contextlib.suppress(Exception):  # a failed multi-process commit keeps Whoosh's lock
+                    self._writer._cleanup_on_error()
+            raise
+        finally:
+            self._done()
+
+    def cancel(self) -> None:
+        try:
+            if self._writer is not None:
+                _stop_subwriters(self._writer)
+                self._writer.cancel()
+        finally:
+            self._done()
+
+    def _open(self, big: bool) -> None:
+        global _SUBWRITER_PARENT
+        ft = self._ft
         ft.remove_stray_files()
         try:
             with ft._writing():
-                if size_hint >= BIG_BATCH:
+                if big:
                     _guard_subwriters()  # the sub-writers forked from here die with us
                     # 512 MB per sub-writer: with 128 Whoosh spent a quarter of a 10,000-note
                     # build spilling postings to disk and reading them back (bench/README.md).
                     self._writer = _open_writer(ft.ix, procs=2, multisegment=True, limitmb=512)
                 else:
                     self._writer = _open_writer(ft.ix, limitmb=128)
+                for path in self._deletes:
+                    self._writer.delete_by_term("path", path)
+                for record, body in self._held:
+                    self._writer.update_document(**_document(record, body))
         except BaseException:
+            if self._writer is not None:
+                _stop_subwriters(self._writer)
+                with contextlib.suppress(Exception):
+                    self._writer.cancel()
+                self._writer = None
             _SUBWRITER_PARENT = None
             raise
-
-    def delete(self, path: str) -> None:
-        with self._ft._writing():
-            self._writer.delete_by_term("path", path)
-
-    def add(self, record: Record, body: str) -> None:
-        """Add a note's document, replacing the one of the same path."""
-        with self._ft._writing():
-            self._writer.update_document(**_document(record, body))
-
-    def commit(self) -> None:
-        try:
-            with self._ft._writing():
-                self._writer.commit()
-        finally:
-            self._done()
-
-    def cancel(self) -> None:
-        try:
-            self._writer.cancel()
-        finally:
-            self._done()
+        self._deletes, self._held = [], []
 
     def _done(self) -> None:
         global _SUBWRITER_PARENT
@@ -346,10 +398,10 @@ class FullText:
             raise IndexCorrupt(f"stored notes cannot be read ({type(exc).__name__}: {exc})") from exc
 
     # -- writing -------------------------------------------------------------------------------
-    def begin(self, size_hint: int) -> "Batch":
+    def begin(self, expected: int = 0) -> "Batch":
         """One batch of deletes and documents, filled while the notes are read, committed once
-        (see Batch); `size_hint` (documents to come) picks the multi-process writer."""
-        return Batch(self, size_hint)
+        (see Batch); `expected`: documents sure to come."""
+        return Batch(self, expected)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:

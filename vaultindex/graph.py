@@ -62,7 +62,7 @@ __all__ = [
     "is_generated",
 ]
 
-GRAPH_VERSION = 1
+GRAPH_VERSION = 2
 UNRESOLVED = "unresolved:"
 PAPER = "paper:"
 GENERATOR = "vaultindex"
@@ -326,7 +326,10 @@ class LinkGraph:
         changed_keys: set[str] = set()
         changed_cites: set[tuple[str, str]] = set()
         resolver = self.resolver
-        names_changed = False  # the resolver or the citation index (see _names_blob)
+        # Whether the resolver or the citation index changed (see _names_blob); the blob is put
+        # back only when neither did, so that an error half way never leaves a stale one.
+        names_changed = False
+        names_blob, self._names_blob = self._names_blob, None
 
         for path in removed:
             note = self.notes.pop(path, None)
@@ -380,8 +383,8 @@ class LinkGraph:
                 resolver.add(path)
                 names_changed = True
                 changed_keys.add(name_key(_base(path)))
-        if names_changed:
-            self._names_blob = None
+        if not names_changed:
+            self._names_blob = names_blob
 
         fresh = {note.path for note in upserted}
         changed_keys.discard("")

@@ -16,7 +16,7 @@ _LINE_MARKS = re.compile(rf"^[ \t]*(?:>[ \t]*)*(?:\[![\w-]+\][+-]?[ \t]*)?{_BULL
 _EMBED = re.compile(r"!\[\[[^\]\n]*\]\]|!\[[^\]\n]*\]\([^)\n]*\)")
 _WIKILINK = re.compile(r"\[\[([^\]|\n]*)(?:\|([^\]\n]*))?\]\]")
 _MDLINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
-_EMPHASIS = re.compile(r"\*\*|__|==|~~")
+_EMPHASIS = re.compile(r"(\*\*|__|==|~~)(?=\S)(.+?)(?<=\S)\1")  # only a pair around text
 _BLOCK_ID = re.compile(r"[ \t]\^[A-Za-z0-9-]+[ \t]*$", re.M)
 
 
@@ -37,7 +37,7 @@ def readable(body: str) -> str:
     text = _MDLINK.sub(r"\1", text)
     text = _LINE_MARKS.sub("", text)
     text = _BLOCK_ID.sub("", text)
-    return _EMPHASIS.sub("", text)
+    return _EMPHASIS.sub(r"\2", text)
 
 
 def first_line(body: str, limit: int = 200) -> str:

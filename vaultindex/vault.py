@@ -328,15 +328,10 @@ class Vault:
         added = modified = 0
         touched: dict[str, tuple] = {}
         todo = [*changes.added, *changes.modified]
-        batch = None  # the index writer, opened at the first change: it indexes while we read
-
-        def begin(size_hint: int):
-            opened = self.fulltext.begin(size_hint)
-            for path in changes.removed:
-                opened.delete(path)
-            return opened
-
+        batch = self.fulltext.begin(expected=len(changes.added))  # big batches are indexed while we read
         try:
+            for path in changes.removed:
+                batch.delete(path)
             for i, path in enumerate(todo, 1):
                 loaded = self._load(path, disk.notes[path], stamps.get(path), diagnostics)
                 if loaded is None:
@@ -345,8 +340,6 @@ class Vault:
                     touched[path] = loaded  # same bytes, new stamp
                 else:
                     record, body = loaded
-                    if batch is None:
-                        batch = begin(len(todo) - i + 1)
                     batch.add(record, body)
                     records.append(record)
                     diagnostics.extend(record.note.diagnostics)
@@ -360,8 +353,6 @@ class Vault:
             loaded_paths = {r.note.path for r in records} | set(touched)
             vanished = [p for p in todo if p not in loaded_paths and p in stamps]
             removed = [*changes.removed, *vanished]
-            if removed and batch is None:
-                batch = begin(0)
             for path in vanished:
                 batch.delete(path)
 
@@ -381,8 +372,7 @@ class Vault:
                 catalog.put(record)
             stamps.update(touched)
         except BaseException as exc:
-            if batch is not None:
-                batch.cancel()
+            batch.cancel()
             self._catalog = None  # perhaps changed in memory: read it again
             if isinstance(exc, IndexCorrupt) and not rebuilt:
                 stats = self._apply(None, full=True, progress=progress)
@@ -392,7 +382,7 @@ class Vault:
             raise
 
         try:
-            if batch is not None:
+            if not batch.empty:
                 try:
                     self._commit(catalog, batch)
                 except IndexCorrupt as exc:
