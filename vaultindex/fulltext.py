@@ -303,6 +303,7 @@ class Batch:
     def _done(self) -> None:
         global _SUBWRITER_PARENT
         _SUBWRITER_PARENT = None
+        self._writer = None  # committed or cancelled: a later cancel() has nothing to undo
         self._ft.close()
         self._ft._ix = None  # the next read sees the new generation
 

@@ -213,19 +213,14 @@ class Vault:
 
     def _commit(self, catalog: Catalog, batch) -> None:
         """Commit the filled index batch with the caches of the next generation ready beforehand,
-        so that readers see new caches a few renames after the new index, not a save later."""
+        so that readers see new caches a few renames after the new index, not a save later.
+        On an error the caller cancels the batch and drops the in-memory catalog."""
         expected = self._generation() + 1  # each Whoosh commit adds one generation
-        try:
-            staged, shard_generations, written = self._stage_catalog(catalog, expected)
-        except BaseException:
-            batch.cancel()
-            self._catalog = None
-            raise
+        staged, shard_generations, written = self._stage_catalog(catalog, expected)
         try:
             batch.commit()
         except BaseException:
             discard(staged)
-            self._catalog = None  # the in-memory catalog is ahead of the index: reload it
             raise
         catalog.generation = self._generation()
         if catalog.generation == expected:
@@ -371,32 +366,22 @@ class Vault:
             for record in records:
                 catalog.put(record)
             stamps.update(touched)
+
+            if not batch.empty:
+                self._commit(catalog, batch)
+            elif notes_changed or touched or rebuilt or caches_stale:
+                self._save_catalog(catalog, notes=notes_changed or bool(rebuilt) or caches_stale)
+            if rebuilt:
+                self._write_version()
         except BaseException as exc:
-            batch.cancel()
-            self._catalog = None  # perhaps changed in memory: read it again
+            batch.cancel()  # nothing to undo once committed
+            self._catalog = None  # changed in memory, perhaps ahead of the disk: read it again
             if isinstance(exc, IndexCorrupt) and not rebuilt:
                 stats = self._apply(None, full=True, progress=progress)
                 return replace(stats, rebuilt=f"the index could not be written ({exc})")
             if isinstance(exc, OSError):
                 raise _write_error(self.state_dir, exc) from exc
             raise
-
-        try:
-            if not batch.empty:
-                try:
-                    self._commit(catalog, batch)
-                except IndexCorrupt as exc:
-                    if rebuilt:
-                        raise
-                    stats = self._apply(None, full=True, progress=progress)
-                    return replace(stats, rebuilt=f"the index could not be written ({exc})")
-            elif notes_changed or touched or rebuilt or caches_stale:
-                self._save_catalog(catalog, notes=notes_changed or bool(rebuilt) or caches_stale)
-            if rebuilt:
-                self._write_version()
-        except OSError as exc:
-            self._catalog = None  # ahead of what is on disk: read it again next time
-            raise _write_error(self.state_dir, exc) from exc
         self._catalog = catalog
         changed = tuple(sorted({r.note.path for r in records} | set(removed)))
         return SyncStats(
