@@ -355,24 +355,10 @@ class Bench:
             return
         if not self.has["backlinks"]:
             self.skipped.append("watch_p95_s: measured with search only (no backlinks command)")
-        import psutil
-
         trials = 5 if self.quick else self.args.watch_trials
         err_log = open(self.work / f"watch-{self.n}.log", "w")
         proc = subprocess.Popen([*VI, "--vault", str(self.vault), "watch"], stdout=subprocess.DEVNULL, stderr=err_log, stdin=subprocess.DEVNULL, env=ENV)
-        peak = [0.0]
-        stop_sampling = threading.Event()
-
-        def sample() -> None:
-            while not stop_sampling.is_set():
-                with contextlib.suppress(psutil.Error):
-                    p = psutil.Process(proc.pid)
-                    rss = p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True))
-                    peak[0] = max(peak[0], rss / 2**20)
-                stop_sampling.wait(0.1)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        sampler = TreeSampler(proc.pid)
         latencies, answered, failures = [], [], 0
         try:
             # Wait until watch has reconciled and watches the folders (it says so on stderr), then
@@ -393,7 +379,7 @@ class Bench:
                 answered.append(res[1])
         finally:
             hwm = _vm_hwm_mb(proc.pid)
-            stop_sampling.set()
+            sampler.stop()
             usage = None
             if proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -403,14 +389,14 @@ class Bench:
             err_log.close()
         if proc.returncode not in (0, -signal.SIGINT, 130):
             self.skipped.append(f"watch exited with {proc.returncode} on Ctrl-C (see {err_log.name})")
-        rss = max(peak[0], hwm or 0.0, usage.ru_maxrss / 1024 if usage else 0.0)
+        rss = max(sampler.peak_mb, hwm or 0.0, usage.ru_maxrss / 1024 if usage else 0.0)
         # watch's own batch lines ("HH:MM:SS  +0 ~1 -0  123 ms  path"): time to apply a batch.
         import re
 
         batch_ms = [int(m) for m in re.findall(r"^\S+\s+\+\d+ ~\d+ -\d+\s+(\d+) ms", Path(err_log.name).read_text(errors="replace"), re.M)]
         self.put("watch_p50_s", percentile(answered, 50), "s", answered)
         self.put("watch_p95_s", percentile(answered, 95), "s", None, query_start_p50_s=percentile(latencies, 50), query_start_p95_s=percentile(latencies, 95), query_start_samples=[round(x, 4) for x in latencies], failures=failures, trials=trials, batch_apply_ms_median=median(batch_ms), batch_apply_ms_max=max(batch_ms) if batch_ms else None, batches=len(batch_ms))
-        self.put("watch_rss_mb", rss, "MB", None, sampled_tree_peak_mb=round(peak[0], 1), vm_hwm_mb=hwm)
+        self.put("watch_rss_mb", rss, "MB", None, sampled_tree_peak_mb=round(sampler.peak_mb, 1), vm_hwm_mb=hwm)
 
     def _wait_watch_ready(self, proc: subprocess.Popen, log_path: Path, timeout: float) -> None:
         """Until watch prints its "Watching ..." line (after the start-up sync)."""
