@@ -70,7 +70,13 @@ def make_vault(root: Path, n: int, rng: random.Random) -> None:
 
 
 def _notes(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.md") if ".vaultindex" not in p.parts)
+    # Not into .vaultindex/: a running watch creates and removes Whoosh's temporary folder
+    # there, and rglob fails with FileNotFoundError on a folder that vanishes under it.
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".vaultindex"]
+        found += [Path(folder) / name for name in files if name.endswith(".md")]
+    return sorted(found)
 
 
 def mutate(root: Path, rng: random.Random, count: int) -> Counter:
