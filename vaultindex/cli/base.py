@@ -13,6 +13,7 @@ import click
 
 from ..errors import VaultIndexError
 from ..models import Diagnostic, to_json
+from ..text import json_safe
 
 
 class VaultGroup(click.Group):
@@ -141,12 +142,12 @@ def report_sync(stats, details: bool = True) -> None:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(to_json(data), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(json_safe(to_json(data)), ensure_ascii=False, indent=2))
 
 
 def emit_nl(items: Iterable[Any]) -> None:
     for item in items:
-        click.echo(json.dumps(to_json(item), ensure_ascii=False))
+        click.echo(json.dumps(json_safe(to_json(item)), ensure_ascii=False))
 
 
 def output_options(fn: Callable) -> Callable:
