@@ -10,7 +10,8 @@ import click
 
 from .. import __version__
 from ..errors import VaultIndexError
-from .base import VaultGroup, pass_vault  # noqa: F401  (re-exported for command modules)
+from ..text import escape_controls
+from .base import VaultGroup, complete_folder, pass_vault  # noqa: F401  (pass_vault: re-exported for command modules)
 
 
 @click.group(
@@ -25,8 +26,10 @@ from .base import VaultGroup, pass_vault  # noqa: F401  (re-exported for command
     "vault_path",
     envvar="VAULTINDEX_VAULT",
     metavar="PATH",
+    shell_complete=complete_folder,
     help="The vault folder [env VAULTINDEX_VAULT; default: the nearest folder up holding "
-    ".vaultindex/ or .obsidian/, else the current folder].",
+    ".vaultindex/ or .obsidian/, else the current folder (said on stderr; never the home "
+    "folder or /)].",
 )
 @click.pass_context
 def cli(ctx: click.Context, vault_path: str | None) -> None:
@@ -59,8 +62,10 @@ _register()
 def main() -> None:
     try:
         cli.main(prog_name="vaultindex", standalone_mode=True)
-    except VaultIndexError as exc:  # raised outside a command (rare)
-        click.echo(f"Error: {exc}", err=True)
+    except VaultIndexError as exc:  # raised outside a command, or re-raised for VAULTINDEX_DEBUG=1
+        if os.environ.get("VAULTINDEX_DEBUG") == "1":
+            raise  # the traceback, as README and --help promise
+        click.echo(f"Error: {escape_controls(str(exc))}", err=True)
         sys.exit(1)
 
 
