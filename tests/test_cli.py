@@ -264,3 +264,45 @@ def test_note_arguments_complete_from_the_index_without_writing(example_copy, tm
 
 def test_vault_option_completes_folders(tmp_path):
     assert _complete("vaultindex --vault no", cwd=tmp_path) == [["dir", "no"]]
+
+
+# -- Ctrl-C (issue 13, item 3) ---------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.6, 2.5])
+def test_ctrl_c_stops_a_command_within_a_second_without_a_traceback(tmp_path, delay):
+    import random
+    import signal
+    import time
+
+    rng = random.Random(7)
+    words = [f"word{i}" for i in range(2000)]
+    vault = tmp_path / "big"
+    (vault / ".obsidian").mkdir(parents=True)
+    (vault / ".obsidian" / "app.json").write_text(json.dumps({"userIgnoreFilters": ["/^(a|aa)+$/"]}))
+    (vault / ("a" * 40)).mkdir()
+    for i in range(1500):
+        (vault / f"note {i}.md").write_text(f"# Note {i}\n" + " ".join(rng.choices(words, k=300)) + "\n")
+    # A terminal sends Ctrl-C to the whole process group: Whoosh's sub-writers get it too.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vaultindex", "--vault", str(vault), "search", "word1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "VAULTINDEX_DEBUG": ""},
+    )
+    try:
+        time.sleep(delay)
+        assert proc.poll() is None, "the command ended before it could be interrupted"
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("still running 10 s after Ctrl-C")
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert took < 1.0, f"{took:.2f} s after Ctrl-C"
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == "Interrupted."

@@ -4,9 +4,28 @@ one Vault method and renders the answer (data on stdout, progress and warnings o
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
-import click
+
+def _interrupted_while_loading(signum, frame) -> None:  # nothing is written yet: just stop
+    os.write(2, b"Interrupted.\n")
+    os._exit(130)
+
+
+# Ctrl-C while click and the commands load (a few hundred ms on a busy machine) stops quietly,
+# as it does within a command, instead of printing an import's traceback.
+_ON_MAIN_THREAD = threading.current_thread() is threading.main_thread()
+_PREVIOUS_SIGINT = signal.signal(signal.SIGINT, _interrupted_while_loading) if _ON_MAIN_THREAD else None
+
+
+def _restore_ctrl_c() -> None:
+    if _ON_MAIN_THREAD and signal.getsignal(signal.SIGINT) is _interrupted_while_loading:
+        signal.signal(signal.SIGINT, _PREVIOUS_SIGINT)
+
+
+import click  # noqa: E402
 
 from .. import __version__
 from ..errors import VaultIndexError
@@ -57,6 +76,7 @@ def _register() -> None:
 
 
 _register()
+_restore_ctrl_c()
 
 
 def main() -> None:

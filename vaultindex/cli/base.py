@@ -33,7 +33,7 @@ class VaultGroup(click.Group):
             ctx.exit(1)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback; the index stays as it was
+        except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback (a batch in hand is not committed)
             if os.environ.get("VAULTINDEX_DEBUG") == "1":
                 raise
             click.echo("Interrupted.", err=True)
