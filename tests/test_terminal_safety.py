@@ -145,3 +145,38 @@ def test_print0_through_a_real_pipe_to_xargs(newline_vault):
     )
     assert proc.returncode == 0, proc.stderr
     assert "<two\nlines.md>" in proc.stdout and "<sub dir/plain.md>" in proc.stdout
+
+
+@pytest.mark.slow
+def test_the_watch_log_escapes_names_and_diagnostics(tmp_path):
+    import signal
+    import threading
+    import time
+
+    vault = tmp_path / "vault"
+    (vault / ".obsidian").mkdir(parents=True)
+    write(vault, "start.md", "# Start\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vaultindex", "--vault", str(vault), "watch", "--debounce", "50", "--nl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    err: list[str] = []
+    out: list[str] = []
+    for stream, lines in ((proc.stderr, err), (proc.stdout, out)):
+        threading.Thread(target=lambda s=stream, acc=lines: acc.extend(s), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any("Watching" in line for line in err) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        write(vault, f"new{CLEAR}{OSC52}.md", "---\ntitle: [unclosed\n---\nbody\n")
+        while not out and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    text = "".join(err)
+    assert out and any("+1" in line and '"new\\033[2J\\033]52;' in line for line in err), text
+    assert _unsafe(text) == [], text
+    batch = json.loads(out[0])
+    assert batch["paths"] == [f"new{CLEAR}{OSC52}.md"]  # --nl keeps the exact name
