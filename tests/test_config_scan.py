@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
-
 from conftest import write
+
 from vaultindex.config import Config, find_vault, load_config
 from vaultindex.errors import ConfigError, VaultNotFound
 from vaultindex.scan import FileInfo, diff, scan
@@ -176,3 +177,19 @@ def test_a_skipped_pattern_is_reported_by_every_command(tmp_path):
     assert result.exit_code == 0
     assert result.stdout.splitlines() == ["a" * 40 + "/note.md"]
     assert 'warning: .obsidian/app.json: Excluded files pattern "/(a)\\\\1/" is skipped' in result.stderr
+
+
+def test_the_fallback_to_the_working_folder_is_flagged_and_never_the_home_folder(tmp_path, monkeypatch):
+    from vaultindex.config import locate_vault
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert locate_vault(start=plain).fallback and locate_vault(start=plain).root == plain
+    (plain / ".obsidian").mkdir()
+    assert not locate_vault(start=plain).fallback
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(VaultNotFound, match="your home folder"):
+        find_vault(start=tmp_path)
+    with pytest.raises(VaultNotFound, match="root"):
+        find_vault(start=Path("/"))
+    assert find_vault(tmp_path) == tmp_path  # given explicitly: taken

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import write
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from vaultindex.cli import cli
 
 OSC52 = "\x1b]52;c;cm0gLXJmIH4K\x07"  # would put "rm -rf ~" on the clipboard
@@ -180,3 +182,27 @@ def test_the_watch_log_escapes_names_and_diagnostics(tmp_path):
     assert _unsafe(text) == [], text
     batch = json.loads(out[0])
     assert batch["paths"] == [f"new{CLEAR}{OSC52}.md"]  # --nl keeps the exact name
+
+
+# Names that are valid text (bytes that are not UTF-8 are issue 13 item 2's, tested with the store).
+_NAME = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1, max_size=30
+).filter(lambda n: not n.startswith(".") and len(os.fsencode(n + ".md")) <= 255)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(_NAME, min_size=1, max_size=4, unique=True))
+def test_any_file_name_comes_back_exactly_from_print0_and_losslessly_from_paths(tmp_path_factory, names):
+    from vaultindex.text import unquote_path
+
+    root = tmp_path_factory.mktemp("names")
+    (root / ".obsidian").mkdir()
+    for name in names:
+        (root / f"{name}.md").write_text("zymurgy\n", encoding="utf-8")
+    base = ["--vault", str(root), "search", "zymurgy", "-n", "100"]
+    raw = CliRunner().invoke(cli, [*base, "-0"]).stdout_bytes
+    expected = sorted(f"{name}.md" for name in names)
+    assert sorted(os.fsdecode(p) for p in raw.split(b"\0")[:-1]) == expected
+    lines = CliRunner().invoke(cli, [*base, "--paths"]).stdout.split("\n")[:-1]  # as xargs and read split
+    assert sorted(unquote_path(line) for line in lines) == expected
+    assert all(_unsafe(line) == [] for line in lines)

@@ -6,8 +6,8 @@ import re
 
 import click
 
-from . import cli
 from ..text import escape_controls
+from . import cli
 from .base import (
     emit_json,
     emit_nl,

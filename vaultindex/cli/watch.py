@@ -9,8 +9,8 @@ from datetime import datetime
 
 import click
 
-from . import cli
 from ..text import json_safe, quote_path
+from . import cli
 from .base import open_vault, progress_bar, report_diagnostics, report_sync, warn
 
 
