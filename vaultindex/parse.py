@@ -985,9 +985,10 @@ def _is_title_h1(top: Heading | None, headings: list[Heading]) -> bool:
 
 
 def _title(raw_title: Any, lead: Heading | None, stem: str) -> str:
-    """Frontmatter `title`, else the leading H1, else the file name; rendered, never empty."""
+    """Frontmatter `title` (a property: plain text, kept as written), else the leading H1
+    rendered to its text, else the file name; never empty."""
     if isinstance(raw_title, (str, int, float)) and not isinstance(raw_title, bool):
-        title = render_inline(str(raw_title))
+        title = str(raw_title).strip()
         if title:
             return title
     if lead is not None and not _is_placeholder(lead.text):
@@ -1338,7 +1339,8 @@ def _parse_note(path: str, text: str) -> Note:
 
     # -- title, aliases
     stem = (_excalidraw_stem(path) if drawing else _stem(path)) or path
-    title = _title(low.get("title"), top if _is_title_h1(top, headings) else None, stem)
+    lead = top if not drawing and _is_title_h1(top, headings) else None  # a drawing: its name
+    title = _title(low.get("title"), lead, stem)
     aliases = _string_list(low.get("aliases")) + _string_list(low.get("alias"))
     aliases = list(dict.fromkeys(aliases))
 
