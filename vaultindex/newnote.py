@@ -17,6 +17,7 @@ import errno
 import json
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,14 +67,22 @@ class Value:
     yaml: str  # as written as a whole frontmatter value ("" for no value)
 
 
+# what YAML does not allow even in a double-quoted scalar (JSON leaves DEL and C1 as they are)
+_NOT_YAML = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _yaml_str(text: str) -> str:
-    # A JSON string is a YAML double-quoted scalar: safe for any title.
-    return json.dumps(text, ensure_ascii=False) if text else ""
+    """A JSON string is a YAML double-quoted scalar: safe for any title."""
+    if not text:
+        return ""
+    quoted = json.dumps(_SURROGATE.sub("", text), ensure_ascii=False)
+    return _NOT_YAML.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
 def _yaml_list(items: Iterable[str]) -> str:
     items = [i for i in items if i]
-    return "[" + ", ".join(json.dumps(i, ensure_ascii=False) for i in items) + "]" if items else ""
+    return "[" + ", ".join(_yaml_str(i) for i in items) + "]" if items else ""
 
 
 _ACRONYM = re.compile(r"^(?=.*[A-Z].*(?:[A-Z]|\d))[\w][\w.+\-·]{1,19}$")
@@ -194,7 +203,7 @@ def _fill_text(text: str, values: dict[str, Value], now: _dt.datetime, quote: st
         if value is None:
             return m.group(0)
         if quote == '"':
-            return json.dumps(value.text, ensure_ascii=False)[1:-1]
+            return _yaml_str(value.text)[1:-1]
         if quote == "'":
             return value.text.replace("'", "''")
         return value.text
@@ -456,13 +465,20 @@ def write_new_file(root: Path, rel: str, text: str) -> None:
             try:
                 inner = os.open(part, _O_DIR, dir_fd=dir_fd)
             except OSError as exc:
-                why = "is a symlink" if exc.errno == errno.ELOOP else f"cannot be opened ({exc.strerror})"
+                why = "is a symlink" if _is_link(part, dir_fd) else f"cannot be opened ({exc.strerror})"
                 raise NewNoteError(f"folder {shown} {why}; vaultindex writes only into real folders") from exc
             os.close(dir_fd)
             dir_fd = inner
         _create_in(dir_fd, parts[-1], text.encode("utf-8"), rel)
     finally:
         os.close(dir_fd)
+
+
+def _is_link(name: str, dir_fd: int) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode)
+    except OSError:
+        return False
 
 
 def _create_in(dir_fd: int, name: str, data: bytes, rel: str) -> None:
