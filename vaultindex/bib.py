@@ -14,6 +14,7 @@ Typical use (what a sync does):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -85,6 +86,8 @@ _STYLE = re.compile(
 _ESCAPED = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "\ue001", "}": "\ue002", " ": " ", ",": " ", ";": " ", "@": "@", "/": ""}
 _ESCAPE = re.compile(r"\\([&%$#_{} ,;@/])")
 _SPACE = re.compile(r"\s+")
+_VERBATIM_SPECIAL = re.compile(r"[\\{}]")
+_LATEX_SPECIAL = re.compile(r"[\\{}$~`']|--")
 _MATH = re.compile(r"(?<!\\)\$")  # an unescaped dollar: math, which the full parser keeps as written
 
 _decoder = None
@@ -122,6 +125,8 @@ def decode_latex(text: str) -> str:
     commands) goes through pylatexenc."""
     if not text:
         return ""
+    if not _LATEX_SPECIAL.search(text):  # most names and many titles: nothing to decode
+        return unicodedata.normalize("NFC", " ".join(text.split()))
     out = text
     if "\\" in out:
         out = _ESCAPE.sub(lambda m: _ESCAPED[m.group(1)], out)
@@ -143,6 +148,8 @@ def decode_latex(text: str) -> str:
 
 def _verbatim(text: str) -> str:
     """A field that is not prose (url, doi, eprint, file): braces and backslash escapes removed."""
+    if not _VERBATIM_SPECIAL.search(text):
+        return text.strip()
     out = _ESCAPE.sub(lambda m: _ESCAPED[m.group(1)], text)
     out = out.replace("{", "").replace("}", "").replace("\ue001", "{").replace("\ue002", "}")
     return out.strip()
@@ -155,42 +162,48 @@ def _verbatim(text: str) -> str:
 
 def _split_top(text: str, sep: re.Pattern[str]) -> list[str]:
     """Split on `sep` where it is outside braces."""
+    if "{" not in text:
+        return sep.split(text)
     parts, depth, start = [], 0, 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "{":
+    for m in sep.finditer(text):
+        token = m.group()
+        if token == "{":
             depth += 1
-        elif ch == "}":
+        elif token == "}":
             depth = max(0, depth - 1)
-        elif depth == 0:
-            m = sep.match(text, i)
-            if m and m.end() > i:
-                parts.append(text[start:i])
-                start = i = m.end()
-                continue
-        i += 1
+        elif depth == 0 and m.end() > m.start():
+            parts.append(text[start : m.start()])
+            start = m.end()
     parts.append(text[start:])
     return parts
 
 
-_AND = re.compile(r"\s+and\s+", re.I)
-_COMMA = re.compile(r",")
-_WORDS = re.compile(r"[\s~]+")
+# separators, with the braces they must be outside of (`_split_top` counts the braces)
+_AND = re.compile(r"\{|\}|\s+and\s+", re.I)
+_COMMA = re.compile(r"\{|\}|,")
+_WORDS = re.compile(r"\{|\}|[\s~]+")
+_GROUP_WITH_SPACE = re.compile(r"\{[^{}]*[\s,~]|\\[uvHckdbrt]\s")  # a brace that protects a space or comma
 
 
 def _is_lower_word(word: str) -> bool:
     """BibTeX's von test: the first letter at brace depth 0 is lower case (`{\\L}` counts as L)."""
     if word.startswith("{") and not word.startswith("{\\"):
         return False  # a protected group has no case
+    if word[0].isalpha():
+        return word[0].islower()
     decoded = decode_latex(word)
     first = next((ch for ch in decoded if ch.isalpha()), "")
     return bool(first) and first.islower()
 
 
+@functools.lru_cache(maxsize=32768)  # the same authors come back entry after entry
 def _format_name(raw: str) -> str:
     """One BibTeX name -> "von Last, Jr, First" (or the name alone: `{World Health Organization}`)."""
-    parts = [p.strip() for p in _split_top(raw.strip(), _COMMA)]
+    raw = raw.strip()
+    if "{" in raw and not _GROUP_WITH_SPACE.search(raw) and raw[0] != "{":
+        # Braces only around letters (`M{\"u}ller`): decode first, then split as plain text.
+        raw = decode_latex(raw)
+    parts = [p.strip() for p in _split_top(raw, _COMMA)]
     if len(parts) == 1:
         words = [w for w in _split_top(parts[0], _WORDS) if w]
         if not words:
@@ -359,6 +372,31 @@ def entry_from_fields(
 _IDENT = re.compile(r"[^\s\"#%'(),={}]+")
 
 
+_BRACE = re.compile(r"[{}]")
+_QUOTE_OR_BRACE = re.compile(r'[{}"]')
+
+
+def _group_end(raw: str, start: int) -> int:
+    """The index of the `}` closing the `{` at `start` (len(raw) when it never closes)."""
+    depth = 0
+    for m in _BRACE.finditer(raw, start):
+        depth += 1 if m.group() == "{" else -1
+        if depth == 0:
+            return m.start()
+    return len(raw)
+
+
+def _quote_end(raw: str, start: int) -> int:
+    """The index of the `"` closing the one at `start`, braces nesting (len(raw) if none)."""
+    depth = 0
+    for m in _QUOTE_OR_BRACE.finditer(raw, start + 1):
+        token = m.group()
+        if token == '"' and depth == 0:
+            return m.start()
+        depth += {"{": 1, "}": -1}.get(token, 0)
+    return len(raw)
+
+
 def _value_parts(raw: str) -> Iterator[tuple[str, str]]:
     """A raw field value -> ("text", ...) and ("macro", name) parts of its `#` concatenation."""
     i, n = 0, len(raw)
@@ -367,22 +405,11 @@ def _value_parts(raw: str) -> Iterator[tuple[str, str]]:
         if ch.isspace() or ch == "#":
             i += 1
         elif ch == "{":
-            depth, j = 0, i
-            while j < n:
-                if raw[j] == "{":
-                    depth += 1
-                elif raw[j] == "}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
+            j = _group_end(raw, i)
             yield "text", raw[i + 1 : j]
             i = j + 1
         elif ch == '"':
-            depth, j = 0, i + 1
-            while j < n and not (raw[j] == '"' and depth == 0):
-                depth += {"{": 1, "}": -1}.get(raw[j], 0)
-                j += 1
+            j = _quote_end(raw, i)
             yield "text", raw[i + 1 : j]
             i = j + 1
         else:
@@ -396,6 +423,8 @@ def _value_parts(raw: str) -> Iterator[tuple[str, str]]:
 
 
 def _expand(raw: str, macros: Mapping[str, str], unknown: list[str]) -> str:
+    if "#" not in raw and len(raw) >= 2 and (raw[0], raw[-1]) in (("{", "}"), ('"', '"')):
+        return raw[1:-1]  # one braced or quoted value, by far the most common: no concatenation
     out = []
     for kind, text in _value_parts(raw):
         if kind == "text":
@@ -798,6 +827,8 @@ def read(sources: Iterable[BibSource], previous: Bibliography | None = None) -> 
     """Read the bibliography files (only those changed since `previous`) and index their entries."""
     old_files = {f.source.path: f for f in previous.files} if previous is not None else {}
     files = tuple(read_file(s, old_files.get(s.path)) for s in sources)
+    if previous is not None and len(files) == len(previous.files) and all(a is b for a, b in zip(files, previous.files)):
+        return previous  # nothing changed: not even the key tables are rebuilt
     return assemble(files)
 
 
