@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -343,8 +345,6 @@ def test_bibtex_reader_never_raises(text):
 @settings(max_examples=200, deadline=None)
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20), lambda c: st.lists(c, max_size=4) | st.dictionaries(st.sampled_from(["id", "title", "author", "issued", "DOI", "URL", "number", "date-parts", "family", "given", "raw", "x"]), c, max_size=5), max_leaves=30))
 def test_csl_reader_never_raises(data):
-    import json
-
     text = json.dumps(data)
     entries, diagnostics = bib.parse_csl_json(text, "h.json")
     assert all(d.path == "h.json" and d.line and d.line >= 1 for d in diagnostics)
@@ -364,3 +364,29 @@ def test_real_better_bibtex_export(tmp_path):
     assert all("\\" not in x.title and "{{" not in x.title for x in b)
     # Better BibTeX escapes a title's own braces and dollars: they stay, the protection goes
     assert b.get("amin$p^_06$VLAThat2025").title == "$π^{*}_{0.6}$: A VLA That Learns From Experience"
+
+
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ("bibliography = 3\n", "bibliography must be a file name or a list"),
+        ('bibliography = ["a.json", ""]\n', "bibliography must be a file name or a list"),
+        ("[new]\nfolder = 1\n", "[new]: folder must be str"),
+        ('[new]\nfilename = " "\n', "filename must not be empty"),
+    ],
+)
+def test_bad_config_is_a_clear_error(tmp_path, toml, message):
+    from vaultindex.errors import ConfigError
+
+    write(tmp_path, ".vaultindex/config.toml", toml)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(tmp_path)
+
+
+def test_config_bibliography_string_and_outside_file(tmp_path):
+    outside = tmp_path / "zotero" / "My Library.json"
+    shutil.copy(FIXTURES / "library.json", write(tmp_path, "zotero/My Library.json", ""))
+    root = tmp_path / "v"
+    write(root, ".vaultindex/config.toml", f"bibliography = {json.dumps(str(outside))}\n")
+    b = _load(root)
+    assert b.get("he2016deep").path == str(outside)  # shown as written: it is not in the vault
