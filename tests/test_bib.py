@@ -390,3 +390,12 @@ def test_config_bibliography_string_and_outside_file(tmp_path):
     write(root, ".vaultindex/config.toml", f"bibliography = {json.dumps(str(outside))}\n")
     b = _load(root)
     assert b.get("he2016deep").path == str(outside)  # shown as written: it is not in the vault
+
+
+def test_entry_without_key_duplicate_field_and_missing_comma():
+    entries, diagnostics = bib.parse_bibtex(
+        "@misc{a, title={A}, title={B}, Title={C}}\n@misc{, title={x}}\n@misc{b title={y}}\n@misc{c, title={C}}\n", "x.bib"
+    )
+    assert [(e.key, e.title) for e in entries] == [("a", "A"), ("c", "C")]
+    assert [(d.line, d.severity) for d in diagnostics] == [(1, "warning"), (2, "error"), (3, "error")]
+    assert "title given twice" in diagnostics[0].message

@@ -479,8 +479,6 @@ def _failure_message(block: Any) -> str:
     if type(block).__name__ == "DuplicateBlockKeyBlock":
         key = getattr(block, "key", "")
         return f'duplicate key "{key}" in this file; the first entry is used'
-    if type(block).__name__ == "DuplicateFieldKeyBlock":
-        return f"{reason}; the first value of each field is used" if reason else "duplicate fields"
     return f"broken entry, skipped: {reason}" if reason else "broken entry, skipped"
 
 
