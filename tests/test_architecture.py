@@ -20,6 +20,7 @@ OWNERS = {
     "yaml": {"parse", "tagpages"},  # tagpages writes the generated pages' frontmatter
     "bibtexparser": {"bib"},
     "pylatexenc": {"bib"},  # bibtexparser's LaTeX decoder, for what bib.py's fast rules leave
+    "re2": {"config"},
 }
 
 
