@@ -36,6 +36,15 @@ class TagPagesConfig:
 
 
 @dataclass(frozen=True)
+class NewNoteConfig:
+    """`[new]`: how `vaultindex new @KEY` names and fills a paper's note."""
+
+    folder: str | None = None  # None: Obsidian's folder for new notes, else the vault root
+    template: str = ""  # "": a paper template in the templates folder, else the built-in one
+    filename: str = "{{title}}"  # placeholders as in templates
+
+
+@dataclass(frozen=True)
 class Config:
     exclude: tuple[str, ...] = ()  # from config.toml: globs or folder prefixes
     obsidian_ignore: tuple[str, ...] = ()  # userIgnoreFilters from .obsidian/app.json
@@ -43,6 +52,8 @@ class Config:
     resolve_aliases: bool = False
     open_with: str = "obsidian"  # how the HTML graph opens a note: "obsidian" or "file"
     tags: TagPagesConfig = field(default_factory=TagPagesConfig)
+    bibliography: tuple[str, ...] = ()  # CSL-JSON or .bib files besides the vault's *.bib
+    new: NewNoteConfig = field(default_factory=NewNoteConfig)
     # Problems with the settings that did not stop vaultindex (a pattern skipped), for the CLI to show.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -272,6 +283,18 @@ def load_config(vault: Path) -> Config:
         if tag_changes.get("sort", "title") not in ("title", "year", "modified"):
             raise ConfigError(f"{where} [tags]: sort must be title, year or modified")
         changes["tags"] = replace(cfg.tags, **tag_changes)
+    if "bibliography" in data:
+        bib = data["bibliography"]
+        bib = [bib] if isinstance(bib, str) else bib
+        if not isinstance(bib, list) or not all(isinstance(x, str) and x.strip() for x in bib):
+            raise ConfigError(f"{where}: bibliography must be a file name or a list of them")
+        changes["bibliography"] = tuple(x.strip() for x in bib)
+    new = data.get("new", {})
+    if new:
+        new_changes = {k: _expect(new, k, str, where + " [new]") for k in ("folder", "template", "filename") if k in new}
+        if not new_changes.get("filename", "x").strip():
+            raise ConfigError(f"{where} [new]: filename must not be empty")
+        changes["new"] = replace(cfg.new, **new_changes)
     return replace(cfg, **changes)
 
 
