@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import networkx as nx
@@ -23,6 +24,7 @@ from vaultindex.export import (
     GraphFilters,
     MERMAID_MAX_NODES,
     annotate,
+    community_names,
     export,
     filter_graph,
     flatten_attributes,
@@ -31,7 +33,7 @@ from vaultindex.export import (
 )
 from vaultindex.html import page_data, script_json
 
-from conftest import write
+from conftest import corpus, write
 
 LORA = "papers/LoRA.md"
 HOSTILE = 'A "quoted" <b>title</b> & \\N back\\slash\nnewline </script><!-- `fence` #tag [x]|{y}; 100%'
@@ -68,7 +70,7 @@ def sample() -> nx.MultiDiGraph:
 
 
 def test_the_whole_graph_merges_parallel_edges_with_a_count():
-    view = filter_graph(sample())
+    view = filter_graph(sample(), {"attachments": True})
     assert set(view) == set(sample())
     edge = view.edges["a.md", "papers/b.md"]
     assert edge == {"kind": "link", "kinds": "link,cite", "count": 3}
@@ -79,7 +81,7 @@ def test_the_whole_graph_merges_parallel_edges_with_a_count():
 
 
 def test_kinds_drop_edges_and_the_targets_only_they_reached():
-    view = filter_graph(sample(), {"kinds": "link"})
+    view = filter_graph(sample(), {"kinds": "link", "attachments": True})
     assert "paper:citekey:smith2020" not in view  # reached only by a citation
     assert "img/fig.png" in view  # a file stays (an orphan now)
     assert view.edges["a.md", "papers/b.md"]["count"] == 2
@@ -171,9 +173,10 @@ def test_example_vault_views(vault: Vault):
     whole = vault.graph_view()
     notes = {n.path for n in vault.notes()}
     assert notes <= set(whole)
-    assert set(whole) - notes == {
-        "attachments/fig-pruning.png", "unresolved:ewc", "unresolved:deep double descent", "paper:citekey:nakkiran2019deep"
-    }
+    # Notes only by default, as in Obsidian's graph: dangling links and cited papers stay.
+    assert set(whole) - notes == {"unresolved:ewc", "unresolved:deep double descent", "paper:citekey:nakkiran2019deep"}
+    with_files = vault.graph_view({"attachments": True})
+    assert set(with_files) - set(whole) == {"attachments/fig-pruning.png"}
     assert not any(n.startswith("Templates/") for n in whole)
     assert whole.graph["vault"] == "vault" and whole.graph["open_with"] == "obsidian"
 
@@ -192,13 +195,13 @@ def test_example_vault_views(vault: Vault):
     topics = vault.graph_view({"path": "topics/"})
     assert set(topics) == {p for p in notes if p.startswith("topics/")}
 
-    files = vault.graph_view({"no_unresolved": True, "no_orphans": True})
+    files = vault.graph_view({"no_unresolved": True, "no_orphans": True, "attachments": True})
     assert set(files) == (notes | {"attachments/fig-pruning.png"}) - {"Inbox/Idea - curriculum by difficulty.md"}
 
     cites = vault.graph_view({"kinds": "cite", "no_orphans": True})
     assert all(d["kind"] == "cite" for _, _, d in cites.edges(data=True))
     assert "paper:citekey:nakkiran2019deep" in cites and "unresolved:ewc" not in cites
-    assert vault.graph_view({"kinds": "embed", "no_orphans": True}).has_edge(
+    assert vault.graph_view({"kinds": "embed", "no_orphans": True, "attachments": True}).has_edge(
         "papers/Beyond neural scaling laws.md", "attachments/fig-pruning.png"
     )
 
@@ -267,14 +270,16 @@ def test_dot_is_escaped_and_renders_with_graphviz(view: nx.DiGraph, tmp_path: Pa
     text = export(view, "dot")
     assert text.startswith('digraph "vault" {')
     line = next(ln for ln in text.splitlines() if ln.startswith('  "Inbox/hostile.md" ['))
-    assert 'label="A \\"quoted\\" <b>title</b> & \\\\N back\\\\slash\\nnewline' in line
+    # `&` as `&amp;`: Graphviz reads HTML entities in strings (a title `&#1;` would put a raw
+    # control character into its SVG).
+    assert 'label="A \\"quoted\\" <b>title</b> &amp; \\\\N back\\\\slash\\nnewline' in line
     dot = shutil.which("dot")
     if dot is None:
         pytest.skip("Graphviz `dot` is not installed")
     done = subprocess.run([dot, "-Tsvg"], input=text.encode(), capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()
     svg = done.stdout.decode()
-    assert "&lt;b&gt;title&lt;/b&gt;" in svg and "<b>" not in svg
+    assert "&lt;b&gt;title&lt;/b&gt; &amp; \\N back" in svg and "<b>" not in svg
     # Graphviz reads the graph back with every node and edge.
     canon = subprocess.run([dot, "-Tcanon"], input=text.encode(), capture_output=True, timeout=120).stdout.decode()
     assert canon.count(" -> ") == view.number_of_edges()
@@ -371,8 +376,9 @@ def test_graph_command_writes_html_by_default(example_copy: Path, tmp_path: Path
     assert result.exit_code == 0, result.output
     page = (tmp_path / "graph.html").read_text(encoding="utf-8")
     assert embedded_json(page)["meta"]["open_with"] == "obsidian"
-    assert "Wrote html to graph.html: 43 nodes" in result.stderr
+    assert "Wrote html to graph.html: 42 nodes" in result.stderr  # 43 with the attachment
 
+    (tmp_path / "out").mkdir()
     result = run("--vault", str(example_copy), "graph", "--open-with", "file", "--color", "tag", "-o", "out/g.html")
     assert result.exit_code == 0
     meta = embedded_json((tmp_path / "out/g.html").read_text(encoding="utf-8"))["meta"]
@@ -405,3 +411,132 @@ def test_graph_command_errors(example_copy: Path):
     assert missing.exit_code == 1 and missing.output.startswith("Error: no note named")
     kinds = run("--vault", str(example_copy), "graph", "--kinds", "link,links")
     assert kinds.exit_code == 2
+
+
+# ------------------------------------------------------------------------------------------------
+# attachments (issue 12): notes only by default, communities named after notes
+# ------------------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+
+
+def pasted_images_vault(root: Path) -> Path:
+    """The real-vault pattern: lecture notes that each embed a run of `Pasted image <stamp>.png`
+    files (a few of them missing), linked in two groups, with no links in to the lectures."""
+    (root / ".obsidian").mkdir(parents=True)
+    for group, topic in enumerate(("Compilers", "Databases")):
+        write(root, f"{topic}/{topic} index.md", f"# {topic}\n\nSee [[{topic} glossary]].\n")
+        write(root, f"{topic}/{topic} glossary.md", f"Terms of [[{topic} index]].\n")
+        for lecture in range(1, 4):
+            stamps = [f"2021{group + 1:02d}{lecture:02d}{k:06d}" for k in range(8)]
+            body = "\n".join(f"![[Pasted image {s}.png]]" for s in stamps)
+            write(root, f"{topic}/Lecture {lecture}.md", f"Part of [[{topic} index]].\n\n{body}\n")
+            for s in stamps[:-1]:  # the last one of each lecture was never copied over
+                path = root / "attachments" / f"Pasted image {s}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(PNG)
+    return root
+
+
+def graph_json(vault_dir: Path, *args: str) -> dict:
+    result = run("--vault", str(vault_dir), "graph", "-f", "json", "-o", "-", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def legend(vault_dir: Path, tmp_path: Path, *args: str) -> list[str]:
+    out = tmp_path / "legend.html"
+    result = run("--vault", str(vault_dir), "graph", "-o", str(out), *args)
+    assert result.exit_code == 0, result.output
+    return [c["label"] for c in embedded_json(out.read_text(encoding="utf-8"))["communities"]]
+
+
+def test_the_graph_shows_notes_only_by_default(tmp_path: Path):
+    vault_dir = pasted_images_vault(tmp_path / "vault")
+    notes = {p.relative_to(vault_dir).as_posix() for p in vault_dir.rglob("*.md")}
+    data = graph_json(vault_dir)
+    assert {n["id"] for n in data["nodes"]} == notes
+    titles = {n["title"] for n in data["nodes"]}
+    assert {n["kind"] for n in data["nodes"]} == {"note"}
+    names = [c["name"] for c in data["communities"] if c["size"] > 1]
+    assert names and set(names) <= titles
+    assert set(legend(vault_dir, tmp_path)) <= titles
+
+    # --attachments brings the images back (and the links to missing ones) ...
+    full = graph_json(vault_dir, "--attachments")
+    kinds = Counter(n["kind"] for n in full["nodes"])
+    assert kinds == {"note": len(notes), "attachment": 6 * 7, "unresolved": 6}
+    assert all("Pasted image" in n["title"] for n in full["nodes"] if n["kind"] != "note")
+    # ... and every community is still named after a note, never an image.
+    names = [c["name"] for c in full["communities"] if c["size"] > 1]
+    assert names and set(names) <= titles
+    labels = legend(vault_dir, tmp_path, "--attachments")
+    assert labels and set(labels) <= titles, labels
+    assert not any("Pasted image" in label for label in labels)
+
+
+def test_attachments_from_the_config(tmp_path: Path):
+    vault_dir = pasted_images_vault(tmp_path / "vault")
+    config = write(vault_dir, ".vaultindex/config.toml", "[graph]\nattachments = true\n")
+    assert any(n["kind"] == "attachment" for n in graph_json(vault_dir)["nodes"])
+    assert not any(n["kind"] == "attachment" for n in graph_json(vault_dir, "--no-attachments")["nodes"])
+    config.write_text('[graph]\nattachments = "yes"\n', encoding="utf-8")
+    bad = run("--vault", str(vault_dir), "graph", "-f", "json", "-o", "-")
+    assert bad.exit_code == 1 and "attachments must be bool" in bad.stderr
+
+
+def test_excluded_files_are_hidden_unless_asked(tmp_path: Path):
+    write(tmp_path, ".obsidian/app.json", json.dumps({"userIgnoreFilters": ["Archive/"]}))
+    write(tmp_path, "a.md", "[[Archive/old]] [[b]]\n")
+    write(tmp_path, "b.md", "[[a]]\n")
+    write(tmp_path, "Archive/old.md", "[[a]]\n")
+    assert {n["id"] for n in graph_json(tmp_path)["nodes"]} == {"a.md", "b.md"}
+    shown = graph_json(tmp_path, "--excluded")
+    assert {(n["id"], n["kind"]) for n in shown["nodes"]} >= {("Archive/old.md", "excluded")}
+
+
+def test_community_names_prefer_notes_over_what_they_embed():
+    g = nx.MultiDiGraph()
+    g.add_node("Lecture.md", kind="note", title="Lecture")
+    g.add_node("Other.md", kind="note", title="Other")
+    g.add_edge("Lecture.md", "Other.md", kind="link")
+    for k in range(6):
+        g.add_node(f"Pasted image {k}.png", kind="attachment", title=f"Pasted image {k}.png")
+        g.add_edge("Lecture.md", f"Pasted image {k}.png", kind="embed")
+        g.add_edge("Other.md", f"Pasted image {k}.png", kind="embed")
+    view = filter_graph(g, {"attachments": True})
+    assert set(view.graph["community_names"].values()) <= {"Lecture", "Other"}
+    assert view.graph["community_names"] == community_names(view)
+    # Inside a community, the most central note by PageRank names it (Other is linked to).
+    one = nx.DiGraph()
+    for n in ("hub.md", "a.md", "b.md"):
+        one.add_node(n, kind="note", title=n[:-3])
+    one.add_edge("a.md", "hub.md", count=1)
+    one.add_edge("b.md", "hub.md", count=1)
+    annotate(one)
+    assert set(one.graph["community_names"].values()) == {"hub"}
+    # Only attachments: named after how many there are.
+    pics = nx.DiGraph()
+    pics.add_edge("x.png", "y.png", count=1)
+    for n in pics:
+        pics.nodes[n].update(kind="attachment", title=n)
+    assert community_names(annotate(pics)) == {0: "2 attachments"}
+
+
+@pytest.mark.parametrize("name", ["kevinywu-notes", "academic-obsidian"])
+def test_real_vaults_graph_has_no_attachments_and_note_named_communities(name: str, tmp_path: Path):
+    vault_dir = corpus(name, tmp_path)
+    notes = {p.relative_to(vault_dir).as_posix() for p in vault_dir.rglob("*.md") if ".obsidian" not in p.parts}
+    default = graph_json(vault_dir)
+    kinds = {n["id"]: n["kind"] for n in default["nodes"]}
+    assert "attachment" not in kinds.values()
+    assert not any(re.search(r"\.(png|jpe?g|gif|svg|pdf)$", i, re.IGNORECASE) for i in kinds)
+    note_titles = {n["title"] for n in default["nodes"] if n["kind"] == "note"}
+    for data in (default, graph_json(vault_dir, "--attachments")):
+        named = [c["name"] for c in data["communities"] if c["size"] > 1]
+        assert named and set(named) <= note_titles, set(named) - note_titles
+    assert set(legend(vault_dir, tmp_path, "--attachments")) <= note_titles
+    if name == "kevinywu-notes":
+        with_files = graph_json(vault_dir, "--attachments")
+        assert sum(n["kind"] == "attachment" for n in with_files["nodes"]) >= 60
+        assert {i for i, k in kinds.items() if k == "note"} <= notes

@@ -9,6 +9,7 @@ import click
 
 from . import cli
 from ..models import to_json
+from ..text import escape_controls, quote_path
 from .base import emit_json, emit_nl, output_options, pass_vault, warn
 
 def _plural(n: int, word: str) -> str:
@@ -27,9 +28,11 @@ def _emit(items, as_json: bool, nl: bool) -> bool:
 
 
 def _heading(path: str, title: str) -> str:
+    """A note's path (quoted as git does when it is odd) and its title when the name differs;
+    note text is shown with control characters escaped (see text.py)."""
     name = path.rsplit("/", 1)[-1].removesuffix(".md")
-    extra = f"  {title}" if title and title != name else ""
-    return click.style(path, fg="cyan") + extra
+    extra = f"  {escape_controls(title)}" if title and title != name else ""
+    return click.style(quote_path(path), fg="cyan") + extra
 
 
 @cli.command()
@@ -63,7 +66,7 @@ def backlinks(vault, note: str, as_json: bool, nl: bool) -> None:
             notes = [f"{len(links)} links"] if len(links) > 1 else []
             notes += sorted({k for k in kinds if k != "link"})
             mark = f" ({', '.join(notes)})" if notes else ""
-            click.echo(f"  {line}: {links[0].context}{mark}")
+            click.echo(f"  {line}: {escape_controls(links[0].context)}{mark}")
 
 
 @cli.command()
@@ -89,7 +92,7 @@ def mentions(vault, note: str, as_json: bool, nl: bool) -> None:
     for group in found:
         click.echo(_heading(group.path, group.title))
         for m in group.mentions:
-            click.echo(f"  {m.line}: {m.context}")
+            click.echo(f"  {m.line}: {escape_controls(m.context)}")
 
 
 @cli.command()
@@ -124,11 +127,11 @@ def links(vault, note: str, as_json: bool, nl: bool) -> None:
         if link.status == "unresolved":
             where = click.style("no note (cited paper)" if link.kind == "cite" else "unresolved", fg="red")
         else:
-            where = link.path or ""
+            where = quote_path(link.path) if link.path else ""
             if link.status == "ambiguous":
-                others = ", ".join(link.candidates[1:])
+                others = ", ".join(quote_path(c) for c in link.candidates[1:])
                 where += click.style(f"  (ambiguous; also {others})", fg="yellow")
-        click.echo(f"{link.line:>5}: {written} -> {where}")
+        click.echo(f"{link.line:>5}: {escape_controls(written)} -> {where}")
 
 
 @cli.command()
@@ -155,10 +158,10 @@ def unresolved(vault, kind: str, as_json: bool, nl: bool) -> None:
         return
     for target in found:
         what = "cited, no note" if target.kind == "paper" else "no such file"
-        label = target.target if target.kind == "paper" else f"[[{target.target}]]"
+        label = escape_controls(target.target if target.kind == "paper" else f"[[{target.target}]]")
         click.echo(f"{click.style(label, bold=True)}  ({what}; used {_plural(target.count, 'time')})")
         for use in target.uses:
-            click.echo(f"  {use.path}:{use.line}: {use.context}")
+            click.echo(f"  {quote_path(use.path)}:{use.line}: {escape_controls(use.context)}")
 
 
 @cli.command()
@@ -178,7 +181,7 @@ def orphans(vault, as_json: bool, nl: bool, paths: bool) -> None:
     if _emit(found, as_json, nl):
         return
     for ref in found:
-        click.echo(ref.path if paths else _heading(ref.path, ref.title))
+        click.echo(quote_path(ref.path) if paths else _heading(ref.path, ref.title))
 
 
 _REASON_TEXT = {
@@ -213,9 +216,9 @@ def related(vault, note: str, limit: int, as_json: bool, nl: bool) -> None:
     if not found:
         warn("No related notes found.")
     for rank, hit in enumerate(found, 1):
-        click.echo(click.style(f"{rank:>2}. {hit.title}", bold=True) + f"  ({hit.score:.2f})")
-        click.echo(f"    {click.style(hit.path, fg='cyan')}")
-        click.echo("    " + "; ".join(_REASON_TEXT[r.kind](r) for r in hit.reasons))
+        click.echo(click.style(f"{rank:>2}. {escape_controls(hit.title)}", bold=True) + f"  ({hit.score:.2f})")
+        click.echo(f"    {click.style(quote_path(hit.path), fg='cyan')}")
+        click.echo("    " + escape_controls("; ".join(_REASON_TEXT[r.kind](r) for r in hit.reasons)))
 
 
 @cli.command()
@@ -240,7 +243,7 @@ def path(vault, source: str, target: str, directed: bool, as_json: bool) -> None
         emit_json(None if found is None else {"directed": found.directed, "length": found.length,
                                               "steps": to_json(list(found.steps))})
     if found is None:
-        warn(f"No {'directed ' if directed else ''}link path between {source!r} and {target!r}.")
+        warn(f"No {'directed ' if directed else ''}link path between {escape_controls(repr(source))} and {escape_controls(repr(target))}.")
         click.get_current_context().exit(1)
     if as_json:
         return
@@ -250,7 +253,7 @@ def path(vault, source: str, target: str, directed: bool, as_json: bool) -> None
             continue
         how = "links to" if step.direction == "->" else "is linked from"
         click.echo(f"  {step.direction} {_heading(step.path, step.title)}")
-        click.echo(f"       ({how}, line {step.line}: {step.context})")
+        click.echo(f"       ({how}, line {step.line}: {escape_controls(step.context)})")
 
 
 @cli.command()
@@ -300,7 +303,8 @@ def doctor(vault, strict: bool, as_json: bool, nl: bool) -> None:
     else:
         for p in report.problems:
             colour = "red" if p.severity == "error" else "yellow"
-            click.echo(f"{click.style(p.severity, fg=colour)}: {p} [{p.code}]")
+            where = quote_path(p.path) + (f":{p.line}" if p.line else "")
+            click.echo(f"{click.style(p.severity, fg=colour)}: {where}: {escape_controls(p.message)} [{p.code}]")
     warn(f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}.")
     if strict and report.errors:
         click.get_current_context().exit(1)
