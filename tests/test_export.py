@@ -540,3 +540,150 @@ def test_real_vaults_graph_has_no_attachments_and_note_named_communities(name: s
         with_files = graph_json(vault_dir, "--attachments")
         assert sum(n["kind"] == "attachment" for n in with_files["nodes"]) >= 60
         assert {i for i, k in kinds.items() if k == "note"} <= notes
+
+
+# ------------------------------------------------------------------------------------------------
+# where `graph -o` writes (issue 12 item 9)
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synced_copy(tmp_path_factory) -> Path:
+    from conftest import EXAMPLE_VAULT
+
+    dest = tmp_path_factory.mktemp("out") / "vault"
+    shutil.copytree(EXAMPLE_VAULT, dest, ignore=shutil.ignore_patterns(".vaultindex"))
+    assert run("--vault", str(dest), "sync").exit_code == 0
+    return dest
+
+
+def graph_to(vault_dir: Path, *args: str):
+    return CliRunner().invoke(cli, ["--vault", str(vault_dir), "graph", *args])
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or p.name.endswith(".tmp"))
+
+
+def test_output_into_an_existing_folder_is_an_error_and_leaves_nothing(synced_copy: Path, tmp_path: Path):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    result = graph_to(synced_copy, "-o", str(folder))
+    assert result.exit_code == 2
+    assert "Error:" in result.stderr and "is a folder" in result.stderr and "Traceback" not in result.output
+    assert list(folder.iterdir()) == [] and leftovers(tmp_path) == []
+
+
+def test_output_into_a_missing_folder_is_an_error_and_creates_nothing(synced_copy: Path, tmp_path: Path):
+    result = graph_to(synced_copy, "-o", str(tmp_path / "no" / "such" / "g.html"))
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith(f"the folder {tmp_path / 'no' / 'such'} does not exist")
+    assert not (tmp_path / "no").exists()
+    (tmp_path / "file").write_text("x")
+    result = graph_to(synced_copy, "-o", str(tmp_path / "file" / "g.html"))
+    assert result.exit_code == 1 and "is not a folder" in result.stderr
+
+
+@pytest.mark.parametrize("suffix, fmt, check", [
+    (".html", "html", lambda text: embedded_json(text)["nodes"]["id"]),
+    (".htm", "html", lambda text: embedded_json(text)["nodes"]["id"]),
+    (".json", "json", lambda text: json.loads(text)["nodes"]),
+    (".graphml", "graphml", lambda text: nx.read_graphml(io.BytesIO(text.encode()))),
+    (".gexf", "gexf", lambda text: nx.read_gexf(io.BytesIO(text.encode()))),
+    (".dot", "dot", lambda text: text.startswith("digraph ")),
+    (".GV", "dot", lambda text: text.startswith("digraph ")),
+    (".mmd", "mermaid", lambda text: text.startswith("flowchart LR\n")),
+    (".mermaid", "mermaid", lambda text: text.startswith("flowchart LR\n")),
+    (".md", "mermaid", lambda text: text.startswith("```mermaid\n")),
+])
+def test_the_format_follows_the_suffix(synced_copy: Path, tmp_path: Path, suffix, fmt, check):
+    out = tmp_path / f"g{suffix}"
+    result = graph_to(synced_copy, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {fmt} to {out}" in result.stderr
+    assert check(out.read_text(encoding="utf-8"))
+    assert leftovers(tmp_path) == []
+
+
+def test_an_svg_is_drawn_by_graphviz_or_refused(synced_copy: Path, tmp_path: Path, monkeypatch):
+    out = tmp_path / "g.svg"
+    if shutil.which("dot"):
+        result = graph_to(synced_copy, "-o", str(out))
+        assert result.exit_code == 0, result.output
+        from xml.etree import ElementTree
+
+        root = ElementTree.parse(out).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+        assert LORA in titles
+        out.unlink()
+    monkeypatch.setattr(shutil, "which", lambda *a, **k: None)  # as on a machine without Graphviz
+    result = graph_to(synced_copy, "-o", str(out))
+    assert result.exit_code == 1 and "Graphviz" in result.stderr and result.stderr.startswith("Error:")
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_an_unknown_suffix_is_refused_with_the_valid_ones(synced_copy: Path, tmp_path: Path):
+    for name in ("g.png", "graph"):
+        result = graph_to(synced_copy, "-o", str(tmp_path / name))
+        assert result.exit_code == 2, name
+        assert "Error:" in result.stderr and ".html" in result.stderr and ".graphml" in result.stderr and ".svg" in result.stderr
+        assert "--format" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    # --format decides; a suffix meaning another format is written anyway, with a warning.
+    forced = graph_to(synced_copy, "-f", "json", "-o", str(tmp_path / "g.png"))
+    assert forced.exit_code == 0 and json.loads((tmp_path / "g.png").read_text())
+    odd = graph_to(synced_copy, "-f", "json", "-o", str(tmp_path / "g.html"))
+    assert odd.exit_code == 0 and "warning: writing json to" in odd.stderr
+
+
+def test_a_failed_or_interrupted_write_leaves_no_temporary_file(synced_copy: Path, tmp_path: Path, monkeypatch):
+    import os
+
+    out = tmp_path / "g.html"
+    out.write_text("the old page")
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    result = graph_to(synced_copy, "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith("No space left on device")
+    assert out.read_text() == "the old page" and leftovers(tmp_path) == []
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    graph_to(synced_copy, "-o", str(out))
+    assert out.read_text() == "the old page" and leftovers(tmp_path) == []
+
+
+def test_output_keeps_modes_writes_through_symlinks_and_into_devices(synced_copy: Path, tmp_path: Path):
+    import os
+    import stat
+
+    out = tmp_path / "g.json"
+    out.write_text("{}")
+    out.chmod(0o640)
+    assert graph_to(synced_copy, "-o", str(out)).exit_code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640 and json.loads(out.read_text())["nodes"]
+    link = tmp_path / "link.json"
+    link.symlink_to(out)
+    out.write_text("{}")
+    assert graph_to(synced_copy, "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and json.loads(out.read_text())["nodes"]
+    # A pipe or a device (/dev/null, /dev/stdout) is written into, never replaced by a file: as
+    # root, renaming over /dev/null would replace it.
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = graph_to(synced_copy, "-f", "json", "-o", str(fifo))
+    reader.join(30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and json.loads(got[0])["nodes"]
