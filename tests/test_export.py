@@ -687,3 +687,121 @@ def test_output_keeps_modes_writes_through_symlinks_and_into_devices(synced_copy
     reader.join(30)
     assert result.exit_code == 0, result.output
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and json.loads(got[0])["nodes"]
+
+
+# ------------------------------------------------------------------------------------------------
+# any title or path through every format (issue 13 item 10)
+# ------------------------------------------------------------------------------------------------
+
+from xml.etree import ElementTree  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from vaultindex.export import EDGE_KINDS  # noqa: E402
+from vaultindex.text import json_safe  # noqa: E402
+
+# What breaks exports: C0 controls, lone surrogates (file-name bytes that are not UTF-8),
+# noncharacters, entities Graphviz decodes, markup, JavaScript line terminators.
+HOSTILE_CHARS = ["\x00", "\x01", "\x08", "\x0b", "\x1b", "\x7f", "\x85", "\x9f", "\r", "\n", "\t",
+                 "\udc80", "\udcff", "\ud800", "\ufffe", "\uffff", "\U0001fffe", "\ufdd0", "\u2028", "\u2029",
+                 "&", "&#1;", "&#xFFFE;", "&amp;", "<", ">", '"', "'", "\\", "\\N", "</script>", "<!--", "]]>",
+                 "#", "|", "[", "]", "`", "%", ";", "{", "}"]
+any_char = st.one_of(st.characters(blacklist_categories=()), st.sampled_from(HOSTILE_CHARS))
+texts = st.lists(any_char, max_size=12).map("".join)
+KINDS = ["note", "attachment", "excluded", "unresolved", "paper"]
+
+
+@st.composite
+def hostile_graphs(draw) -> nx.MultiDiGraph:
+    ids = draw(st.lists(texts.filter(bool), min_size=1, max_size=7, unique=True))
+    g = nx.MultiDiGraph()
+    for node in ids:
+        g.add_node(node, kind=draw(st.sampled_from(KINDS)), title=draw(texts), tags=tuple(draw(st.lists(texts, max_size=2))),
+                   year=draw(st.one_of(st.none(), st.integers(1900, 2100))), authors=tuple(draw(st.lists(texts, max_size=2))))
+    for _ in range(draw(st.integers(0, 10))):
+        g.add_edge(draw(st.sampled_from(ids)), draw(st.sampled_from(ids)), kind=draw(st.sampled_from(EDGE_KINDS)))
+    return g
+
+
+def whole_view(g: nx.MultiDiGraph) -> nx.DiGraph:
+    view = filter_graph(g, {"attachments": True, "excluded": True})
+    assert set(view) == set(g)
+    view.graph.update({"vault": "v\udcff\x01", "root": "/tmp/v\udcff", "name": "v\ufffe"})
+    return view
+
+
+def xml_nodes(text: str, tag: str) -> list:
+    root = ElementTree.fromstring(text.encode("utf-8"))  # well-formed XML 1.0, or ParseError
+    return [e for e in root.iter() if e.tag.endswith("}" + tag)]
+
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(hostile_graphs())
+def test_every_export_holds_any_title_and_path(g: nx.MultiDiGraph):
+    view = whole_view(g)
+    n, m = view.number_of_nodes(), view.number_of_edges()
+
+    data = json.loads(export(view, "json").encode("utf-8"))  # strict UTF-8, valid JSON
+    assert [d["id"] for d in data["nodes"]] == [json_safe(x) for x in view]
+    assert [d["title"] for d in data["nodes"]] == [json_safe(view.nodes[x]["title"]) for x in view]
+    assert len(data["edges"]) == m
+
+    for fmt, node_tag, edge_tag in (("graphml", "node", "edge"), ("gexf", "node", "edge")):
+        text = export(view, fmt)
+        nodes = xml_nodes(text, node_tag)
+        assert len(nodes) == n and len({e.get("id") for e in nodes}) == n  # no two nodes merged
+        assert len(xml_nodes(text, edge_tag)) == m
+        reader = nx.read_graphml if fmt == "graphml" else nx.read_gexf
+        back = reader(io.BytesIO(text.encode("utf-8")))
+        assert back.number_of_nodes() == n and back.number_of_edges() == m
+
+    dot = export(view, "dot").encode("utf-8")
+    assert not re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", dot)
+
+    mermaid = export(view, "mermaid", on_warning=lambda _: None)
+    mermaid.encode("utf-8")
+    labels = re.findall(r'^  n\d+\W+"(.*)"\W*$', mermaid, re.MULTILINE)
+    assert len(labels) == n
+    assert not any(re.search('[\x00-\x1f\x7f-\x9f"<>`\\[\\]{}|]', label) for label in labels)
+
+    page = export(view, "html")
+    page.encode("utf-8")
+    assert page.count("</script>") == 3
+    raw = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', page, re.DOTALL).group(1)
+    assert not re.search("[\x7f-\x9f\u2028\u2029\ufffe\uffff\U0001fffe\ufdd0]", raw)
+    embedded = json.loads(raw)
+    assert embedded["nodes"]["id"] == [json_safe(x) for x in view]
+    assert embedded["nodes"]["title"] == [json_safe(view.nodes[x]["title"] or x) for x in view]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile_graphs())
+def test_graphviz_draws_well_formed_svg_for_any_title(g: nx.MultiDiGraph):
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz `dot` is not installed")
+    view = whole_view(g)
+    svg = export(view, "svg")  # export itself parses the SVG; parse it here too
+    assert len([e for e in xml_nodes(svg, "g") if e.get("class") == "node"]) == view.number_of_nodes()
+    raw = subprocess.run(["dot", "-Tsvg"], input=export(view, "dot").encode(), capture_output=True, timeout=60)
+    assert raw.returncode == 0, raw.stderr
+    ElementTree.fromstring(raw.stdout)
+
+
+def test_a_title_graphviz_would_turn_into_a_control_character(tmp_path: Path):
+    """The reported case, through the CLI: U+FFFE, U+FFFF, a C0 control and `&#1;` in titles."""
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz `dot` is not installed")
+    write(tmp_path, "a.md", '---\ntitle: "Odd \\uFFFE and \\uFFFF"\n---\n[[b]]\n')
+    write(tmp_path, "b.md", "---\ntitle: 'Entity &#1; and &#xFFFF; </script>'\n---\n[[a]]\n")
+    for fmt in ("svg", "graphml", "gexf"):
+        out = tmp_path.parent / f"odd.{fmt}"
+        result = run("--vault", str(tmp_path), "graph", "-o", str(out))
+        assert result.exit_code == 0, result.output
+        ElementTree.parse(out)
+    dot = run("--vault", str(tmp_path), "graph", "-f", "dot").stdout
+    svg = subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True, timeout=60).stdout
+    texts = "".join(e.text or "" for e in ElementTree.fromstring(svg).iter() if e.tag.endswith("}text"))
+    assert "Entity &#1; and &#xFFFF; </script>" in texts and "\ufffe" not in texts
