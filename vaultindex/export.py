@@ -23,7 +23,7 @@ import re
 import unicodedata
 import warnings
 from collections import Counter, defaultdict, deque
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any, Callable, Iterable, Mapping
 
 import networkx as nx

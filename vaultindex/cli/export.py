@@ -115,15 +115,18 @@ def write_output(output: str, text: str) -> None:
 
 @cli.command("graph")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
-              help="Output format [default: from -o's suffix (.html .json .graphml .gexf .dot .gv .mmd .md .svg), else html]; svg needs Graphviz.")
-@click.option("-o", "--output", metavar="FILE", help="Where to write; - for stdout [default: graph.html, or stdout for other formats]. The folder must exist.")
+              help="Output format [default: from -o's suffix (.html .json .graphml .gexf .dot .gv .mmd .md .svg), "
+                   "else html]; svg needs Graphviz.")
+@click.option("-o", "--output", metavar="FILE",
+              help="Where to write; - for stdout [default: graph.html, or stdout for other formats]. The folder must exist.")
 @click.option("--around", metavar="NOTE", help="Only the notes near this one (path, file name, title or alias).")
 @click.option("--depth", type=click.IntRange(0, 50), default=None, help="Links to follow from --around, either direction [default: 1].")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only nodes with this tag (nested tags match: ml keeps ml/vision). Repeatable.")
 @click.option("--path", "paths", multiple=True, metavar="PREFIX", help="Only nodes whose path starts with PREFIX (e.g. papers/). Repeatable.")
 @click.option("--kinds", callback=_kinds, metavar="KINDS", help="Edge kinds to keep, comma-separated: link,embed,cite [default: all].")
 @click.option("--attachments/--no-attachments", default=None,
-              help="Draw attachments (images, PDFs) and links to missing ones too [default: config graph.attachments, else no: notes only, as in Obsidian].")
+              help="Draw attachments (images, PDFs) and links to missing ones too "
+                   "[default: config graph.attachments, else no: notes only, as in Obsidian].")
 @click.option("--excluded", is_flag=True, help="Draw files matched by the exclude rules too (Obsidian hides them).")
 @click.option("--no-unresolved", is_flag=True, help="Only files: leave out unresolved link targets and cited papers without a note.")
 @click.option("--no-orphans", is_flag=True, help="Leave out nodes without any edge.")
