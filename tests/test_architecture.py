@@ -18,6 +18,7 @@ OWNERS = {
     "networkx": {"graph", "export"},
     "watchdog": {"watch"},
     "yaml": {"parse", "tagpages"},  # tagpages writes the generated pages' frontmatter
+    "re2": {"config"},
 }
 
 

@@ -838,24 +838,8 @@ def test_decode_never_raises(data):
 
 
 # ------------------------------------------------------------------------------------------
-# speed
+# hostile input: linear time, never a hang
 # ------------------------------------------------------------------------------------------
-
-
-def test_parse_speed():
-    words = (
-        "the model data pruning learning results show that we can reduce the set while "
-        "keeping accuracy #ml/vision [[Some Note]] [@smith2020] `code` $x^2$ 10.1145/123.456"
-    ).split()
-    paragraphs = (" ".join(words[(i * 7 + j) % len(words)] for j in range(40)) for i in range(10))
-    body = "\n\n".join(paragraphs)
-    text = "---\ntitle: A paper\nauthors: [A B, C D]\nyear: 2022\ntags: [ml]\n---\n# T\n\n" + body
-    n = 300
-    started = time.perf_counter()
-    for _ in range(n):
-        parse_note("a.md", text)
-    per_note_ms = (time.perf_counter() - started) / n * 1000
-    assert per_note_ms < 3, f"{per_note_ms:.2f} ms per 400-word note"
 
 
 HOSTILE = {

@@ -112,6 +112,9 @@ def _die_with_parent() -> None:
     parent = _SUBWRITER_PARENT
     if parent is None:
         return
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the batch and
+    # ends its sub-writers, which must not each print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     armed = _prctl is not None and _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
     if not armed:
         threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()

@@ -592,8 +592,10 @@ def _yaml_too_deep(yaml_text: str) -> bool:
                     return True  # stop early: libyaml gets slow at depth
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
-    except yaml.YAMLError:
-        return False  # the real load reports the syntax error with its line
+    except yaml.YAMLError as exc:
+        # A syntax error is reported by the real load, with its line; but libyaml 0.2.5 (PyYAML
+        # 6.0.3+ wheels) also stops at a nesting limit of its own, which is "too deep" too.
+        return "nesting depth" in str(getattr(exc, "problem", "") or "")
     return False
 
 

@@ -13,7 +13,7 @@ import click
 
 from ..text import quote_path
 from . import cli
-from .base import pass_vault, warn
+from .base import complete_note, pass_vault, warn
 
 FORMATS = ("html", "json", "graphml", "gexf", "dot", "mermaid", "svg")
 
@@ -119,7 +119,8 @@ def write_output(output: str, text: str) -> None:
                    "else html]; svg needs Graphviz.")
 @click.option("-o", "--output", metavar="FILE",
               help="Where to write; - for stdout [default: graph.html, or stdout for other formats]. The folder must exist.")
-@click.option("--around", metavar="NOTE", help="Only the notes near this one (path, file name, title or alias).")
+@click.option("--around", metavar="NOTE", shell_complete=complete_note,
+              help="Only the notes near this one (path, file name, title or alias).")
 @click.option("--depth", type=click.IntRange(0, 50), default=None, help="Links to follow from --around, either direction [default: 1].")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only nodes with this tag (nested tags match: ml keeps ml/vision). Repeatable.")
 @click.option("--path", "paths", multiple=True, metavar="PREFIX", help="Only nodes whose path starts with PREFIX (e.g. papers/). Repeatable.")
