@@ -51,6 +51,7 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     resolve_aliases: bool = False
     open_with: str = "obsidian"  # how the HTML graph opens a note: "obsidian" or "file"
+    graph_attachments: bool = False  # [graph] attachments: `graph` draws attachments too
     tags: TagPagesConfig = field(default_factory=TagPagesConfig)
     bibliography: tuple[str, ...] = ()  # CSL-JSON or .bib files besides the vault's *.bib
     new: NewNoteConfig = field(default_factory=NewNoteConfig)
@@ -274,6 +275,8 @@ def load_config(vault: Path) -> Config:
         if value not in ("obsidian", "file"):
             raise ConfigError(f"{where} [graph]: open_with must be \"obsidian\" or \"file\"")
         changes["open_with"] = value
+    if "attachments" in data.get("graph", {}):
+        changes["graph_attachments"] = _expect(data["graph"], "attachments", bool, where + " [graph]")
     tags = data.get("tags", {})
     if tags:
         tag_changes = {}
