@@ -105,6 +105,8 @@ def conflict_candidates(path: str) -> tuple[tuple[str, str], ...]:
     """PURE: (original path, tool) for every reading of `path` as a sync tool's conflict copy,
     from its name alone (whether that original exists is the caller's question)."""
     folder, sep, base = path.rpartition("/")
+    if "conflict" not in base and "-DESKTOP-" not in base and "-LAPTOP-" not in base and "-WIN-" not in base:
+        return ()  # the common case, in a fraction of a microsecond
     dot = base.rfind(".")
     splits = [(base[:dot], base[dot:]), (base, "")] if dot > 0 else [(base, "")]
     found = []
