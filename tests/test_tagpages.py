@@ -343,8 +343,10 @@ def test_plan_pages_counts_nested_tags_and_skips_generated_pages():
     assert {e.path: e.target for e in other[0].entries}["papers/A.md"] == "papers/A"
 
 
-POOL = ["papers/X.md", "topics/X.md", "papers/Y.md", "Y.md", "a/Z.md", "b/c/W.md", "Tags/ml.md", "x.md"]
-OTHERS = ["attachments/X", "Templates/Y.md", "fig.png", "Z.md"]
+# Notes and files named like pages ("ml (tag)", "x (tag)", a generated or a user's note) rename pages.
+POOL = ["papers/X.md", "topics/X.md", "papers/Y.md", "Y.md", "a/Z.md", "b/c/W.md", "Tags/ml.md", "x.md",
+        "Tags/ml (tag).md", "Notes/vision (tag).md"]
+OTHERS = ["attachments/X", "Templates/Y.md", "fig.png", "Z.md", "x (tag).md"]
 TAG_POOL = ["ml", "ml/vision", "ml/vision/det", "ml/nlp", "zz", "x"]
 note_spec = st.fixed_dictionaries(
     {
@@ -392,7 +394,11 @@ def test_incremental_planning_equals_a_fresh_plan(batches, sort, min_count):
                 mtimes[path] = spec["mtime"]
         options = dict(sort=sort, min_count=min_count, modified=dict(mtimes), other_paths=others)
         listed = list(notes.values())
-        assert plan_pages(listed, "Tags", cache=cache, **options) == plan_pages(listed, "Tags", **options)
+        planned = plan_pages(listed, "Tags", cache=cache, **options)
+        assert planned == plan_pages(listed, "Tags", **options)
+        users = {name_key(p.rsplit("/", 1)[-1]) for p in [*others, *(n.path for n in listed if not n.generated)]}
+        page_keys = [name_key(page.path.rsplit("/", 1)[-1]) for page in planned]
+        assert len(set(page_keys)) == len(page_keys) and not set(page_keys) & users
 
 
 def test_count_tags_and_tree():
