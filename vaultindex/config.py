@@ -33,6 +33,7 @@ class TagPagesConfig:
     sort: str = "title"  # title, year or modified
     min_count: int = 1
     watch: bool = False  # rewrite tag pages while `vaultindex watch` runs
+    name: str = "{tag} (tag)"  # page file name; {tag} is the tag level (see tagpages.check_name)
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,7 @@ def load_config(vault: Path) -> Config:
     tags = data.get("tags", {})
     if tags:
         tag_changes = {}
-        for key, kind in (("dir", str), ("sort", str), ("min_count", int), ("watch", bool)):
+        for key, kind in (("dir", str), ("sort", str), ("min_count", int), ("watch", bool), ("name", str)):
             if key in tags:
                 tag_changes[key] = _expect(tags, key, kind, where + " [tags]")
         if tag_changes.get("sort", "title") not in ("title", "year", "modified"):
