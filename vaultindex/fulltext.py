@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from whoosh import fields, highlight, index, qparser, query
-from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.analysis import STOP_WORDS, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.lang.porter import stem as _porter_stem
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
 
@@ -128,22 +129,141 @@ def _exit_when_orphaned(parent: int) -> None:
 os.register_at_fork(after_in_child=_die_with_parent)
 
 
+# -- analysis: Latin words as Whoosh's StemmingAnalyzer makes them, CJK runs as bigrams ------------
+
+# Han ideographs (with the iteration marks 々〆〇), Hiragana, Katakana (not its middle dot ・),
+# halfwidth Katakana and Hangul: scripts written without spaces between words.
+_CJK_CHARS = (
+    "\u1100-\u11ff\u3005-\u3007\u3041-\u309f\u30a0-\u30fa\u30fc-\u30ff\u3130-\u318f"
+    "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff"
+    "\uff66-\uff9f\U00020000-\U0003134f"
+)
+_CJK = re.compile(f"[{_CJK_CHARS}]")
+# A run of CJK characters, or a word as Whoosh's default pattern (\w+(\.?\w+)*) finds it
+# in text without CJK: for such text the tokens are exactly Whoosh's.
+_WORD = re.compile(f"[{_CJK_CHARS}]+|[^\\W{_CJK_CHARS}]+(?:\\.[^\\W{_CJK_CHARS}]+)*")
+# Fullwidth letters and digits (ＧＰＴ４, common in CJK text) read as ASCII, halfwidth Katakana
+# as fullwidth: one character for one, so that offsets (snippets) stay right.
+_WIDTH = {
+    **{cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)},
+    **{
+        cp: folded
+        for cp in range(0xFF66, 0xFF9E)
+        if len(folded := __import__("unicodedata").normalize("NFKC", chr(cp))) == 1
+    },
+}
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+class _Tokenizer(RegexTokenizer):
+    """Words and CJK runs (see _WORD); with `cjk=False` CJK runs are left out."""
+
+    def __init__(self, cjk: bool = True):
+        super().__init__(_WORD)
+        self.cjk = cjk
+
+    def __call__(self, value: str, **kwargs: Any) -> Iterator[Any]:  # type: ignore[override]
+        for t in super().__call__(value.translate(_WIDTH), **kwargs):
+            if self.cjk or not _CJK.match(t.text):
+                yield t
+
+
+class _StopFilter(StopFilter):
+    """Whoosh's StopFilter (same stop words, minimum length and renumbering), but a CJK run
+    is never a stop word: one Han character is a word."""
+
+    def __call__(self, tokens: Any) -> Iterator[Any]:
+        pos = None
+        for t in tokens:
+            text = t.text
+            if _CJK.match(text) or (len(text) >= self.min and text not in self.stops):
+                if self.renumber and t.positions:
+                    if pos is None:
+                        pos = t.pos
+                    else:
+                        pos += 1
+                        t.pos = pos
+                t.stopped = False
+                yield t
+            elif not t.removestops:
+                t.stopped = True
+                yield t
+
+
+def _stem(word: str) -> str:
+    """Porter's stem of a Latin word; a CJK run as it is."""
+    return word if _CJK.match(word) else _porter_stem(word)
+
+
+class _CJKBigrams(Filter):
+    """Each CJK run as its overlapping bigrams at consecutive positions (a run of one
+    character stays a unigram), as Lucene's CJKBigramFilter does; while indexing, each
+    character of a run is also indexed on its own at its bigram's position, so that a
+    one-character query (猫) finds it inside longer runs too.
+
+    Bigrams from a query make a phrase (see _Parser), so `注意力` means 注意+意力 side by side.
+    """
+
+    def __call__(self, tokens: Any) -> Iterator[Any]:
+        shift = 0  # positions taken by the bigrams so far, beyond the one their run had
+        for t in tokens:
+            text = t.text
+            if t.positions:
+                t.pos += shift
+            if len(text) < 2 or not _CJK.match(text):
+                yield t
+                continue
+            pos = t.pos if t.positions else 0
+            start = t.startchar if t.chars else 0
+            unigrams = t.mode == "index"
+            last = len(text) - 2
+            for i in range(last + 1):
+                grams = [(text[i], i)] if unigrams else []
+                grams.append((text[i : i + 2], i))
+                if unigrams and i == last and text[i + 1] != text[i]:
+                    grams.append((text[i + 1], i + 1))
+                for gram, offset in grams:
+                    t.text = gram
+                    if t.positions:
+                        t.pos = pos + i
+                    if t.chars:
+                        t.startchar = start + offset
+                        t.endchar = t.startchar + len(gram)
+                    yield t
+            shift += last
+
+
+def _analyzer(stemming: bool = True, stoplist: Any = STOP_WORDS, minsize: int = 2) -> Any:
+    """The analyzer of every text field: Whoosh's StemmingAnalyzer (or StandardAnalyzer
+    without stemming) for Latin text, CJK runs as bigrams."""
+    chain = _Tokenizer() | LowercaseFilter()
+    if stoplist is not None:
+        chain = chain | _StopFilter(stoplist=stoplist, minsize=minsize)
+    if stemming:
+        chain = chain | StemFilter(stemfn=_stem)
+    return chain | _CJKBigrams()
+
+
 def _schema() -> fields.Schema:
-    stem = StemmingAnalyzer()
+    stem = _analyzer()
+    plain = _analyzer(stemming=False, stoplist=None)
     return fields.Schema(
         path=fields.ID(stored=True, unique=True),
         title=fields.TEXT(analyzer=stem, stored=True, field_boost=FIELD_BOOSTS["title"]),
         aliases=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["aliases"]),
         headings=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["headings"]),
         tagtext=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["tagtext"]),
-        authors=fields.TEXT(analyzer=StandardAnalyzer(stoplist=None), field_boost=FIELD_BOOSTS["authors"]),
+        authors=fields.TEXT(analyzer=plain, field_boost=FIELD_BOOSTS["authors"]),
         body=fields.TEXT(analyzer=stem),
-        # Unstemmed words of the prominent fields: the dictionary for "did you mean".
-        spell=fields.TEXT(analyzer=StandardAnalyzer(minsize=3), phrase=False),
+        # Unstemmed Latin words of the prominent fields: the dictionary for "did you mean".
+        spell=fields.TEXT(analyzer=_Tokenizer(cjk=False) | LowercaseFilter() | StopFilter(minsize=3), phrase=False),
         tag=fields.KEYWORD(commas=True, lowercase=True),
         year=fields.NUMERIC(int, bits=32, signed=False),
         status=fields.KEYWORD(lowercase=True),
-        venue=fields.TEXT(analyzer=StandardAnalyzer(stoplist=None)),
+        venue=fields.TEXT(analyzer=plain),
         cites=fields.KEYWORD(commas=True, lowercase=True),
         kind=fields.ID(),  # "generated" for the pages vaultindex writes, which search leaves out
         record=fields.STORED(),
@@ -558,7 +678,7 @@ def _known(s: Any, word: str) -> bool:
 
 
 def _stems(word: str) -> list[str]:
-    return [t.text for t in StemmingAnalyzer()(word)]
+    return [t.text for t in _analyzer()(word)]
 
 
 class _MarkFormatter(highlight.Formatter):
@@ -568,6 +688,24 @@ class _MarkFormatter(highlight.Formatter):
 
     def format_token(self, text: str, token: Any, replace: bool = False) -> str:
         return "\x01" + highlight.get_text(text, token, replace) + "\x02"
+
+    def format_fragment(self, fragment: Any, replace: bool = False) -> str:
+        """Whoosh's, but overlapping matches are marked as one: the bigrams 注意 and 意力 of
+        `注意力` overlap, and Whoosh would mark only the first (\x01注意\x02力)."""
+        spans: list[list[int]] = []
+        for t in sorted(fragment.matches, key=lambda t: (t.startchar, -t.endchar)):
+            if t.startchar is None:
+                continue
+            if spans and t.startchar < spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], t.endchar)
+            else:
+                spans.append([t.startchar, t.endchar])
+        text, index, out = fragment.text, fragment.startchar, []
+        for start, end in spans:
+            out += [text[index:start], "\x01", text[start:end], "\x02"]
+            index = end
+        out.append(text[index : fragment.endchar])
+        return "".join(out)
 
 
 def _passage_score(fragment: Any) -> float:
@@ -612,6 +750,30 @@ def _check_syntax(text: str) -> None:
         raise QueryError("empty query")
 
 
+class _Parser(qparser.QueryParser):
+    """Whoosh's parser, but a word holding CJK text is a phrase of each CJK run's bigrams
+    (and its Latin words ANDed beside them): `注意力` must find 注意力, not notes that have 注意
+    and 意力 apart. Words without CJK are parsed exactly as Whoosh does."""
+
+    def term_query(self, fieldname: str, text: str, termclass: Any, boost: float = 1.0, tokenize: bool = True, removestops: bool = True) -> Any:
+        field = self.schema[fieldname] if self.schema and fieldname in self.schema else None
+        if field is None or field.self_parsing() or not tokenize or not has_cjk(text) or field.analyzer is None:
+            return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
+        groups: list[list[tuple[str, int]]] = []  # tokens whose characters overlap: one CJK run
+        for t in field.analyzer(text, chars=True, mode="query", removestops=removestops):
+            if groups and t.startchar < groups[-1][-1][1]:
+                groups[-1].append((t.text, t.endchar))
+            else:
+                groups.append([(t.text, t.endchar)])
+        parts = [
+            termclass(fieldname, g[0][0], boost=boost) if len(g) == 1 else query.Phrase(fieldname, [w for w, _ in g], boost=boost)
+            for g in groups
+        ]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else query.And(parts)
+
+
 def parse_query(text: str, names: set[str]) -> Any:
     """A Whoosh query for the user's text: fields, phrases, AND/OR/NOT, -term, prefixes, ranges."""
     text = text.strip()
@@ -625,7 +787,8 @@ def parse_query(text: str, names: set[str]) -> Any:
     # `-word` excludes only at the start of a word: "vote-k" and "UTF-16" stay words.
     normalised = _MINUS_RE.sub(r"\1NOT ", normalised)
     schema = _schema()
-    parser = qparser.MultifieldParser(list(FIELD_BOOSTS), schema, fieldboosts=FIELD_BOOSTS)
+    parser = _Parser(None, schema)
+    parser.add_plugin(qparser.MultifieldPlugin(list(FIELD_BOOSTS), fieldboosts=FIELD_BOOSTS))
     parser.add_plugin(qparser.GtLtPlugin())
     try:
         q = parser.parse(normalised)
