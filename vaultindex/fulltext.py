@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from whoosh import fields, highlight, index, qparser, query
-from whoosh.analysis import STOP_WORDS, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.analysis import STOP_WORDS, Analyzer, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token
 from whoosh.lang.porter import stem as _porter_stem
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
@@ -139,9 +139,12 @@ _CJK_CHARS = (
     "\uff66-\uff9f\U00020000-\U0003134f"
 )
 _CJK = re.compile(f"[{_CJK_CHARS}]")
-# A run of CJK characters, or a word as Whoosh's default pattern (\w+(\.?\w+)*) finds it
+_CJK_OR_WIDE = re.compile(f"[{_CJK_CHARS}\\uff10-\\uff5a]")
+_LETTER = f"[^\\W\\d_{_CJK_CHARS}]"  # a letter of a script written with spaces
+_SPELL_WORD = re.compile(f"(?<!{_LETTER}){_LETTER}{{3,{MAX_CORRECTED_LENGTH}}}(?!{_LETTER})")
+# A run of CJK characters, or a word as Whoosh's default pattern ([\w*]+(\.?[\w*]+)*) finds it
 # in text without CJK: for such text the tokens are exactly Whoosh's.
-_WORD = re.compile(f"[{_CJK_CHARS}]+|[^\\W{_CJK_CHARS}]+(?:\\.[^\\W{_CJK_CHARS}]+)*")
+_WORD = re.compile(f"[{_CJK_CHARS}]+|(?:[^\\W{_CJK_CHARS}]|\\*)+(?:\\.?(?:[^\\W{_CJK_CHARS}]|\\*)+)*")
 # Fullwidth letters and digits (ＧＰＴ４, common in CJK text) read as ASCII, halfwidth Katakana
 # as fullwidth: one character for one, so that offsets (snippets) stay right.
 _WIDTH = {
@@ -159,16 +162,13 @@ def has_cjk(text: str) -> bool:
 
 
 class _Tokenizer(RegexTokenizer):
-    """Words and CJK runs (see _WORD); with `cjk=False` CJK runs are left out."""
+    """Words and CJK runs (see _WORD), fullwidth letters and digits read as ASCII."""
 
-    def __init__(self, cjk: bool = True):
+    def __init__(self) -> None:
         super().__init__(_WORD)
-        self.cjk = cjk
 
     def __call__(self, value: str, **kwargs: Any) -> Iterator[Any]:  # type: ignore[override]
-        for t in super().__call__(value.translate(_WIDTH), **kwargs):
-            if self.cjk or not _CJK.match(t.text):
-                yield t
+        return super().__call__(value.translate(_WIDTH), **kwargs)
 
 
 class _StopFilter(StopFilter):
@@ -236,15 +236,47 @@ class _CJKBigrams(Filter):
             shift += last
 
 
-def _analyzer(stemming: bool = True, stoplist: Any = STOP_WORDS, minsize: int = 2) -> Any:
-    """The analyzer of every text field: Whoosh's StemmingAnalyzer (or StandardAnalyzer
-    without stemming) for Latin text, CJK runs as bigrams."""
-    chain = _Tokenizer() | LowercaseFilter()
-    if stoplist is not None:
-        chain = chain | _StopFilter(stoplist=stoplist, minsize=minsize)
-    if stemming:
-        chain = chain | StemFilter(stemfn=_stem)
-    return chain | _CJKBigrams()
+class _Analyzer(Analyzer):
+    """The analyzer of every text field: Whoosh's StemmingAnalyzer (or StandardAnalyzer without
+    stemming) for Latin text, CJK runs as bigrams (_CJKBigrams). Text with no CJK (nor
+    fullwidth) character, most notes, goes through Whoosh's own chain, which is faster; the
+    two give the same tokens for such text (tests/test_cjk.py)."""
+
+    def __init__(self, stemming: bool = True, stoplist: Any = STOP_WORDS, minsize: int = 2):
+        latin = RegexTokenizer() | LowercaseFilter()
+        cjk = _Tokenizer() | LowercaseFilter()
+        if stoplist is not None:
+            latin = latin | StopFilter(stoplist=stoplist, minsize=minsize)
+            cjk = cjk | _StopFilter(stoplist=stoplist, minsize=minsize)
+        if stemming:
+            latin = latin | StemFilter()
+            cjk = cjk | StemFilter(stemfn=_stem)
+        self.latin = latin
+        self.cjk = cjk | _CJKBigrams()
+
+    def __call__(self, value: str, **kwargs: Any) -> Iterator[Any]:
+        return (self.cjk if _CJK_OR_WIDE.search(value) else self.latin)(value, **kwargs)
+
+
+def _analyzer(stemming: bool = True, stoplist: Any = STOP_WORDS) -> Any:
+    return _Analyzer(stemming, stoplist)
+
+
+class _SpellWords(Analyzer):
+    """The words "did you mean" may offer: each run of 3 to MAX_CORRECTED_LENGTH letters (no
+    digits, no CJK), lower case, not a stop word, once per text. The spelling field only
+    records which notes have a word, so a word is given once: a third of the time of a
+    token per word."""
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, mode: str = "", **kwargs: Any) -> Iterator[Any]:
+        t = Token(positions, chars, mode=mode, **kwargs)
+        for pos, word in enumerate(sorted(set(_SPELL_WORD.findall(value.translate(_WIDTH).lower())) - STOP_WORDS)):
+            t.text, t.boost, t.stopped = word, 1.0, False
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar = t.endchar = 0
+            yield t
 
 
 def _schema() -> fields.Schema:
@@ -258,8 +290,9 @@ def _schema() -> fields.Schema:
         tagtext=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["tagtext"]),
         authors=fields.TEXT(analyzer=plain, field_boost=FIELD_BOOSTS["authors"]),
         body=fields.TEXT(analyzer=stem),
-        # Unstemmed Latin words of the prominent fields: the dictionary for "did you mean".
-        spell=fields.TEXT(analyzer=_Tokenizer(cjk=False) | LowercaseFilter() | StopFilter(minsize=3), phrase=False),
+        # Unstemmed Latin words of the whole note, each counted once per note: the dictionary
+        # for "did you mean" (a word's count is how many notes have it).
+        spell=fields.KEYWORD(analyzer=_SpellWords()),
         tag=fields.KEYWORD(commas=True, lowercase=True),
         year=fields.NUMERIC(int, bits=32, signed=False),
         status=fields.KEYWORD(lowercase=True),
@@ -290,7 +323,7 @@ def _document(record: Record, body: str) -> dict[str, Any]:
         "tagtext": " ".join(t.replace("/", " ").replace("-", " ").replace("_", " ") for t in note.tags),
         "authors": "\n".join(note.paper.authors),
         "body": body,
-        "spell": "\n".join(words),
+        "spell": "\n".join([*words, body]),
         "tag": ",".join(note.tags),
         "status": note.paper.status,
         "venue": note.paper.venue,
@@ -631,14 +664,13 @@ class FullText:
             if (
                 tried < MAX_CORRECTED_WORDS
                 and re.fullmatch(rf"[^\W\d_]{{4,{MAX_CORRECTED_LENGTH}}}", word)
+                and not has_cjk(word)
                 and not _known(s, word)
             ):
                 tried += 1
-                suggestions = s.suggest("spell", word, limit=1, maxdist=2) or s.suggest(
-                    "spell", word, limit=1, maxdist=2, prefix=0
-                )
-                if suggestions and suggestions[0] != word:
-                    out.append(suggestions[0])
+                suggestion = closest_word(s.reader(), word)
+                if suggestion is not None:
+                    out.append(suggestion)
                     changed = True
                     continue
             out.append(token)
@@ -668,6 +700,66 @@ def _check_expansions(reader: Any, q: Any) -> None:
                         f"{shown!r} matches more than {MAX_EXPANSION} words in {leaf.fieldname}: "
                         "make it more specific"
                     )
+
+
+def osa_distance(a: str, b: str, limit: int) -> int:
+    """The optimal string alignment distance of a and b (insertions, deletions, substitutions and
+    swaps of two neighbouring letters count one edit each), or limit + 1 when it is above limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], before[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+        before, prev = prev, row
+    return min(prev[-1], limit + 1)
+
+
+def _swaps(word: str) -> Iterator[str]:
+    for i in range(len(word) - 1):
+        if word[i] != word[i + 1]:
+            yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+def _candidates(reader: Any, word: str, edits: int) -> set[str]:
+    """The spelling dictionary's words within `edits` (1 or 2) edits of `word`, swaps included.
+
+    Whoosh walks its word list with a Levenshtein automaton, where a swap counts two: the words
+    one swap away, or one swap and one other edit, are looked up from the word's swaps."""
+    found = set(reader.terms_within("spell", word, edits))
+    for swapped in _swaps(word):
+        if edits == 1:
+            if reader.doc_frequency("spell", swapped):
+                found.add(swapped)
+        else:
+            found.update(reader.terms_within("spell", swapped, 1))
+            found.update(w for w in _swaps(swapped) if reader.doc_frequency("spell", w))
+    return found
+
+
+def closest_word(reader: Any, word: str) -> str | None:
+    """The vault's word nearest to a misspelt `word`: fewest edits (a swap of two letters is one),
+    then the word in most notes. Two edits only when no word is one edit away, and only for
+    words of five letters or more; never a much shorter word (`ofset` is not `set`)."""
+    for edits in (1, 2):
+        if edits == 2 and len(word) < 5:
+            break
+        scored = []
+        for candidate in _candidates(reader, word, edits):
+            if candidate == word or len(candidate) * 4 < len(word) * 3:
+                continue
+            distance = osa_distance(word, candidate, edits)
+            if distance <= edits:
+                scored.append((distance, -reader.doc_frequency("spell", candidate), candidate))
+        if scored:
+            return min(scored)[2]
+    return None
 
 
 def _known(s: Any, word: str) -> bool:
@@ -723,31 +815,114 @@ def _tidy(snippet: str) -> str:
 
 # -- query parsing -------------------------------------------------------------------------------
 
-_FIELD_RE = re.compile(r'(?<![\w"])([A-Za-z]+):(?=\S)')
+_FIELD_RE = re.compile(r'(?<![\w"])([A-Za-z]+):(?=\S)(?!//)')  # not a URL's scheme
 _MINUS_RE = re.compile(r'(^|[\s(])-(?=[\w"(])')
 
 
+_PHRASE_RE = re.compile(r'"[^"]*"')
+_OPERATORS = {"AND", "OR"}  # between two parts; NOT before one
+# Whoosh's other operators: REQUIRE fails an assertion inside Whoosh (`a REQUIRE a`), and none is documented.
+_UNSUPPORTED = {"ANDNOT": "pruning NOT forgetting", "ANDMAYBE": "pruning OR forgetting", "REQUIRE": "pruning AND forgetting"}
+_EXAMPLES = {
+    "title": "title:pruning", "aliases": "alias:EWC", "headings": "heading:results", "tag": "tag:ml",
+    "authors": "author:kirkpatrick", "body": "body:pruning", "year": "year:2022", "path": "path:papers/",
+    "status": "status:read", "cites": "cites:KEY", "venue": "venue:NeurIPS",
+}
+MAX_BOOST = 1000.0
+MAX_SLOP = 100
+_YEAR_VALUE = re.compile(r"(?:[<>]=?)?\d{1,4}|[\[{]\s*(?:\d{1,4}\s+)?TO(?:\s+\d{1,4})?\s*[\]}]")
+
+
+def _outside_phrases(text: str, change: Any) -> str:
+    """`change` applied to the text between phrases; the phrases as they are."""
+    parts = re.split(r'("[^"]*")', text)
+    return "".join(part if i % 2 else change(part) for i, part in enumerate(parts))
+
+
 def _check_syntax(text: str) -> None:
+    """Refuse, with what to write instead, what Whoosh's forgiving parser would quietly turn
+    into another query (a dangling AND searched as the word "and", an unclosed range as two
+    words) or crash on (a boost of 0)."""
     if text.count('"') % 2:
         raise QueryError('unbalanced quote in query: close the phrase with "')
+    # Phrases stand for one part of the query from here on: '"' marks where each one was.
+    for m in re.finditer(r'"[^"]*"(~\S*)?', text):
+        slop = m.group(1)
+        if slop and not (slop[1:].isdigit() and 1 <= int(slop[1:]) <= MAX_SLOP):
+            raise QueryError(
+                f'{slop!r} after a phrase says how far apart its words may be: a whole number from 1 to '
+                f'{MAX_SLOP}, as in "data pruning"~3'
+            )
+    unquoted = _PHRASE_RE.sub('"', re.sub(r'"[^"]*"~\d+', '"', text))
     depth = 0
-    for ch in text:
+    for ch in unquoted:
         depth += {"(": 1, ")": -1}.get(ch, 0)
         if depth < 0:
             raise QueryError('unbalanced ")" in query')
     if depth:
         raise QueryError('unbalanced "(" in query')
-    unquoted = re.sub(r'"[^"]*"', " ", text)
+    if re.search(r"[\[{](?![^\]}]*[\]}])[^\]}]*\bTO\b", unquoted):
+        raise QueryError("unclosed range in query: close it with ] as in year:[2019 TO 2021]")
     for name in _FIELD_RE.findall(unquoted):
         if name.lower() not in FIELD_NAMES:
             known = ", ".join(sorted(set(FIELD_NAMES)))
-            raise QueryError(f"unknown field {name!r} in query (known fields: {known})")
-    for m in re.finditer(r"\byear:(\S+)", unquoted, re.IGNORECASE):
+            raise QueryError(
+                f"unknown field {name!r} in query (known fields: {known}); "
+                f"to search for the text itself, put it in quotes: \"{name}:...\""
+            )
+    for m in re.finditer(r"(?<![\w\"])([A-Za-z]+):(?=$|[\s)])", unquoted):
+        field = FIELD_NAMES.get(m.group(1).lower())
+        if field:
+            raise QueryError(f"{m.group(0)} needs a value right after the colon, as in {_EXAMPLES[field]}")
+    for m in re.finditer(r"\byear:(\[[^\]}]*[\]}]?|\{[^\]}]*[\]}]?|[^\s)]+)", unquoted, re.IGNORECASE):
         value = m.group(1)
-        if not re.fullmatch(r"(?:[<>]=?)?\d{1,4}|[\[{]\d{0,4}", value):
-            raise QueryError(f"year must be a number, a comparison such as year:>2020 or a range, not {value!r}")
-    if not unquoted.strip() and not text.strip():
-        raise QueryError("empty query")
+        if not _YEAR_VALUE.fullmatch(re.sub(r"\^\S*$", "", value)):
+            raise QueryError(
+                f"year takes a year of up to 4 digits (year:2022), a comparison (year:>2020) "
+                f"or a range (year:[2019 TO 2021]), not {value!r}"
+            )
+    for m in re.finditer(r"(^|.)\^([^\s)]*)", unquoted):
+        before, boost = m.group(1), m.group(2)
+        if not boost:
+            continue  # a lone ^ is punctuation
+        if not before.strip() or before == "(":
+            raise QueryError(f"^{boost} boosts nothing: put it right after a word, as in pruning^2")
+        try:
+            value = float(boost)
+        except ValueError:
+            value = float("nan")
+        if not 0 < value <= MAX_BOOST:  # also refuses nan and inf
+            raise QueryError(
+                f"a boost is a number above 0 and at most {MAX_BOOST:g} that weighs a word, "
+                f"as in pruning^2 (or pruning^0.5), not ^{boost}"
+            )
+    if m := re.search(r"(?<=\w)~\S*", unquoted):
+        raise QueryError(
+            f"{m.group(0)!r}: ~ after a word is not query syntax (a misspelt word is corrected by "
+            'itself); after a phrase it lets the words stand apart, as in "data pruning"~3'
+        )
+    _check_operators(unquoted)
+
+
+def _check_operators(unquoted: str) -> None:
+    """AND and OR need a part on each side, NOT one after it."""
+    masked = re.sub(r"[\[{][^\]}]*[\]}]", " R ", unquoted)  # a range is one part
+    units = re.findall(r"[()]|[^\s()]+", masked)
+    for i, unit in enumerate(units):
+        if unit in _UNSUPPORTED:
+            raise QueryError(f"{unit} is not supported: write {_UNSUPPORTED[unit]}")
+        if unit not in _OPERATORS and unit != "NOT":
+            continue
+        before = units[i - 1] if i else None
+        after = units[i + 1] if i + 1 < len(units) else None
+        after_ok = after is not None and after != ")" and after not in _OPERATORS
+        if unit == "NOT" and not after_ok:
+            raise QueryError("NOT needs something after it to leave out, as in pruning NOT forgetting")
+        if unit != "NOT" and not (after_ok and before is not None and before != "(" and before not in _OPERATORS and before != "NOT"):
+            raise QueryError(
+                f"{unit} needs something on each side, as in pruning {unit} forgetting "
+                "(words in capitals are operators: write the word in lower case to search for it)"
+            )
 
 
 class _Parser(qparser.QueryParser):
@@ -774,6 +949,24 @@ class _Parser(qparser.QueryParser):
         return parts[0] if len(parts) == 1 else query.And(parts)
 
 
+class _Multifield(qparser.MultifieldPlugin):
+    """Whoosh's MultifieldPlugin (a word without a field is searched in each of FIELD_BOOSTS),
+    but a word that the body's analyzer drops (a stop word such as "for", or one letter) is
+    dropped from the query: Whoosh kept it in the one field that keeps such words (authors),
+    so `scaling laws for transformers` required an author named "for" and found nothing."""
+
+    def do_multifield(self, parser: Any, group: Any) -> Any:
+        body = parser.schema["body"]
+        for i, node in enumerate(group):
+            if (
+                type(node) is qparser.syntax.WordNode
+                and node.fieldname is None
+                and not list(body.process_text(node.text, mode="query"))
+            ):
+                group[i] = qparser.syntax.OrGroup([])
+        return super().do_multifield(parser, group)
+
+
 def parse_query(text: str, names: set[str]) -> Any:
     """A Whoosh query for the user's text: fields, phrases, AND/OR/NOT, -term, prefixes, ranges."""
     text = text.strip()
@@ -783,12 +976,16 @@ def parse_query(text: str, names: set[str]) -> Any:
         raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
     _check_syntax(text)
     # User-facing field names (author:, tag:) map onto schema fields (authors, tag).
-    normalised = _FIELD_RE.sub(lambda m: FIELD_NAMES.get(m.group(1).lower(), m.group(1)) + ":", text)
-    # `-word` excludes only at the start of a word: "vote-k" and "UTF-16" stay words.
-    normalised = _MINUS_RE.sub(r"\1NOT ", normalised)
+    normalised = _outside_phrases(
+        text,
+        lambda part: _MINUS_RE.sub(  # `-word` excludes only at the start of a word: "vote-k" and "UTF-16" stay words
+            r"\1NOT ", _FIELD_RE.sub(lambda m: FIELD_NAMES.get(m.group(1).lower(), m.group(1)) + ":", part)
+        ),
+    )
     schema = _schema()
     parser = _Parser(None, schema)
-    parser.add_plugin(qparser.MultifieldPlugin(list(FIELD_BOOSTS), fieldboosts=FIELD_BOOSTS))
+    parser.add_plugin(_Multifield(list(FIELD_BOOSTS), fieldboosts=FIELD_BOOSTS))
+    parser.replace_plugin(qparser.OperatorsPlugin(AndNot=None, AndMaybe=None, Require=None))
     parser.add_plugin(qparser.GtLtPlugin())
     try:
         q = parser.parse(normalised)
