@@ -157,12 +157,12 @@ _LATIN = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)).filter
 def test_text_without_cjk_is_analysed_as_whoosh_does(text):
     from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 
-    from vaultindex.fulltext import _analyzer
+    from vaultindex.fulltext import _Analyzer
 
     def tokens(analyzer, mode):
         return [(t.text, t.pos, t.startchar, t.endchar) for t in analyzer(text, positions=True, chars=True, mode=mode)]
 
-    stem, plain = _analyzer(), _analyzer(stemming=False, stoplist=None)
+    stem, plain = _Analyzer(), _Analyzer(stemming=False, stoplist=None)
     for mode in ("index", "query"):
         # Both ways through: Whoosh's own chain (taken for such text) and the CJK-aware one.
         for ours in (stem, stem.cjk):

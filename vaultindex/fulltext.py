@@ -19,6 +19,7 @@ import struct
 import sys
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -152,7 +153,7 @@ _WIDTH = {
     **{
         cp: folded
         for cp in range(0xFF66, 0xFF9E)
-        if len(folded := __import__("unicodedata").normalize("NFKC", chr(cp))) == 1
+        if len(folded := unicodedata.normalize("NFKC", chr(cp))) == 1
     },
 }
 
@@ -179,7 +180,9 @@ class _StopFilter(StopFilter):
         pos = None
         for t in tokens:
             text = t.text
-            if _CJK.match(text) or (len(text) >= self.min and text not in self.stops):
+            if _CJK.match(text) or (
+                len(text) >= self.min and (self.max is None or len(text) <= self.max) and text not in self.stops
+            ):
                 if self.renumber and t.positions:
                     if pos is None:
                         pos = t.pos
@@ -242,7 +245,7 @@ class _Analyzer(Analyzer):
     fullwidth) character, most notes, goes through Whoosh's own chain, which is faster; the
     two give the same tokens for such text (tests/test_cjk.py)."""
 
-    def __init__(self, stemming: bool = True, stoplist: Any = STOP_WORDS, minsize: int = 2):
+    def __init__(self, stemming: bool = True, stoplist: Any = STOP_WORDS, minsize: int = 2) -> None:
         latin = RegexTokenizer() | LowercaseFilter()
         cjk = _Tokenizer() | LowercaseFilter()
         if stoplist is not None:
@@ -258,19 +261,18 @@ class _Analyzer(Analyzer):
         return (self.cjk if _CJK_OR_WIDE.search(value) else self.latin)(value, **kwargs)
 
 
-def _analyzer(stemming: bool = True, stoplist: Any = STOP_WORDS) -> Any:
-    return _Analyzer(stemming, stoplist)
-
-
 class _SpellWords(Analyzer):
     """The words "did you mean" may offer: each run of 3 to MAX_CORRECTED_LENGTH letters (no
     digits, no CJK), lower case, not a stop word, once per text. The spelling field only
     records which notes have a word, so a word is given once: a third of the time of a
     token per word."""
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False, mode: str = "", **kwargs: Any) -> Iterator[Any]:
+    def __call__(
+        self, value: str, positions: bool = False, chars: bool = False, mode: str = "", **kwargs: Any
+    ) -> Iterator[Any]:
         t = Token(positions, chars, mode=mode, **kwargs)
-        for pos, word in enumerate(sorted(set(_SPELL_WORD.findall(value.translate(_WIDTH).lower())) - STOP_WORDS)):
+        words = set(_SPELL_WORD.findall(value.translate(_WIDTH).lower())) - STOP_WORDS
+        for pos, word in enumerate(sorted(words)):
             t.text, t.boost, t.stopped = word, 1.0, False
             if positions:
                 t.pos = pos
@@ -280,8 +282,8 @@ class _SpellWords(Analyzer):
 
 
 def _schema() -> fields.Schema:
-    stem = _analyzer()
-    plain = _analyzer(stemming=False, stoplist=None)
+    stem = _Analyzer()
+    plain = _Analyzer(stemming=False, stoplist=None)
     return fields.Schema(
         path=fields.ID(stored=True, unique=True),
         title=fields.TEXT(analyzer=stem, stored=True, field_boost=FIELD_BOOSTS["title"]),
@@ -769,8 +771,11 @@ def _known(s: Any, word: str) -> bool:
     )
 
 
+_STEMMING = _Analyzer()
+
+
 def _stems(word: str) -> list[str]:
-    return [t.text for t in _analyzer()(word)]
+    return [t.text for t in _STEMMING(word)]
 
 
 class _MarkFormatter(highlight.Formatter):
@@ -822,7 +827,11 @@ _MINUS_RE = re.compile(r'(^|[\s(])-(?=[\w"(])')
 _PHRASE_RE = re.compile(r'"[^"]*"')
 _OPERATORS = {"AND", "OR"}  # between two parts; NOT before one
 # Whoosh's other operators: REQUIRE fails an assertion inside Whoosh (`a REQUIRE a`), and none is documented.
-_UNSUPPORTED = {"ANDNOT": "pruning NOT forgetting", "ANDMAYBE": "pruning OR forgetting", "REQUIRE": "pruning AND forgetting"}
+_UNSUPPORTED = {
+    "ANDNOT": "pruning NOT forgetting",
+    "ANDMAYBE": "pruning OR forgetting",
+    "REQUIRE": "pruning AND forgetting",
+}
 _EXAMPLES = {
     "title": "title:pruning", "aliases": "alias:EWC", "headings": "heading:results", "tag": "tag:ml",
     "authors": "author:kirkpatrick", "body": "body:pruning", "year": "year:2022", "path": "path:papers/",
@@ -918,7 +927,8 @@ def _check_operators(unquoted: str) -> None:
         after_ok = after is not None and after != ")" and after not in _OPERATORS
         if unit == "NOT" and not after_ok:
             raise QueryError("NOT needs something after it to leave out, as in pruning NOT forgetting")
-        if unit != "NOT" and not (after_ok and before is not None and before != "(" and before not in _OPERATORS and before != "NOT"):
+        before_ok = before is not None and before not in ("(", "NOT") and before not in _OPERATORS
+        if unit != "NOT" and not (after_ok and before_ok):
             raise QueryError(
                 f"{unit} needs something on each side, as in pruning {unit} forgetting "
                 "(words in capitals are operators: write the word in lower case to search for it)"
@@ -930,7 +940,9 @@ class _Parser(qparser.QueryParser):
     (and its Latin words ANDed beside them): `注意力` must find 注意力, not notes that have 注意
     and 意力 apart. Words without CJK are parsed exactly as Whoosh does."""
 
-    def term_query(self, fieldname: str, text: str, termclass: Any, boost: float = 1.0, tokenize: bool = True, removestops: bool = True) -> Any:
+    def term_query(
+        self, fieldname: str, text: str, termclass: Any, boost: float = 1.0, tokenize: bool = True, removestops: bool = True
+    ) -> Any:
         field = self.schema[fieldname] if self.schema and fieldname in self.schema else None
         if field is None or field.self_parsing() or not tokenize or not has_cjk(text) or field.analyzer is None:
             return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
@@ -941,7 +953,9 @@ class _Parser(qparser.QueryParser):
             else:
                 groups.append([(t.text, t.endchar)])
         parts = [
-            termclass(fieldname, g[0][0], boost=boost) if len(g) == 1 else query.Phrase(fieldname, [w for w, _ in g], boost=boost)
+            termclass(fieldname, g[0][0], boost=boost)
+            if len(g) == 1
+            else query.Phrase(fieldname, [w for w, _ in g], boost=boost)
             for g in groups
         ]
         if not parts:
