@@ -8,6 +8,7 @@ be rebuilt from it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import errno
 import os
@@ -634,6 +635,8 @@ class FullText:
             yield
         except (IndexCorrupt, QueryError):
             raise
+        except query.QueryError as exc:  # Whoosh refusing a query it built (never a damaged index)
+            raise QueryError(f"this query cannot be run: {exc}") from exc
         except (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, pickle.UnpicklingError) as exc:
             raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
 
@@ -723,26 +726,37 @@ def osa_distance(a: str, b: str, limit: int) -> int:
     return min(prev[-1], limit + 1)
 
 
-def _swaps(word: str) -> Iterator[str]:
-    for i in range(len(word) - 1):
-        if word[i] != word[i + 1]:
-            yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+def _one_edit(word: str) -> set[str]:
+    """Every string one edit from `word` (a swap of neighbours counts one), over the letters a-z
+    and the word's own."""
+    letters = set("abcdefghijklmnopqrstuvwxyz") | set(word)
+    heads_tails = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {h + t[1:] for h, t in heads_tails if t}
+    out |= {h + t[1] + t[0] + t[2:] for h, t in heads_tails if len(t) > 1}
+    out |= {h + c + t[1:] for h, t in heads_tails if t for c in letters}
+    out |= {h + c + t for h, t in heads_tails for c in letters}
+    out.discard(word)
+    return out
 
 
-def _candidates(reader: Any, word: str, edits: int) -> set[str]:
-    """The spelling dictionary's words within `edits` (1 or 2) edits of `word`, swaps included.
+def _candidates(reader: Any, word: str, edits: int) -> list[str]:
+    """Words of the spelling dictionary that may be within `edits` (1 or 2) of `word`.
 
-    Whoosh walks its word list with a Levenshtein automaton, where a swap counts two: the words
-    one swap away, or one swap and one other edit, are looked up from the word's swaps."""
-    found = set(reader.terms_within("spell", word, edits))
-    for swapped in _swaps(word):
-        if edits == 1:
-            if reader.doc_frequency("spell", swapped):
-                found.add(swapped)
-        else:
-            found.update(reader.terms_within("spell", swapped, 1))
-            found.update(w for w in _swaps(swapped) if reader.doc_frequency("spell", w))
-    return found
+    One edit: each string one edit away is looked up (about 50 * len(word) lookups, a few ms).
+    Two: the dictionary's words of a near length that share enough letters (Whoosh's Levenshtein
+    automaton took seconds per word at 10,000 notes, and counts a swap as two edits)."""
+    if edits == 1:
+        return [w for w in _one_edit(word) if reader.doc_frequency("spell", w)]
+    words: set[bytes] = set()
+    for leaf, _ in reader.leaf_readers():  # a third faster than merging the segments' lists
+        words.update(leaf.lexicon("spell"))
+    low, high, letters = len(word) - edits, len(word) + edits, set(word)
+    # Each edit brings in at most one letter the other word lacks: a cheap test before the distance.
+    return [
+        w
+        for w in (b.decode("utf-8") for b in words)
+        if low <= len(w) <= high and len(letters - set(w)) <= edits and len(set(w) - letters) <= edits
+    ]
 
 
 def closest_word(reader: Any, word: str) -> str | None:
@@ -970,15 +984,25 @@ class _Multifield(qparser.MultifieldPlugin):
     so `scaling laws for transformers` required an author named "for" and found nothing."""
 
     def do_multifield(self, parser: Any, group: Any) -> Any:
-        body = parser.schema["body"]
+        # Whoosh's loop, with the one test added (one call per level of parentheses, as Whoosh's,
+        # so that 500 nested parentheses still parse).
         for i, node in enumerate(group):
-            if (
-                type(node) is qparser.syntax.WordNode
-                and node.fieldname is None
-                and not list(body.process_text(node.text, mode="query"))
-            ):
-                group[i] = qparser.syntax.OrGroup([])
-        return super().do_multifield(parser, group)
+            if isinstance(node, qparser.syntax.GroupNode):
+                group[i] = self.do_multifield(parser, node)
+            elif node.has_fieldname and node.fieldname is None:
+                if type(node) is qparser.syntax.WordNode and not list(
+                    parser.schema["body"].process_text(node.text, mode="query")
+                ):
+                    group[i] = qparser.syntax.OrGroup([])
+                    continue
+                fielded = []
+                for name in self.fieldnames:
+                    copied = copy.copy(node)
+                    copied.set_fieldname(name)
+                    copied.set_boost(self.boosts.get(name, 1.0))
+                    fielded.append(copied)
+                group[i] = self.group(fielded)
+        return group
 
 
 def parse_query(text: str, names: set[str]) -> Any:
@@ -1005,7 +1029,7 @@ def parse_query(text: str, names: set[str]) -> Any:
         q = parser.parse(normalised)
     except Exception as exc:
         raise QueryError(f"cannot parse query: {exc}") from exc
-    q = _merge_exclusions(_folder_prefixes(q))
+    q = _merge_exclusions(_folder_prefixes(_words_without_positions(q, schema)))
     if q is query.NullQuery or isinstance(q, type(query.NullQuery)):
         raise QueryError("the query has no searchable words (only stop words or operators)")
     _check_leading_wildcards(q)
@@ -1042,6 +1066,16 @@ def _merge_exclusions(q: Any) -> Any:
         return query.And(subs, boost=q.boost)
     if hasattr(q, "subqueries") or hasattr(q, "child"):
         return q.apply(_merge_exclusions)
+    return q
+
+
+def _words_without_positions(q: Any, schema: Any) -> Any:
+    """A phrase in a field that keeps no word positions (`status:"to read"`, `tag:`, `cites:`)
+    as all of its words: Whoosh raises its own error at search time otherwise."""
+    if isinstance(q, query.Phrase) and q.fieldname in schema and not schema[q.fieldname].format.supports("positions"):
+        return query.And([query.Term(q.fieldname, w) for w in q.words], boost=q.boost)
+    if hasattr(q, "subqueries") or hasattr(q, "child"):
+        return q.apply(lambda sub: _words_without_positions(sub, schema))
     return q
 
 
