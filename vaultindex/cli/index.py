@@ -58,8 +58,13 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
 @click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 10_000), help="Most hits to show.")
 @output_options
 @click.option("--paths", is_flag=True, help="Print only paths, one per line (for xargs $EDITOR).")
+@click.option(
+    "--sections",
+    is_flag=True,
+    help="Also show each hit's best-matching section: heading path and lines (always in --json).",
+)
 @pass_vault()
-def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, paths: bool) -> None:
+def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, paths: bool, sections: bool) -> None:
     """Search the vault, best note first.
 
     \b
@@ -73,6 +78,7 @@ def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, p
       vaultindex search "data pruning"
       vaultindex search 'tag:ml/vision year:>2020 distillation'
       vaultindex search --paths "catastrophic forgetting" | xargs $EDITOR
+      vaultindex search --sections "data pruning"
     """
     result = vault.search(" ".join(query), limit=limit, snippets=not paths)
     if result.suggestion:
@@ -95,6 +101,12 @@ def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, p
             click.echo(f"    {click.style(hit.path, fg='cyan')}{tags}")
             if hit.snippet:
                 click.echo(f"    {highlight(hit.snippet)}")
+            if sections and hit.section is not None:
+                from ..text import escape_controls
+
+                where = " > ".join(hit.section.path) or "(before the first heading)"
+                lines = f"lines {hit.section.start_line}-{hit.section.end_line}"
+                click.echo(escape_controls(f"    § {where}  {lines}: {hit.section.snippet}"))
 
 
 def _plain(hit):
