@@ -302,3 +302,17 @@ def test_reads_the_live_index_of_a_running_watch(example_copy):
     finally:
         watch.terminate()
         watch.wait(timeout=20)
+
+
+def test_readme_registers_the_server_as_this_test_starts_it():
+    import re
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    config = json.loads(next(b for b in re.findall(r"```json\n(.*?)\n```", readme, re.S) if "mcpServers" in b))
+    server = next(iter(config["mcpServers"].values()))
+    assert server["command"] == "vaultindex"
+    assert server["args"][0] == "--vault" and server["args"][2:] == ["mcp"]  # as served() runs it
+    section = readme.split("### For AI assistants: `vaultindex mcp`")[1].split("\n## ")[0]
+    named = set(re.findall(r"^\| (.+?) \|", section, re.M)) - {"tool", "---"}
+    tools = {t.strip("` ") for cell in named for t in cell.split(",")}
+    assert tools == READ_TOOLS | WRITE_TOOLS

@@ -310,7 +310,7 @@ def do_search(vault: Any, query: str, limit: int) -> tuple[Any, str]:
 
 
 def do_read_note(vault: Any, note: str, heading: str | None, max_chars: int) -> tuple[Any, str]:
-    from .sections import heading_section, headings_fit, split
+    from .sections import body_start, heading_section, headings_fit
 
     found = vault.find_note(note)
     text = vault.read_text(found.path)
@@ -327,9 +327,8 @@ def do_read_note(vault: Any, note: str, heading: str | None, max_chars: int) -> 
             raise VaultIndexError(f'no heading "{heading}" in {found.path} (its headings: {names})')
         section, content = picked
     else:
-        parts = split(text, headings)
-        first = parts[0].start_line if parts else 1
-        content = "\n".join(text.split("\n")[first - 1 :])
+        lines = text.split("\n")
+        content = "\n".join(lines[body_start(lines) - 1 :]).lstrip("\n")
     truncated = len(content) > max_chars
     if truncated:
         content = content[:max_chars]
@@ -375,7 +374,7 @@ def do_related(vault: Any, note: str, limit: int) -> tuple[Any, str]:
 
 def do_unresolved(vault: Any, kind: str) -> tuple[Any, str]:
     found = [u for u in vault.unresolved() if kind in ("all", u.kind)]
-    lines = [f"{u.target} ({u.kind}; used {u.count} times)" for u in found]
+    lines = [f"{u.target} ({'cited, no note' if u.kind == 'paper' else 'no such file'}; used {u.count}x)" for u in found]
     return found, _listing(lines) if found else "No unresolved targets."
 
 

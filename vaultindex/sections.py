@@ -112,6 +112,8 @@ def split(text: str, headings: Sequence[Heading]) -> list[Section]:
     out: list[Section] = []
     stack: list[Heading] = []
     starts = [h.line for h in heads] + [len(lines) + 1]
+    while first < starts[0] and not lines[first - 1].strip():
+        first += 1  # the blank lines after the frontmatter
     if not heads or heads[0].line > first:
         end = _trim(lines, first, starts[0] - 1)
         if end >= first:
