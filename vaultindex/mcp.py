@@ -41,6 +41,7 @@ log = logging.getLogger("vaultindex.mcp")
 WATCH_READY_SECONDS = 30.0  # how long a call waits for a starting watcher's first reconcile
 WATCH_RETRY_SECONDS = 5.0  # a watcher that failed is tried again after this long
 WRITE_VISIBLE_SECONDS = 5.0  # how long a write waits for the index to hold it
+ANSWERS_KEPT = 256  # graph answers kept for the current commit
 TEXT_ITEMS = 20  # items listed in a tool's text form (the structured content has them all)
 
 INSTRUCTIONS = """\
@@ -129,6 +130,7 @@ class VaultService:
         self.watcher: _WatchThread | None = None
         self._watch_failed_at = 0.0
         self._calls = threading.Lock()
+        self._answers: dict[tuple, tuple[tuple, tuple[Any, str]]] = {}  # graph answers of the current commit
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -195,14 +197,28 @@ class VaultService:
         return keeper
 
     # -- one tool call -----------------------------------------------------------------------------
-    def call(self, work: Callable[[Any], tuple[Any, str]]) -> CallToolResult:
-        """Run `work(vault) -> (data, text)` with a fresh index; errors become error results."""
+    def call(self, work: Callable[[Any], tuple[Any, str]], key: tuple | None = None) -> CallToolResult:
+        """Run `work(vault) -> (data, text)` with a fresh index; errors become error results.
+
+        With a `key`, the answer depends on the index alone (graph queries): it is kept until
+        the next commit, so that asking again (an assistant often does) costs nothing.
+        """
         with self._calls:
             started = time.perf_counter()
             try:
                 reader = self._open()
                 keeper = self._keep_fresh(reader)
-                data, text = work(reader)
+                state = reader.index_state()
+                stamp = (state.generation, state.written_at)
+                cached = self._answers.get(key) if key is not None else None
+                if cached is not None and cached[0] == stamp:
+                    data, text = cached[1]
+                else:
+                    data, text = work(reader)
+                    if key is not None:
+                        self._answers[key] = (stamp, (data, text))
+                        while len(self._answers) > ANSWERS_KEPT:
+                            self._answers.pop(next(iter(self._answers)))
                 fresh = self._freshness(reader, keeper)
             except VaultIndexError as exc:
                 return _error(f"Error: {exc}")
@@ -493,12 +509,12 @@ def build_server(service: VaultService) -> MCPServer:
 
     def tool_backlinks(note: NoteArg) -> CallToolResult:
         """Notes that link to, embed or cite this note, each with the line and its text (`vaultindex backlinks --json`)."""
-        return service.call(lambda v: do_backlinks(v, note))
+        return service.call(lambda v: do_backlinks(v, note), ("backlinks", note))
 
     def tool_links(note: NoteArg) -> CallToolResult:
         """The note's outgoing links and citations and where each one points: the note or file it resolves to,
         or unresolved / ambiguous (`vaultindex links --json`)."""
-        return service.call(lambda v: do_links(v, note))
+        return service.call(lambda v: do_links(v, note), ("links", note))
 
     def tool_mentions(note: NoteArg) -> CallToolResult:
         """Notes that name this note (its title, an alias or its file name) without linking to it: candidates
@@ -517,11 +533,11 @@ def build_server(service: VaultService) -> MCPServer:
     ) -> CallToolResult:
         """Link targets that match no file and cited papers that have no note, most used first, with where each
         is used (`vaultindex unresolved --json`)."""
-        return service.call(lambda v: do_unresolved(v, kind))
+        return service.call(lambda v: do_unresolved(v, kind), ("unresolved", kind))
 
     def tool_orphans() -> CallToolResult:
         """Notes with no links to or from any other note or file (`vaultindex orphans --json`)."""
-        return service.call(do_orphans)
+        return service.call(do_orphans, ("orphans",))
 
     def tool_path(
         source: NoteArg, target: NoteArg,
@@ -529,14 +545,14 @@ def build_server(service: VaultService) -> MCPServer:
     ) -> CallToolResult:
         """The shortest chain of links between two notes, each step with the line that links them
         (`vaultindex path --json`); null when there is none."""
-        return service.call(lambda v: do_path(v, source, target, directed))
+        return service.call(lambda v: do_path(v, source, target, directed), ("path", source, target, directed))
 
     def tool_rank(
         limit: Annotated[int, Field(ge=1, le=100_000, description="Most notes to return.")] = 20,
         by: Annotated[Literal["pagerank", "in"], Field(description="Order by PageRank or by the number of notes linking in.")] = "pagerank",
     ) -> CallToolResult:
         """The vault's hub notes by PageRank (or in-degree) over note-to-note links (`vaultindex rank --json`)."""
-        return service.call(lambda v: do_rank(v, limit, by))
+        return service.call(lambda v: do_rank(v, limit, by), ("rank", limit, by))
 
     def tool_tags(
         tag: Annotated[str | None, Field(description="Give a tag to get its notes (nested tags included); leave out to list every tag.")] = None,
@@ -545,12 +561,12 @@ def build_server(service: VaultService) -> MCPServer:
     ) -> CallToolResult:
         """Every tag with its number of notes (`vaultindex tags --json`), or the notes of one tag. A note tagged
         ml/vision counts for ml too."""
-        return service.call(lambda v: do_tags(v, tag, sort, notes))
+        return service.call(lambda v: do_tags(v, tag, sort, notes), ("tags", tag, sort, notes))
 
     def tool_doctor() -> CallToolResult:
         """Problems in the vault: ambiguous or broken links, broken heading and block links, [[Alias]] links
         Obsidian will not open, duplicate paper notes, invalid frontmatter (`vaultindex doctor --json`)."""
-        return service.call(do_doctor)
+        return service.call(do_doctor, ("doctor",))
 
     def tool_neighbourhood(
         note: NoteArg,
@@ -559,7 +575,7 @@ def build_server(service: VaultService) -> MCPServer:
     ) -> CallToolResult:
         """The graph around a note: the notes, files and cited papers within `depth` links, and the links between
         them, as node-link data (`vaultindex graph -f json --around NOTE --depth N --kinds ...`)."""
-        return service.call(lambda v: do_neighbourhood(v, note, depth, kinds))
+        return service.call(lambda v: do_neighbourhood(v, note, depth, kinds), ("neighbourhood", note, depth, tuple(kinds or ())))
 
     def tool_info() -> CallToolResult:
         """The vault folder, how many notes are indexed, when the index was last written, and whether a watcher

@@ -13,6 +13,7 @@ against each other. The ranking of notes stays the full-text index's job.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -45,6 +46,7 @@ class Word:
     prefix: bool = False
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A crude stem: "pruning", "pruned", "prunes" and "prune" all give "prun"."""
     w = unicodedata.normalize("NFC", word).casefold()
@@ -136,8 +138,8 @@ def _trim(lines: Sequence[str], start: int, end: int) -> int:
 def best_section(text: str, headings: Sequence[Heading], words: Iterable[Word]) -> Section | None:
     """The part of the note that matches the most query words, counting its heading; then
     the one with the most query words side by side in its prose, then the most matches in
-    its prose, then in its heading; the first among equals. Tag-only lines and link syntax do
-    not count (snippet.readable). None when no part holds a query word."""
+    its prose, then in its heading; the first among equals. Lines of nothing but tags do not
+    count. None when no part holds a query word."""
     wanted = list(words)
     if not wanted:
         return None
@@ -149,7 +151,13 @@ def best_section(text: str, headings: Sequence[Heading], words: Iterable[Word]) 
         best_line, best_line_score = 0, (0, 0, 0)
         first = section.start_line + (1 if section.level else 0)
         for n in range(first, section.end_line + 1):
-            matched, pairs = _matches(readable(lines[n - 1]), wanted)
+            # A word form holds its stem (prun: pruning, pruned): lines without any are skipped cheaply.
+            folded = lines[n - 1].casefold()
+            if not any(w.key in folded for w in wanted):
+                continue
+            if _tags_only(folded):
+                continue  # a row of tags matches a query as well as prose does, but says nothing
+            matched, pairs = _matches(lines[n - 1], wanted)
             if not matched:
                 continue
             found.update(matched)
@@ -169,16 +177,24 @@ def best_section(text: str, headings: Sequence[Heading], words: Iterable[Word]) 
     return replace(section, snippet=_snippet(lines, section, line, wanted))
 
 
+def _tags_only(line: str) -> bool:
+    words = [w for w in line.split() if w not in ("-", "*", "+", ">")]
+    return bool(words) and all(w.startswith("#") for w in words)
+
+
 def _matches(text: str, words: Sequence[Word]) -> tuple[dict[Word, int], int]:
     """How often each query word occurs in `text`, and how many neighbouring word pairs are
     two different query words ("data pruning" written as such)."""
+    by_key = {w.key: w for w in words if not w.prefix}
+    prefixes = [w for w in words if w.prefix]
     found: dict[Word, int] = {}
     pairs = 0
     previous: Word | None = None
     for token in _WORD.findall(text):
-        folded = token.casefold()
-        key = stem(token)
-        hit = next((w for w in words if (folded.startswith(w.key) if w.prefix else key == w.key)), None)
+        hit = by_key.get(stem(token))
+        if hit is None and prefixes:
+            folded = token.casefold()
+            hit = next((w for w in prefixes if folded.startswith(w.key)), None)
         if hit is not None:
             found[hit] = found.get(hit, 0) + 1
             pairs += previous is not None and previous != hit

@@ -35,6 +35,7 @@ from .errors import AmbiguousNote, IndexCorrupt, IndexWriteError, NoteNotFound
 from .lock import WriterLock
 from .models import Diagnostic, Note, Record, SearchHit, SyncStats
 from .scan import FileInfo, Scan, diff, is_ignored_name, is_note, scan
+from .sections import best_section, headings_fit, query_words
 from .versions import CATALOG_VERSION, PARSER_VERSION, SCHEMA_VERSION
 
 Progress = Callable[[int, int], None]
@@ -797,8 +798,6 @@ class Vault:
 def _best_section(text: str, note: Note, query: str | None):
     """The section of a hit's text that best matches the query; the index's headings unless
     the file changed since it was indexed."""
-    from .sections import best_section, headings_fit, query_words
-
     headings = note.headings
     if not headings_fit(text, headings):
         from .parse import parse_note
