@@ -316,3 +316,15 @@ def test_readme_registers_the_server_as_this_test_starts_it():
     named = set(re.findall(r"^\| (.+?) \|", section, re.M)) - {"tool", "---"}
     tools = {t.strip("` ") for cell in named for t in cell.split(",")}
     assert tools == READ_TOOLS | WRITE_TOOLS
+
+
+def test_without_the_sdk_the_command_says_how_to_install_it(example_copy):
+    code = (
+        "import sys; sys.modules['mcp'] = None; from vaultindex.cli import main; "
+        f"sys.argv = ['vaultindex', '--vault', {str(example_copy)!r}, 'mcp']; main()"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.strip() == (
+        "Error: `vaultindex mcp` needs the MCP SDK (mcp 2.3 or later): install it with pip install 'vaultindex[mcp]'"
+    )

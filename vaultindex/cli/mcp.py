@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import click
 
 from . import cli
@@ -36,10 +34,13 @@ def mcp_command(ctx: click.Context, allow_write: bool, debounce_ms: int, polling
       vaultindex --vault ~/notes mcp
       vaultindex --vault ~/notes mcp --allow-write
     """
-    if importlib.util.find_spec("mcp") is None or importlib.util.find_spec("mcp.server.mcpserver") is None:
+    try:
+        from ..mcp import serve
+    except ImportError as exc:  # no SDK, or a 1.x one (no MCPServer)
+        if (exc.name or "").split(".")[0] not in ("mcp", "mcp_types", "pydantic"):
+            raise
         raise VaultIndexError(
             "`vaultindex mcp` needs the MCP SDK (mcp 2.3 or later): install it with pip install 'vaultindex[mcp]'"
-        )
-    from ..mcp import serve
+        ) from None
 
     serve(ctx.find_root().obj.get("vault_path"), allow_write=allow_write, debounce_ms=debounce_ms, polling=polling)
