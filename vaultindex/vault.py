@@ -734,8 +734,8 @@ class Vault:
 
     @_consistent
     def doctor(self):
-        """Link problems, duplicate paper notes and invalid frontmatter (graph.DoctorReport)."""
-        return self.graph.doctor()
+        """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (graph.DoctorReport)."""
+        return self.graph.doctor(read_text=self.read_text)
 
     @_consistent
     def mentions(self, note: "Note | str") -> list:
