@@ -271,3 +271,24 @@ def test_optimal_string_alignment_distance(a, b, distance):
     assert osa_distance(a, b, distance) == distance
     if distance:
         assert osa_distance(a, b, distance - 1) == distance  # above the limit: limit + 1
+
+
+@pytest.mark.parametrize(
+    ("singular", "plural"),
+    [
+        ('author:"Geoffrey Hinton"', 'authors:"Geoffrey Hinton"'),
+        ('alias:"EWC"', 'aliases:"EWC"'),
+        ('heading:"method"', 'headings:"method"'),
+        ('tag:"ml"', 'tags:"ml"'),
+        ('pruning -author:"Ari Morcos"', 'pruning -authors:"Ari Morcos"'),
+    ],
+)
+def test_a_singular_field_name_before_a_phrase_means_the_plural_field(synced_example, singular, plural):
+    expected = paths(synced_example, plural)
+    assert expected  # the plural query finds notes on example_vault
+    assert paths(synced_example, singular) == expected
+
+
+def test_a_phrase_after_an_unknown_field_name_is_an_error(synced_example):
+    with pytest.raises(QueryError, match="unknown field 'writer'"):
+        synced_example.search('writer:"Geoffrey Hinton"')

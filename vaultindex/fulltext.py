@@ -838,6 +838,9 @@ def _tidy(snippet: str) -> str:
 # -- query parsing -------------------------------------------------------------------------------
 
 _FIELD_RE = re.compile(r'(?<![\w"])([A-Za-z]+):(?=\S)(?!//)')  # not a URL's scheme
+# The same, where a part of the query may end in the colon: the phrase after it was split off
+# (`author:"Geoffrey Hinton"`; a field without any value was refused by _check_syntax).
+_FIELD_BEFORE_PHRASE_RE = re.compile(r'(?<![\w"])([A-Za-z]+):(?=\S|$)(?!//)')
 _MINUS_RE = re.compile(r'(^|[\s(])-(?=[\w"(])')
 
 
@@ -1020,7 +1023,8 @@ def parse_query(text: str, names: set[str]) -> Any:
     normalised = _outside_phrases(
         text,
         lambda part: _MINUS_RE.sub(  # `-word` excludes only at the start of a word: "vote-k" and "UTF-16" stay words
-            r"\1NOT ", _FIELD_RE.sub(lambda m: FIELD_NAMES.get(m.group(1).lower(), m.group(1)) + ":", part)
+            r"\1NOT ",
+            _FIELD_BEFORE_PHRASE_RE.sub(lambda m: FIELD_NAMES.get(m.group(1).lower(), m.group(1)) + ":", part),
         ),
     )
     schema = _schema()
