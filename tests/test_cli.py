@@ -306,3 +306,35 @@ def test_ctrl_c_stops_a_command_within_a_second_without_a_traceback(tmp_path, de
     assert took < 1.0, f"{took:.2f} s after Ctrl-C"
     assert proc.returncode == 130 and "Traceback" not in err, err
     assert err.strip().splitlines()[-1] == "Interrupted."
+
+
+def _search_paths(vault: Path, *args: str) -> list[str]:
+    result = CliRunner().invoke(cli, ["--vault", str(vault), "search", *args])
+    assert result.exit_code == 0, result.output
+    return [line for line in result.stdout.splitlines() if line]
+
+
+def test_a_dash_word_in_the_query_excludes_it_and_is_no_option(example_copy):
+    with_lottery = _search_paths(example_copy, "--paths", "pruning")
+    expected = _search_paths(example_copy, "--paths", "pruning NOT lottery")
+    assert "papers/Lottery ticket hypothesis.md" in with_lottery
+    assert "papers/Lottery ticket hypothesis.md" not in expected
+    assert _search_paths(example_copy, "--paths", "pruning", "-lottery") == expected
+    assert _search_paths(example_copy, "-lottery", "pruning", "--paths") == expected
+    assert _search_paths(example_copy, "--paths", "--", "-lottery", "pruning") == expected
+    # the command's own options still work beside a dash-word, short or long, value apart or attached
+    assert _search_paths(example_copy, "-n", "2", "-lottery", "pruning", "--paths") == expected[:2]
+    assert _search_paths(example_copy, "-n2", "--paths", "pruning", "-lottery") == expected[:2]
+    assert _search_paths(example_copy, "--limit=2", "--paths", "pruning", "-lottery") == expected[:2]
+    nul = CliRunner().invoke(cli, ["--vault", str(example_copy), "search", "-0", "-n", "1", "pruning", "-lottery"])
+    assert nul.stdout == expected[0] + "\0"
+    # words that start with one of the options' letters are words too: -network is not -n etwork
+    for word in ("-network", "-hinton", "-pruning"):
+        result = CliRunner().invoke(cli, ["--vault", str(example_copy), "search", "--paths", word])
+        assert result.exit_code == 0 and "Usage" not in result.output, result.output
+    assert "pruning" not in " ".join(_search_paths(example_copy, "--paths", "-n", "50", "-pruning")).lower()
+
+
+def test_an_unknown_long_option_is_still_an_error(example_copy):
+    result = CliRunner().invoke(cli, ["--vault", str(example_copy), "search", "--jsn", "pruning"])
+    assert result.exit_code == 2 and "No such option '--jsn'" in result.output

@@ -59,7 +59,34 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
         )
 
 
-@cli.command()
+class _SearchCommand(click.Command):
+    """`search`, whose QUERY may hold `-word` (exclude a word) anywhere: a single-dash word
+    that is not one of the command's own options (-n 5, -n5, -0, -h) is a query word, where
+    click would have read `-lottery` as the options -l -o -t... and `-network` as -n etwork."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value, flags = set(), set()
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                names = [*param.opts, *param.secondary_opts]
+                (flags if param.is_flag or param.count else takes_value).update(names)
+        options: list[str] = []
+        words: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            if arg == "--":
+                words.extend(rest)
+            elif arg in takes_value:  # -n 5, --limit 5
+                options.append(arg)
+                options.extend(value for value in [next(rest, None)] if value is not None)
+            elif arg.startswith("--") or arg in flags or (arg[:2] in takes_value and arg[2:].isdigit()):
+                options.append(arg)  # --limit=5, -n5, -0; an unknown --option stays an error
+            else:
+                words.append(arg)
+        return super().parse_args(ctx, [*options, "--", *words])
+
+
+@cli.command(cls=_SearchCommand)
 @click.argument("query", nargs=-1, required=True)
 @click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 10_000), help="Most hits to show.")
 @output_options
