@@ -109,3 +109,62 @@ def test_first_line_skips_comments():
 def test_first_line_is_a_short_single_line(body):
     line = first_line(body, limit=50)
     assert "\n" not in line and len(line) <= 50
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("See [[a#[x] y|z]].", "See z."),
+        (
+            "See [[papers/machine-learning/README#[2021-06] LoRA Low-Rank Adaptation of Large Language Models|README]].",
+            "See README.",
+        ),
+        ("See [[papers/README#[2021-06] LoRA]].", "See README > [2021-06] LoRA."),
+        ("See [[papers/ml/Scaling laws]].", "See Scaling laws."),
+        ("| [[Scaling laws\\|Kaplan]] | x |", "| Kaplan | x |"),
+        ("A figure ![[fig [1].png]] here.", "A figure  here."),
+    ],
+)
+def test_links_with_brackets_inside_show_their_text(body, expected):
+    assert readable(body) == expected
+
+
+# Obsidian's link text: one line, no `[[` or `]]` inside (the link ends at the first `]]`).
+# (first_line reads lines as Python's splitlines does, which also breaks at \f, \x1c, \u2028...)
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_link_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=_LINE_BREAKS), min_size=1).filter(
+    lambda t: "[[" not in t and "]]" not in t and not t.endswith("]") and not t.startswith("[")
+)
+_prose = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="[]!%<#" + _LINE_BREAKS), min_size=1)
+_wikilink = st.builds(lambda bang, inner: f"{bang}[[{inner}]]", st.sampled_from(["", "!"]), _link_text)
+
+
+@given(st.lists(st.tuples(_prose, _wikilink), min_size=1, max_size=5), _prose)
+def test_a_shown_snippet_never_holds_the_brackets_of_a_wikilink(parts, tail):
+    body = "".join(prose + link for prose, link in parts) + tail
+    assert "[[" not in readable(body)
+    assert "[[" not in first_line(body, limit=10_000)
+
+
+def test_search_shows_a_link_to_a_bracketed_heading_as_its_text(tmp_path):
+    # the pattern of a real vault's README index: links to headings named "[2021-06] Title"
+    import json
+
+    from click.testing import CliRunner
+
+    from vaultindex.cli import cli
+
+    from conftest import write
+
+    write(tmp_path, "papers/ml/README.md", "# [2021-06] LoRA Low-Rank Adaptation\n\nA list.\n")
+    write(
+        tmp_path,
+        "Index.md",
+        "Read [[papers/ml/README#[2021-06] LoRA Low-Rank Adaptation|README]] and "
+        "[[papers/ml/README#[2021-06] LoRA Low-Rank Adaptation]] on low rank adaptation.\n",
+    )
+    result = CliRunner().invoke(cli, ["--vault", str(tmp_path), "search", "--json", "low rank adaptation"])
+    assert result.exit_code == 0, result.output
+    snippets = {hit["path"]: hit["snippet"] for hit in json.loads(result.stdout)}
+    assert "[[" not in snippets["Index.md"]
+    assert snippets["Index.md"].startswith("Read README and README > [2021-06] LoRA Low-Rank Adaptation on low")

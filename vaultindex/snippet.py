@@ -15,19 +15,25 @@ _BULLET = r"(?:[-*+][ \t]+(?:\[.\][ \t]+)?|\d+[.)][ \t]+)"  # "- ", "- [x] ", "1
 _TAG_ONLY_LINE = re.compile(rf"^[ \t>]*{_BULLET}?(?:tags?[ \t]*:[ \t]*)?(?:#[^\s#]+[ \t,]*)+$", re.I | re.M)
 _HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t].*)?$", re.M)
 _LINE_MARKS = re.compile(rf"^[ \t]*(?:>[ \t]*)*(?:\[![\w-]+\][+-]?[ \t]*)?{_BULLET}?", re.M)
-_EMBED = re.compile(r"!\[\[[^\]\n]*\]\]|!\[[^\]\n]*\]\([^)\n]*\)")
-_WIKILINK = re.compile(r"\[\[([^\]|\n]*)(?:\|([^\]\n]*))?\]\]")
+# A wikilink's text runs to the first `]]` on its line; single `[` and `]` may stand inside it
+# (real vaults link to headings like "[2021-06] LoRA"), as Obsidian reads them.
+_LINK_TEXT = r"(?:[^\[\]\n]|\[(?!\[)|\](?!\]))*"
+_EMBED = re.compile(rf"!\[\[{_LINK_TEXT}\]\]|!\[[^\]\n]*\]\([^)\n]*\)")
+_WIKILINK = re.compile(rf"\[\[({_LINK_TEXT})\]\]")
 _MDLINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|==|~~)(?=\S)(.+?)(?<=\S)\1")  # only a pair around text
 _BLOCK_ID = re.compile(r"[ \t]\^[A-Za-z0-9-]+[ \t]*$", re.M)
 
 
 def _link_text(m: re.Match) -> str:
-    target, shown = m.group(1), m.group(2)
-    if shown:
-        return shown
-    note, _, sub = target.partition("#")
-    sub = sub.lstrip("^")
+    """What Obsidian shows for a wikilink: its display text, else the note's name (the last
+    part of its path) and the heading or block it points into."""
+    target, bar, shown = m.group(1).partition("|")
+    if bar and shown.strip():
+        return shown.strip()
+    note, _, sub = target.removesuffix("\\").partition("#")  # `[[a\|b]]` in a table
+    note = note.strip().rsplit("/", 1)[-1]
+    sub = sub.strip().lstrip("^")
     return f"{note} > {sub}" if note and sub else note or sub
 
 
