@@ -237,3 +237,14 @@ def test_graph_commands_quote_odd_paths_and_json_keeps_the_text(hostile_dir):
     data = run_json(hostile_dir, "backlinks", "Hub")
     assert {d["path"] for d in data} >= {"odd\tname \x7f.md", "Spoke.md"}
     assert run_json(hostile_dir, "rank")[0]["title"].endswith(ESC)
+
+
+def test_mentions_prints_a_line_once_however_often_the_name_stands_on_it(vault_dir):
+    data = run_json(vault_dir, "mentions", "EWC")
+    about = next(d for d in data if d["path"] == "About this vault.md")
+    assert [m["line"] for m in about["mentions"]].count(29) == 2  # JSON keeps each mention, with its column
+    human = run(vault_dir, "mentions", "EWC")
+    rows = [row for row in human.stdout.splitlines() if row.startswith("  29: ")]
+    assert len(rows) == 1 and rows[0].endswith("(2 mentions)")
+    assert "  23: " in human.stdout and "  23: 9." in human.stdout
+    assert not [row for row in human.stdout.splitlines() if row.startswith("  23: ") and "mentions)" in row]

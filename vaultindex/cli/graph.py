@@ -108,8 +108,13 @@ def mentions(vault, note: str, as_json: bool, nl: bool, paths: bool, print0: boo
         return
     for group in for_terminal(found):
         click.echo(_heading(group.path, group.title))
+        # One row per line of text, however often the name stands on it: "(2 mentions)".
+        by_line: dict[int, list] = {}
         for m in group.mentions:
-            click.echo(f"  {m.line}: {m.context}")
+            by_line.setdefault(m.line, []).append(m)
+        for line, found_here in by_line.items():
+            mark = f" ({len(found_here)} mentions)" if len(found_here) > 1 else ""
+            click.echo(f"  {line}: {found_here[0].context}{mark}")
 
 
 @cli.command()
