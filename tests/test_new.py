@@ -278,3 +278,46 @@ def test_write_new_file_never_replaces(tmp_path):
     newnote.write_new_file(tmp_path, "c/d/e.md", "fresh")
     assert (tmp_path / "c/d/e.md").read_text() == "fresh"
     assert sorted(p.name for p in (tmp_path / "c/d").iterdir()) == ["e.md"]  # no temporary left
+
+
+ATTENTION_BIB = """@article{vaswaniAttentionAllYou2023,
+  title = {Attention Is All You Need},
+  author = {Vaswani, Ashish and Shazeer, Noam},
+  year = {2023},
+  eprint = {1706.03762},
+  eprinttype = {arXiv},
+  url = {http://arxiv.org/abs/1706.03762},
+}
+"""
+
+
+@pytest.mark.slow
+def test_templates_never_count_as_the_papers_note(tmp_path):
+    # kevinywu-notes' pattern: templates.json names "templates/", whose Paper.md links an
+    # example arXiv paper; a configured template elsewhere carries an example citekey
+    root = tmp_path / "v"
+    write(root, ".obsidian/templates.json", '{\n  "folder": "templates/"\n}')
+    write(root, "templates/Paper.md", "---\ntags: paper\n---\n# {{title}}\n\n[Paper](http://arxiv.org/abs/1706.03762)\n")
+    write(root, "meta/My paper template.md", "---\ncitekey: vaswaniAttentionAllYou2023\n---\n# {{title}}\n")
+    write(root, "bib.bib", ATTENTION_BIB)
+    write(root, "Other.md", "Some note.\n")
+    write(root, ".vaultindex/config.toml", '[new]\ntemplate = "meta/My paper template"\n')
+    proc = cli(root, "new", "@vaswaniAttentionAllYou2023", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "Would write Attention Is All You Need.md" in proc.stderr
+    # a real note with the id still counts
+    write(root, "papers/Transformer.md", "---\narxiv: 1706.03762\n---\n# Transformer\n")
+    proc = cli(root, "new", "@vaswaniAttentionAllYou2023", "--dry-run")
+    assert proc.returncode == 1
+    assert "exists: papers/Transformer.md (its arXiv id is 1706.03762)" in proc.stderr
+
+
+def test_the_same_file_name_message_reads_without_nested_parentheses():
+    note = parse_note("elsewhere/Attention Is All You Need.md", "# Something else\n")
+    entry = BibEntry(key="vaswani2017", title="Attention Is All You Need")
+    found = newnote.existing_note([note], entry, "Attention Is All You Need.md")
+    assert found == (
+        "elsewhere/Attention Is All You Need.md",
+        "it has the same file name, so Obsidian's [[links]] to either would be ambiguous",
+    )
+    assert found[1].count("(") == 0

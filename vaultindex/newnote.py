@@ -354,11 +354,23 @@ def _name_key(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
-def existing_note(notes: Iterable[Note], entry: BibEntry, target: str) -> tuple[str, str] | None:
-    """(path, why) of a note that already stands for this paper or takes its file name."""
+def existing_note(
+    notes: Iterable[Note], entry: BibEntry, target: str, templates: Iterable[str] = ()
+) -> tuple[str, str] | None:
+    """(path, why) of a note that already stands for this paper or takes its file name.
+
+    `templates` are folders (and files) of templates: their example ids and citekeys stand
+    for no paper, so they never count; only their file names still may clash."""
     target_name = _name_key(target.rsplit("/", 1)[-1].removesuffix(".md"))
     key_names = {_name_key(entry.key), _name_key("@" + entry.key)}
+    skip = [_name_key(t.strip("/")) for t in templates if t.strip("/")]
     for note in notes:
+        name = _name_key(note.name)
+        where = _name_key(note.path)
+        if any(where == t or where.startswith(t + "/") for t in skip):
+            if name == target_name:
+                return note.path, _SAME_NAME
+            continue
         paper = note.paper
         if paper.citekey and paper.citekey == entry.key:
             return note.path, f"its citekey is {entry.key}"
@@ -366,12 +378,14 @@ def existing_note(notes: Iterable[Note], entry: BibEntry, target: str) -> tuple[
             return note.path, f"its DOI is {entry.doi}"
         if entry.arxiv and paper.arxiv == entry.arxiv:
             return note.path, f"its arXiv id is {entry.arxiv}"
-        name = _name_key(note.name)
         if name in key_names:
             return note.path, f"it is named after the citekey (a citation [@{entry.key}] resolves to it)"
         if name == target_name:
-            return note.path, "it has the same file name (Obsidian's [[links]] to it would become ambiguous)"
+            return note.path, _SAME_NAME
     return None
+
+
+_SAME_NAME = "it has the same file name, so Obsidian's [[links]] to either would be ambiguous"
 
 
 def templates_folder(root: Path) -> str:
@@ -386,6 +400,12 @@ def templates_folder(root: Path) -> str:
     return DEFAULT_TEMPLATES_FOLDER
 
 
+def _template_rel(chosen: str) -> str:
+    """A template named in the config or on the command line, as a vault-relative .md path."""
+    rel = chosen.replace("\\", "/").strip("/")
+    return rel if rel.lower().endswith(".md") else rel + ".md"
+
+
 def find_template(root: Path, config: Config, explicit: str | None = None) -> str | None:
     """The vault-relative path of the paper template to use, or None for the built-in one.
 
@@ -394,9 +414,7 @@ def find_template(root: Path, config: Config, explicit: str | None = None) -> st
     "reference", "zotero", "citation", "bib" (alphabetical among equals)."""
     chosen = explicit if explicit is not None else config.new.template
     if chosen:
-        rel = chosen.replace("\\", "/").strip("/")
-        if not rel.lower().endswith(".md"):
-            rel += ".md"
+        rel = _template_rel(chosen)
         if not (root / rel).is_file():
             raise NewNoteError(f"template {rel!r} not found in the vault")
         return rel
@@ -554,7 +572,8 @@ def plan(
     if file_name == ".md":
         raise NewNoteError(f"--name {name!r} gives no usable file name")
     path = f"{rel_folder}/{file_name}" if rel_folder else file_name
-    found = existing_note(notes, entry, path)
+    templates = [templates_folder(root), *(_template_rel(t) for t in (config.new.template, template) if t)]
+    found = existing_note(notes, entry, path, templates)
     if found:
         raise NoteExists(f"a note for @{key} exists: {found[0]} ({found[1]}); nothing was written")
     if os.path.lexists(root / path):
