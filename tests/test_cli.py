@@ -338,3 +338,28 @@ def test_a_dash_word_in_the_query_excludes_it_and_is_no_option(example_copy):
 def test_an_unknown_long_option_is_still_an_error(example_copy):
     result = CliRunner().invoke(cli, ["--vault", str(example_copy), "search", "--jsn", "pruning"])
     assert result.exit_code == 2 and "No such option '--jsn'" in result.output
+
+
+def test_sync_counts_the_users_notes_apart_from_tag_pages_and_says_a_no_op(example_copy):
+    def sync() -> str:
+        result = CliRunner().invoke(cli, ["--vault", str(example_copy), "sync"])
+        assert result.exit_code == 0, result.output
+        return result.stderr.strip().splitlines()[-1]
+
+    assert sync().startswith("Indexed 39 notes in ")
+    assert sync().startswith("Up to date: 39 notes, ")
+    written = CliRunner().invoke(cli, ["--vault", str(example_copy), "tags", "write"])
+    assert written.exit_code == 0, written.output
+    pages = len(list((example_copy / "Tags").rglob("*.md")))
+    assert pages > 10
+    assert sync().startswith(f"Indexed 39 notes (+{pages} tag pages) in ")  # +0 notes, +36 pages
+    assert sync().startswith(f"Up to date: 39 notes (+{pages} tag pages), ")
+    (example_copy / "papers" / "Typed.md").write_text("# Typed\n\nA new note.\n", encoding="utf-8")
+    assert sync().startswith(f"Indexed 40 notes (+{pages} tag pages) in ")
+
+
+def test_sync_says_one_note_in_the_singular(tmp_path):
+    (tmp_path / "a.md").write_text("hello\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--vault", str(tmp_path), "sync"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().splitlines()[-1].startswith("Indexed 1 note in ")

@@ -218,19 +218,36 @@ def report_diagnostics(diagnostics: Iterable[Diagnostic], limit: int = 50) -> in
     return len(diagnostics)
 
 
-def report_sync(stats, details: bool = True) -> None:
-    """The sync summary line on stderr; with details, each warning first."""
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def report_sync(stats, details: bool = True, tag_pages: int = 0) -> None:
+    """The sync summary line on stderr; with details, each warning first. `tag_pages` of the
+    indexed notes are vaultindex's own tag pages: said apart from the user's notes."""
     if stats.rebuilt:
         warn(f"Rebuilding the index: {stats.rebuilt}")
     count = report_diagnostics(stats.diagnostics) if details else len(stats.diagnostics)
-    verb = "Indexed"
-    warnings = f", {count:,} warning{'s' if count != 1 else ''}" if count else ""
+    warnings = f", {plural(count, 'warning')}" if count else ""
     if count and not details:
         warnings += " (see `vaultindex doctor`)"
-    warn(
-        f"{verb} {stats.notes:,} notes in {stats.seconds:.1f} s: "
-        f"+{stats.added} ~{stats.modified} -{stats.removed}{warnings}"
-    )
+    tag_pages = min(max(tag_pages, 0), stats.notes)
+    notes = plural(stats.notes - tag_pages, "note") + (f" (+{plural(tag_pages, 'tag page')})" if tag_pages else "")
+    if stats.changed or stats.rebuilt:
+        warn(f"Indexed {notes} in {stats.seconds:.1f} s: +{stats.added} ~{stats.modified} -{stats.removed}{warnings}")
+    else:
+        warn(f"Up to date: {notes}, {stats.seconds:.1f} s{warnings}")
+
+
+def count_tag_pages(vault) -> int:
+    """How many indexed notes are tag pages vaultindex wrote (`generated_by: vaultindex`);
+    the notes are read only when the tag page folder exists."""
+    try:
+        if not (vault.root / vault.config.tags.dir).is_dir():
+            return 0
+    except (OSError, ValueError):
+        return 0
+    return sum(note.generated for note in vault.notes())
 
 
 def emit_json(data: Any) -> None:

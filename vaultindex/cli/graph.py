@@ -18,11 +18,9 @@ from .base import (
     output_options,
     pass_vault,
     path_options,
+    plural,
     warn,
 )
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _emit(items, as_json: bool, nl: bool) -> bool:
@@ -68,7 +66,7 @@ def backlinks(vault, note: str, as_json: bool, nl: bool, paths: bool, print0: bo
     """
     found = vault.backlinks(note)
     count = sum(len(b.links) for b in found)
-    warn(f"{_plural(len(found), 'note')} {'links' if len(found) == 1 else 'link'} here ({_plural(count, 'link')}).")
+    warn(f"{plural(len(found), 'note')} {'links' if len(found) == 1 else 'link'} here ({plural(count, 'link')}).")
     if _emit(found, as_json, nl) or _emit_paths(found, paths, print0):
         return
     for group in for_terminal(found):
@@ -103,7 +101,7 @@ def mentions(vault, note: str, as_json: bool, nl: bool, paths: bool, print0: boo
     """
     found = vault.mentions(note)
     count = sum(len(m.mentions) for m in found)
-    warn(f"{_plural(count, 'unlinked mention')} in {_plural(len(found), 'note')}.")
+    warn(f"{plural(count, 'unlinked mention')} in {plural(len(found), 'note')}.")
     if _emit(found, as_json, nl) or _emit_paths(found, paths, print0):
         return
     for group in for_terminal(found):
@@ -175,13 +173,13 @@ def unresolved(vault, kind: str, as_json: bool, nl: bool) -> None:
       vaultindex unresolved --kind paper --json
     """
     found = [u for u in vault.unresolved() if kind in ("all", u.kind)]
-    warn(f"{_plural(len(found), 'unresolved target')}.")
+    warn(f"{plural(len(found), 'unresolved target')}.")
     if _emit(found, as_json, nl):
         return
     for target in for_terminal(found):
         what = "cited, no note" if target.kind == "paper" else "no such file"
         label = target.target if target.kind == "paper" else f"[[{target.target}]]"
-        click.echo(f"{click.style(label, bold=True)}  ({what}; used {_plural(target.count, 'time')})")
+        click.echo(f"{click.style(label, bold=True)}  ({what}; used {plural(target.count, 'time')})")
         for use in target.uses:
             click.echo(f"  {use.path}:{use.line}: {use.context}")
 
@@ -199,7 +197,7 @@ def orphans(vault, as_json: bool, nl: bool, paths: bool, print0: bool) -> None:
       vaultindex orphans --paths | xargs $EDITOR
     """
     found = vault.orphans()
-    warn(f"{_plural(len(found), 'orphan note')}.")
+    warn(f"{plural(len(found), 'orphan note')}.")
     if _emit(found, as_json, nl) or _emit_paths(found, paths, print0):
         return
     for ref in for_terminal(found):
@@ -208,8 +206,8 @@ def orphans(vault, as_json: bool, nl: bool, paths: bool, print0: bool) -> None:
 
 _REASON_TEXT = {
     "link": lambda r: "linked directly" if len(r.via) < 2 else "linked both ways",
-    "co-citation": lambda r: f"linked together from {_plural(len(r.via), 'note')}",
-    "coupling": lambda r: f"both link to {_plural(len(r.via), 'target')}",
+    "co-citation": lambda r: f"linked together from {plural(len(r.via), 'note')}",
+    "coupling": lambda r: f"both link to {plural(len(r.via), 'target')}",
     "tags": lambda r: "tags " + ", ".join(f"#{t}" for t in r.via),
     "text": lambda r: "similar text",
 }
@@ -332,6 +330,6 @@ def doctor(vault, strict: bool, as_json: bool, nl: bool) -> None:
         for p in for_terminal(report.problems):
             colour = "red" if p.severity == "error" else "yellow"
             click.echo(f"{click.style(p.severity, fg=colour)}: {p} [{p.code}]")
-    warn(f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}.")
+    warn(f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}.")
     if strict and report.errors:
         click.get_current_context().exit(1)

@@ -9,6 +9,7 @@ import click
 from ..text import escape_controls
 from . import cli
 from .base import (
+    count_tag_pages,
     emit_json,
     emit_nl,
     emit_paths,
@@ -43,7 +44,7 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
     vault = open_vault(ctx)
     with progress_bar() as progress:
         stats = vault.sync(full=full, progress=progress, wait=wait)
-    report_sync(stats)
+    report_sync(stats, tag_pages=count_tag_pages(vault))
     if as_json:
         emit_json(
             {
