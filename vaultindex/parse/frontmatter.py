@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from ..models import Diagnostic
+from ..text import FM_OPEN, split_frontmatter
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # SAFE only: never python/object
 
@@ -25,33 +27,12 @@ MAX_FRONTMATTER_DEPTH = 100
 # characters, so above this count we first walk the (non-recursive) event stream.
 _NESTING_SUSPECT_CHARS = 1000
 _MAX_YAML_NESTING = 1000
-# --------------------------------------------------------------------------------------------
-# frontmatter
-# --------------------------------------------------------------------------------------------
-
-_FM_OPEN = re.compile(r"---[ \t]*(?:\n|$)")
-_FM_CLOSE = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?=\n|\Z)")
-
-
 class _TooLarge(Exception):
     pass
 
 
 class _TooDeep(Exception):
     pass
-
-
-def split_frontmatter(text: str) -> tuple[str | None, str, int]:
-    """(YAML text or None, body, number of file lines before the body)."""
-    m = _FM_OPEN.match(text)
-    if m is None:
-        return None, text, 0
-    close = _FM_CLOSE.search(text, m.end() - 1) if text[m.end() - 1 : m.end()] == "\n" else None
-    if close is None:
-        raise ValueError("unclosed")
-    yaml_text = text[m.end() : close.start() + 1]
-    body_start = close.end() + 1 if close.end() < len(text) else len(text)
-    return yaml_text, text[body_start:], yaml_text.count("\n") + 2
 
 
 def _yaml_too_deep(yaml_text: str) -> bool:
@@ -122,14 +103,24 @@ def _to_json(value: Any, budget: list[int], depth: int = 0) -> Any:
     return str(value)
 
 
-def load_frontmatter(path: str, yaml_text: str, diags: list[Diagnostic]) -> dict[str, Any]:
-    """Parse the YAML between the `---` lines; {} with a diagnostic when it cannot be used."""
+class FrontmatterProblem(ValueError):
+    """Frontmatter that cannot be used: the message for a diagnostic, its file line, severity."""
+
+    def __init__(self, message: str, line: int = 1, severity: str = "error"):
+        super().__init__(message)
+        self.message, self.line, self.severity = message, line, severity
+
+
+def _guarded_load(yaml_text: str) -> dict[str, Any]:
+    """The YAML between the `---` lines -> JSON-ready data ({} when empty).
+
+    Raises FrontmatterProblem when it cannot be used: too large, nested too deeply, invalid
+    YAML (with the file line of the error), or not a mapping.
+    """
     if len(yaml_text) > MAX_FRONTMATTER_CHARS:  # also bounds the work of the checks below
-        diags.append(Diagnostic(path, "frontmatter too large (over 256 KB), ignored", 1, "error"))
-        return {}
+        raise FrontmatterProblem("frontmatter too large (over 256 KB), ignored")
     if _yaml_too_deep(yaml_text):
-        diags.append(Diagnostic(path, "frontmatter nested too deeply, ignored", 1, "error"))
-        return {}
+        raise FrontmatterProblem("frontmatter nested too deeply, ignored")
     try:
         data = yaml.load(yaml_text, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
@@ -137,27 +128,80 @@ def load_frontmatter(path: str, yaml_text: str, diags: list[Diagnostic]) -> dict
         last = yaml_text.count("\n") + 2  # the closing `---`
         line = min(mark.line + 2, last) if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        diags.append(
-            Diagnostic(path, f"invalid YAML in frontmatter, ignored: {problem}", line, "error")
-        )
-        return {}
+        raise FrontmatterProblem(f"invalid YAML in frontmatter, ignored: {problem}", line) from None
     except Exception as exc:  # noqa: BLE001 - constructors raise ValueError etc. (2024-13-45)
-        diags.append(Diagnostic(path, f"frontmatter cannot be read, ignored: {exc}", 1, "error"))
-        return {}
+        raise FrontmatterProblem(f"frontmatter cannot be read, ignored: {exc}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
-        diags.append(Diagnostic(path, f"frontmatter is {kind}, not key: value pairs; ignored", 1))
-        return {}
+        raise FrontmatterProblem(f"frontmatter is {kind}, not key: value pairs; ignored", 1, "warning")
     try:
         return _to_json(data, [MAX_FRONTMATTER_NODES])
     except _TooLarge:
-        message = "frontmatter too large (too many values), ignored"
-        diags.append(Diagnostic(path, message, 1, "error"))
+        raise FrontmatterProblem("frontmatter too large (too many values), ignored") from None
     except (_TooDeep, RecursionError):
-        diags.append(Diagnostic(path, "frontmatter nested too deeply, ignored", 1, "error"))
-    return {}
+        raise FrontmatterProblem("frontmatter nested too deeply, ignored") from None
+
+
+class GuardedYAMLHandler(YAMLHandler):
+    """python-frontmatter's YAML handler with Obsidian's boundaries and our guarded loader.
+
+    detect/split use text.split_frontmatter (see the module docstring for why not the
+    library's FM_BOUNDARY); load is the guarded CSafeLoader load; export is the library's
+    SafeDumper export, in the caller's key order and without line wrapping.
+    """
+
+    FM_BOUNDARY = FM_OPEN  # what detect() looks for: the opening line
+
+    def detect(self, text: str) -> bool:
+        return FM_OPEN.match(text) is not None
+
+    def split(self, text: str) -> tuple[str, str]:
+        """(YAML text, body); ValueError when there is no frontmatter or it is not closed."""
+        yaml_text, body, _ = split_frontmatter(text)
+        if yaml_text is None:
+            raise ValueError("no frontmatter")
+        return yaml_text, body
+
+    def load(self, fm: str, **kwargs: object) -> dict[str, Any]:
+        return _guarded_load(fm)
+
+    def export(self, metadata: dict[str, object], **kwargs: object) -> str:
+        kwargs.setdefault("sort_keys", False)
+        kwargs.setdefault("width", 1000)
+        return super().export(metadata, **kwargs)
+
+
+HANDLER = GuardedYAMLHandler()
+
+
+def read_frontmatter(path: str, text: str, diags: list[Diagnostic]) -> tuple[dict[str, Any], str, str, int]:
+    """A note's text (LF line ends, no BOM) -> (data, YAML text, body, file lines before the
+    body), through the handler. Problems become diagnostics and give {} (an unclosed `---`:
+    the whole text is the body)."""
+    if not HANDLER.detect(text):
+        return {}, "", text, 0
+    try:
+        yaml_text, body = HANDLER.split(text)
+    except ValueError:
+        diags.append(Diagnostic(path, "frontmatter has no closing '---' line; read as text", 1))
+        return {}, "", text, 0
+    first_line = yaml_text.count("\n") + 2
+    try:
+        data = HANDLER.load(yaml_text)
+    except FrontmatterProblem as problem:
+        diags.append(Diagnostic(path, problem.message, problem.line, problem.severity))
+        data = {}
+    return data, yaml_text, body, first_line
+
+
+def dump_frontmatter(mapping: dict[str, Any]) -> str:
+    """`key: value` lines (no `---` lines, ending in a newline; "" for no keys) that read back
+    as `mapping`, written by python-frontmatter's handler in the mapping's key order. The same
+    text as `yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True,
+    default_flow_style=False, width=1000)`, which tag pages write today."""
+    return HANDLER.export(dict(mapping)) + "\n" if mapping else ""
 
 
 def strings(value: Any) -> Iterable[str]:
@@ -183,7 +227,8 @@ class LineFinder:
         self.lines = yaml_text.split("\n")
         self.where: dict[str, list[int]] = {}
         for i, line in enumerate(self.lines):
-            for token in tokens.findall(line):
+            for m in tokens.finditer(line):
+                token = m.group()
                 self.where.setdefault(token, []).append(i)
         self.cursor = 0
 
@@ -198,5 +243,4 @@ class LineFinder:
         return row + 2, self.lines[row]  # +1 for 1-based, +1 for the opening `---`
 
 
-WIKILINK_TOKEN = re.compile(r"\[\[(?:[^\[\]\n]|\[(?!\[)|\](?!\]))*\]\]")
 REFERENCE_TOKEN = re.compile(r"[^\s,;'\"\[\]]+")

@@ -7,15 +7,13 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from ..text import WIKILINK
 from .markdown import blank_spans
 
 # --------------------------------------------------------------------------------------------
 # links
 # --------------------------------------------------------------------------------------------
 
-# `[[...]]` on one line; single `[` or `]` may appear inside (Obsidian headings like
-# "[2020-06] Title" are link subpaths in real vaults), `[[` may not.
-_WIKILINK = re.compile(r"\[\[((?:[^\[\]\n]|\[(?!\[)|\](?!\]))*)\]\]")
 MDLINK = re.compile(
     r"\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"  # [text], one level of [] inside
     r"\(\s*(?:<([^<>\n]*)>|((?:[^\s()]|\([^\s()]*\))+))"  # (<dest>) or (dest)
@@ -61,7 +59,7 @@ def wikilinks(masked: str, text: str) -> list[tuple[int, int, bool, tuple[str, s
     if "[[" not in masked:
         return []
     found = []
-    for start, embed, m in link_matches(_WIKILINK, masked):
+    for start, embed, m in link_matches(WIKILINK, masked):
         parts = _split_wikilink(text[m.start(1) : m.end(1)])
         if parts is not None:
             found.append((start, m.end(), embed, parts))
@@ -89,7 +87,7 @@ def markdown_links(masked: str, text: str) -> list[tuple[int, int, bool, tuple[s
 
 def mask_links(masked: str) -> str:
     """Blank wikilinks and Markdown links (so tags/citekeys are not read inside them)."""
-    for marker, pattern in (("[[", _WIKILINK), ("](", MDLINK)):
+    for marker, pattern in (("[[", WIKILINK), ("](", MDLINK)):
         if marker in masked:
             spans = [(start, m.end()) for start, _, m in link_matches(pattern, masked)]
             masked = blank_spans(masked, spans)

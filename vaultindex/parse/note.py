@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from ..models import Citation, Diagnostic, Heading, Link, Note
+from ..text import WIKILINK, fold_name
 from .citations import (
     ARXIV_MARKED,
     DOI,
@@ -19,7 +20,7 @@ from .citations import (
     classify_reference,
     trim_doi,
 )
-from .frontmatter import REFERENCE_TOKEN, WIKILINK_TOKEN, LineFinder, load_frontmatter, split_frontmatter, strings
+from .frontmatter import REFERENCE_TOKEN, LineFinder, read_frontmatter, strings
 from .links import MDLINK, link_matches, markdown_links, wikilinks
 from .markdown import BLOCK_ID, HEADING, blank_spans, clean_heading, line_starts, mask_code
 from .paper import header_identity, header_lines, read_paper, string_list, with_header_ids
@@ -299,16 +300,7 @@ def _parse_note(path: str, text: str) -> Note:
     text = _newlines(text).removeprefix("\ufeff")
 
     # -- frontmatter
-    fm: dict[str, Any] = {}
-    yaml_text = ""
-    try:
-        raw_yaml, body, first_line = split_frontmatter(text)
-    except ValueError:
-        raw_yaml, body, first_line = None, text, 0
-        diags.append(Diagnostic(path, "frontmatter has no closing '---' line; read as text", 1))
-    if raw_yaml is not None:
-        yaml_text = raw_yaml
-        fm = load_frontmatter(path, raw_yaml, diags)
+    fm, yaml_text, body, first_line = read_frontmatter(path, text, diags)
     low = {}
     for key, value in fm.items():
         low.setdefault(key.lower(), value)  # property names are matched case-insensitively
@@ -340,7 +332,7 @@ def _parse_note(path: str, text: str) -> Note:
 
     # -- links: frontmatter first (it comes first in the file), then the body in order
     links: list[Link] = []
-    finder = LineFinder(yaml_text, WIKILINK_TOKEN) if yaml_text else None
+    finder = LineFinder(yaml_text, WIKILINK) if yaml_text else None
     for value in strings(fm):
         if "[[" not in value:
             continue
@@ -380,14 +372,14 @@ def _parse_note(path: str, text: str) -> Note:
     # -- citations: frontmatter reference lists, then the body in order; never the note's own
     # ids, nor anything on its identity lines
     citations: list[Citation] = []
-    seen = {("doi", paper.doi), ("arxiv", paper.arxiv), ("citekey", paper.citekey.casefold())}
+    seen = {("doi", paper.doi), ("arxiv", paper.arxiv), ("citekey", fold_name(paper.citekey))}
 
     def cite(kind: str, key: str, line: int, ctx: str) -> None:
         if is_new(kind, key):
             citations.append(Citation(key, kind, line, ctx))
 
     def is_new(kind: str, key: str) -> bool:
-        folded = key.casefold() if kind == "citekey" else key
+        folded = fold_name(key) if kind == "citekey" else key
         if not key or (kind, folded) in seen:
             return False
         seen.add((kind, folded))

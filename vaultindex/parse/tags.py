@@ -16,10 +16,11 @@ from .markdown import line_starts, mask_code
 # --------------------------------------------------------------------------------------------
 
 # A tag starts with `#` at line start or after whitespace; its body excludes whitespace and
-# ASCII punctuation except `_ - /`. Unicode punctuation is cut off in `_clean_inline_tag`.
+# ASCII punctuation except `_ - /`, and ends at a control character (C0, DEL, C1: a tag must
+# never carry an ESC sequence to a terminal or a tag page). Unicode punctuation is cut off in `_clean_inline_tag`.
 # (Patterns below start with a literal character so that the regex engine can skip ahead;
 # conditions on the character before a match are lookbehinds placed after that literal.)
-_TAG = re.compile(r"#(?<!\S#)([^\s!-,.:-@\[-^`{-~]+)")
+_TAG = re.compile(r"#(?<!\S#)([^\s\x00-\x1f\x7f-\x9f!-,.:-@\[-^`{-~]+)")
 
 
 def _clean_inline_tag(raw: str) -> str:
@@ -72,10 +73,12 @@ def expand_tags(tags: Iterable[str]) -> tuple[str, ...]:
 
 
 _FM_TAG_SPLIT = re.compile(r"[,\s]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def frontmatter_tags(value: Any) -> list[str]:
-    """Frontmatter `tags`: a list, or a string split on commas and spaces; `#` optional."""
+    """Frontmatter `tags`: a list, or a string split on commas and spaces; `#` optional; a tag
+    ends at a control character, as an inline one does."""
     if value is None:
         return []
     items = value if isinstance(value, list) else [value]
@@ -84,7 +87,7 @@ def frontmatter_tags(value: Any) -> list[str]:
         if item is None or isinstance(item, (dict, list, bool)):
             continue
         for part in _FM_TAG_SPLIT.split(str(item)):
-            tag = part.strip().removeprefix("#").rstrip("/")
+            tag = _CONTROL.split(part, 1)[0].strip().removeprefix("#").rstrip("/")
             if _is_tag(tag):
                 tags.append(tag)
     return tags
