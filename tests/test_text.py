@@ -4,7 +4,6 @@ import json
 import os
 
 import pytest
-
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -27,6 +27,7 @@ _EXPORTS = {
     "Note": "models",
     "Paper": "models",
     "SearchHit": "models",
+    "Section": "models",
     "SyncStats": "models",
 }
 

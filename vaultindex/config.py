@@ -33,6 +33,7 @@ class TagPagesConfig:
     sort: str = "title"  # title, year or modified
     min_count: int = 1
     watch: bool = False  # rewrite tag pages while `vaultindex watch` runs
+    name: str = "{tag} (tag)"  # page file name; {tag} is the tag level (see tagpages.check_name)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     resolve_aliases: bool = False
     open_with: str = "obsidian"  # how the HTML graph opens a note: "obsidian" or "file"
+    graph_attachments: bool = False  # [graph] attachments: `graph` draws attachments too
     tags: TagPagesConfig = field(default_factory=TagPagesConfig)
     bibliography: tuple[str, ...] = ()  # CSL-JSON or .bib files besides the vault's *.bib
     new: NewNoteConfig = field(default_factory=NewNoteConfig)
@@ -274,10 +276,12 @@ def load_config(vault: Path) -> Config:
         if value not in ("obsidian", "file"):
             raise ConfigError(f"{where} [graph]: open_with must be \"obsidian\" or \"file\"")
         changes["open_with"] = value
+    if "attachments" in data.get("graph", {}):
+        changes["graph_attachments"] = _expect(data["graph"], "attachments", bool, where + " [graph]")
     tags = data.get("tags", {})
     if tags:
         tag_changes = {}
-        for key, kind in (("dir", str), ("sort", str), ("min_count", int), ("watch", bool)):
+        for key, kind in (("dir", str), ("sort", str), ("min_count", int), ("watch", bool), ("name", str)):
             if key in tags:
                 tag_changes[key] = _expect(tags, key, kind, where + " [tags]")
         if tag_changes.get("sort", "title") not in ("title", "year", "modified"):

@@ -137,6 +137,22 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
+class Section:
+    """A part of a note: a heading and the lines up to the next heading (sections.py).
+
+    `path` is the heading path, outermost first (`("Method", "Results")`); () and heading ""
+    for the text before the first heading. Lines are 1-based in the file, frontmatter counted.
+    """
+
+    heading: str
+    path: tuple[str, ...]
+    level: int  # 1-6; 0 for the text before the first heading
+    start_line: int
+    end_line: int
+    snippet: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SearchHit:
     path: str
     title: str
@@ -146,6 +162,7 @@ class SearchHit:
     year: int | None = None
     authors: tuple[str, ...] = ()
     fuzzy: bool = False  # found only through typo-tolerant matching
+    section: Section | None = None  # the best-matching part of the note, when its text matches
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from .errors import AmbiguousNote, IndexCorrupt, IndexWriteError, NoteNotFound
 from .lock import WriterLock
 from .models import Diagnostic, Note, Record, SearchHit, SyncStats
 from .scan import FileInfo, Scan, diff, is_ignored_name, is_note, scan
+from .sections import best_section, headings_fit, query_words
 from .versions import CATALOG_VERSION, PARSER_VERSION, SCHEMA_VERSION
 
 Progress = Callable[[int, int], None]
@@ -55,6 +56,15 @@ def _fulltext():
     from . import fulltext
 
     return fulltext
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """How fresh the index is, for a long-running reader (the MCP server) to report."""
+
+    generation: int  # the index's commit number; -1 when there is no index yet
+    written_at: float | None  # when it was last committed (seconds since the epoch)
+    writer: str  # who holds the writer lock now: "watch", "sync", ... ("" when nobody)
 
 
 @dataclass(frozen=True)
@@ -489,6 +499,34 @@ class Vault:
         self._catalog = None
         self.fulltext.create()
 
+    # -- for long-running readers -------------------------------------------------------------------
+    def reload(self) -> bool:
+        """Forget the notes and graph read so far when another writer (a watch in another
+        process or thread) has committed since; True when they will be read again."""
+        if self._catalog is not None and not self._lock.held and self._catalog.generation != self._generation():
+            self._catalog = None
+            return True
+        return False
+
+    def index_state(self) -> IndexState:
+        generation = self._generation()
+        toc = self.state_dir / INDEX_DIR / f"_{INDEX_NAME}_{generation}.toc"
+        try:
+            written_at: float | None = toc.stat().st_mtime
+        except OSError:
+            written_at = None
+        writer = ""
+        if self._lock.held:
+            writer = "this process"
+        elif self._lock.is_held_elsewhere():
+            writer = self._lock.holder().rpartition("vaultindex ")[2] or "unknown"
+        return IndexState(generation, written_at, writer)
+
+    def indexed_sha1(self, path: str) -> str | None:
+        """The SHA-1 of the file's bytes as last indexed; None when the note is not in the index."""
+        stamp = self.catalog.stamps.get(path)
+        return stamp[2] if stamp else None
+
     # -- queries -----------------------------------------------------------------------------------
     def read_text(self, path: str) -> str:
         """A note's current text from disk ("" when it cannot be read)."""
@@ -500,11 +538,13 @@ class Vault:
             return ""
 
     def search(self, query: str, limit: int = 10, snippets: bool = True) -> SearchResult:
-        """Ranked notes for a query; exact matches first, then typo-tolerant ones. Without
-        snippets the notes' files are not read (a quarter of a fresh `search --paths`)."""
+        """Ranked notes for a query; exact matches first, then typo-tolerant ones. Each hit
+        with a snippet also names its best-matching section (sections.py). Without snippets
+        the notes' files are not read (a quarter of a fresh `search --paths`)."""
         if self._stale_reason():
             self.sync()
-        read_body = self._body_for_snippet if snippets else None
+        texts: dict[str, str] = {}
+        read_body = functools.partial(self._body_for_snippet, keep=texts) if snippets else None
         try:
             raw, suggestion = self.fulltext.search(query, limit, read_body)
         except IndexCorrupt as exc:
@@ -520,6 +560,9 @@ class Vault:
                 year=h.record.note.paper.year,
                 authors=h.record.note.paper.authors,
                 fuzzy=h.fuzzy,
+                section=_best_section(texts[h.path], h.record.note, suggestion if h.fuzzy else query)
+                if h.path in texts
+                else None,
             )
             for h in raw
         )
@@ -535,8 +578,10 @@ class Vault:
             self._lock.release()
         self.repaired = replace(stats, rebuilt=str(problem))
 
-    def _body_for_snippet(self, path: str) -> str:
+    def _body_for_snippet(self, path: str, keep: dict[str, str] | None = None) -> str:
         text = self.read_text(path)
+        if keep is not None:
+            keep[path] = text
         if text.startswith("---"):
             end = text.find("\n---", 3)
             if end != -1:
@@ -689,8 +734,8 @@ class Vault:
 
     @_consistent
     def doctor(self):
-        """Link problems, duplicate paper notes and invalid frontmatter (graph.DoctorReport)."""
-        return self.graph.doctor()
+        """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (graph.DoctorReport)."""
+        return self.graph.doctor(read_text=self.read_text)
 
     @_consistent
     def mentions(self, note: "Note | str") -> list:
@@ -748,6 +793,17 @@ class Vault:
             except VaultIndexError:
                 text_scores = {}
         return graph.related(path, text_scores=text_scores, limit=limit)
+
+
+def _best_section(text: str, note: Note, query: str | None):
+    """The section of a hit's text that best matches the query; the index's headings unless
+    the file changed since it was indexed."""
+    headings = note.headings
+    if not headings_fit(text, headings):
+        from .parse import parse_note
+
+        headings = parse_note(note.path, text).headings
+    return best_section(text, headings, query_words(query or ""))
 
 
 def _fold(text: str) -> str:

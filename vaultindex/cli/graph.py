@@ -307,10 +307,11 @@ def rank(vault, limit: int, by: str, as_json: bool, nl: bool, paths: bool, print
 def doctor(vault, strict: bool, as_json: bool, nl: bool) -> None:
     """Check links and notes: ambiguous links, case-only mismatches, broken heading and block
     links, links into excluded files, [[Alias]] links Obsidian will not open, duplicate paper
-    notes and invalid frontmatter.
+    notes, invalid frontmatter, and conflict copies that Syncthing, Dropbox, Nextcloud,
+    ownCloud or OneDrive left beside a note (with how each differs from it).
 
-    Broken heading and block links, [[Alias]] links and invalid frontmatter are errors;
-    the rest are warnings.
+    Broken heading and block links, [[Alias]] links, invalid frontmatter and conflict
+    copies are errors; the rest are warnings. Tag pages are never reported.
 
     \b
     Examples:

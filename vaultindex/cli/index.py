@@ -64,8 +64,13 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
 @click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 10_000), help="Most hits to show.")
 @output_options
 @path_options
+@click.option(
+    "--sections",
+    is_flag=True,
+    help="Also show each hit's best-matching section: heading path and lines (always in --json).",
+)
 @pass_vault()
-def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, paths: bool, print0: bool) -> None:
+def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, paths: bool, print0: bool, sections: bool) -> None:
     """Search the vault, best note first.
 
     \b
@@ -80,6 +85,7 @@ def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, p
       vaultindex search 'tag:ml/vision year:>2020 distillation'
       vaultindex search --paths "catastrophic forgetting" | xargs $EDITOR
       vaultindex search -0 "catastrophic forgetting" | xargs -0 $EDITOR
+      vaultindex search --sections "data pruning"
     """
     paths = paths or print0
     result = vault.search(" ".join(query), limit=limit, snippets=not paths)
@@ -102,6 +108,10 @@ def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, p
             click.echo(f"    {click.style(hit.path, fg='cyan')}{tags}")
             if hit.snippet:
                 click.echo(f"    {highlight(_escaped_snippet(raw.snippet))}")
+            if sections and hit.section is not None:
+                where = " > ".join(hit.section.path) or "(before the first heading)"
+                lines = f"lines {hit.section.start_line}-{hit.section.end_line}"
+                click.echo(f"    § {where}  {lines}: {hit.section.snippet}")  # for_terminal escaped it
 
 
 def _escaped_snippet(raw: str) -> str:

@@ -1,0 +1,661 @@
+"""The MCP server (`vaultindex mcp`): the vault's search, notes and link graph as tools for AI
+assistants, over stdio, on the official `mcp` SDK. The only module that imports mcp.
+
+Each tool makes the library call the CLI makes and answers with the same data as the
+command's `--json` (as structured content, under "result", with "index": how fresh the
+answer is) plus a short text form. Bad input is an error result whose text is the CLI's
+`Error:` line; nothing a call does can end the session.
+
+Fresh answers: while the server runs it keeps the index current itself (the library's
+watcher in a background thread) unless another process already does (`vaultindex watch`,
+or another server), in which case it reads that live index. Tool calls are answered one at
+a time on a reader `Vault` that picks up each new commit.
+
+Writes (create a note, append, add a tag) exist only with `--allow-write`; each is checked
+and made atomic by writes.py, then waited for until the index holds it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, Callable, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import Field
+
+from . import __version__
+from .errors import VaultIndexError
+from .models import to_json
+from .text import json_safe
+
+log = logging.getLogger("vaultindex.mcp")
+
+WATCH_READY_SECONDS = 30.0  # how long a call waits for a starting watcher's first reconcile
+WATCH_RETRY_SECONDS = 5.0  # a watcher that failed is tried again after this long
+WRITE_VISIBLE_SECONDS = 5.0  # how long a write waits for the index to hold it
+ANSWERS_KEPT = 256  # graph answers kept for the current commit
+TEXT_ITEMS = 20  # items listed in a tool's text form (the structured content has them all)
+
+INSTRUCTIONS = """\
+vaultindex serves a researcher's vault of Markdown paper notes (an Obsidian vault): full-text
+search, the notes themselves, and the graph of [[wikilinks]] and [@citations] between them.
+Start with `search` (its hits name the best-matching section: read just that part with
+`read_note` and `heading`), then follow the graph with `backlinks`, `links`, `related`,
+`neighbourhood` and `path`. Notes are named by path, file name, title or alias. Every answer
+says how fresh the index is; the server keeps it in sync with the files while it runs."""
+
+
+# -- keeping the index fresh -----------------------------------------------------------------------
+
+
+class _WatchThread:
+    """The library's watcher (watch.run) in a background thread, on its own Vault."""
+
+    def __init__(self, root: Path, debounce_ms: int, polling: bool):
+        from .vault import Vault
+
+        self.vault = Vault.open(root)
+        self.debounce_ms = debounce_ms
+        self.polling = polling
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.error: str = ""
+        self.mode = ""
+        self.batches = 0
+        self.last_batch: float | None = None
+        self.thread = threading.Thread(target=self._run, name="vaultindex-watch", daemon=True)
+
+    def start(self, wait: float) -> bool:
+        self.thread.start()
+        self.ready.wait(wait)
+        return self.alive
+
+    @property
+    def alive(self) -> bool:
+        return self.thread.is_alive() and self.ready.is_set() and not self.error
+
+    def _run(self) -> None:
+        from .watch import run
+
+        def on_ready(start: Any) -> None:
+            self.mode = start.mode
+            log.info("Watching %s (%s): %s notes in the index.", self.vault.root, start.mode, f"{start.stats.notes:,}")
+            self.ready.set()
+
+        def on_batch(stats: Any, paths: tuple) -> None:
+            self.batches += 1
+            self.last_batch = time.time()
+            log.info("Index updated: +%d ~%d -%d (%.0f ms)", stats.added, stats.modified, stats.removed, stats.seconds * 1000)
+
+        try:
+            run(
+                self.vault, self.stop, on_batch, debounce_ms=self.debounce_ms, polling=self.polling,
+                notify=lambda message: log.warning("%s", message), on_ready=on_ready,
+            )
+        except VaultIndexError as exc:
+            self.error = str(exc)
+            log.warning("Not watching the vault: %s", exc)
+        except Exception as exc:  # the watcher must never take the server down
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.exception("The watcher stopped")
+        finally:
+            self.ready.set()
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=10)
+
+
+class VaultService:
+    """The server's state: the vault (opened on first need, so that a missing vault is an
+    error result rather than a dead server), the watcher, and one call at a time."""
+
+    def __init__(self, vault_path: str | None, allow_write: bool = False, watch: bool = True,
+                 debounce_ms: int = 200, polling: bool = False):
+        self.vault_path = vault_path
+        self.allow_write = allow_write
+        self.watch = watch
+        self.debounce_ms = debounce_ms
+        self.polling = polling
+        self.reader: Any = None
+        self.watcher: _WatchThread | None = None
+        self._watch_failed_at = 0.0
+        self._calls = threading.Lock()
+        self._answers: dict[tuple, tuple[tuple, tuple[Any, str]]] = {}  # graph answers of the current commit
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Before serving (while this is the only thread, so a first full build may use
+        Whoosh's faster multi-process writer): bring the index up to date and start watching."""
+        try:
+            reader = self._open()
+        except VaultIndexError as exc:
+            log.warning("Error: %s (each tool call will say so until it is fixed)", exc)
+            return
+        if self.watch and not reader.index_state().writer:
+            try:
+                from .vault import Vault
+
+                writer = Vault.open(reader.root)
+                stats = writer.sync(wait=0.5)
+                log.info("Index up to date: %s notes (+%d ~%d -%d) in %.1f s.", f"{stats.notes:,}", stats.added,
+                         stats.modified, stats.removed, stats.seconds)
+            except VaultIndexError as exc:
+                log.warning("Not syncing at start: %s", exc)
+        self._keep_fresh(reader)
+
+    def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.close()
+            self.watcher = None
+
+    def _open(self) -> Any:
+        if self.reader is None:
+            from .vault import Vault
+
+            self.reader = Vault.open(self.vault_path)
+        elif not self.reader.root.is_dir():
+            from .errors import VaultNotFound
+
+            raise VaultNotFound(f"vault folder '{self.reader.root}' does not exist any more")
+        return self.reader
+
+    def _keep_fresh(self, reader: Any) -> str:
+        """Make sure someone keeps the index current (our watcher, or another process's), then
+        look at the latest commit. Returns who keeps it current."""
+        watcher = self.watcher
+        if watcher is not None and not watcher.alive:
+            watcher.close()
+            self.watcher = watcher = None
+            self._watch_failed_at = time.monotonic()
+        keeper = "this server" if watcher is not None else ""
+        if not keeper:
+            writer = reader.index_state().writer
+            if writer:
+                keeper = f"vaultindex {writer} (another process)"
+            elif self.watch and time.monotonic() - self._watch_failed_at >= WATCH_RETRY_SECONDS:
+                started = _WatchThread(reader.root, self.debounce_ms, self.polling)
+                if started.start(WATCH_READY_SECONDS):
+                    self.watcher = started
+                    keeper = "this server"
+                else:
+                    started.close()
+                    self._watch_failed_at = time.monotonic()
+            if not keeper:
+                stats = reader.refresh()  # nobody watches: bring the index up to date now
+                keeper = "synced for this call" if stats is not None else "nobody (the index may lag)"
+        reader.reload()
+        return keeper
+
+    # -- one tool call -----------------------------------------------------------------------------
+    def call(self, work: Callable[[Any], tuple[Any, str]], key: tuple | None = None) -> CallToolResult:
+        """Run `work(vault) -> (data, text)` with a fresh index; errors become error results.
+
+        With a `key`, the answer depends on the index alone (graph queries): it is kept until
+        the next commit, so that asking again (an assistant often does) costs nothing.
+        """
+        with self._calls:
+            started = time.perf_counter()
+            try:
+                reader = self._open()
+                keeper = self._keep_fresh(reader)
+                state = reader.index_state()
+                stamp = (state.generation, state.written_at)
+                cached = self._answers.get(key) if key is not None else None
+                if cached is not None and cached[0] == stamp:
+                    data, text = cached[1]
+                else:
+                    data, text = work(reader)
+                    if key is not None:
+                        self._answers[key] = (stamp, (data, text))
+                        while len(self._answers) > ANSWERS_KEPT:
+                            self._answers.pop(next(iter(self._answers)))
+                fresh = self._freshness(reader, keeper)
+            except VaultIndexError as exc:
+                return _error(f"Error: {exc}")
+            except Exception as exc:  # a bug: reported, logged, and the session goes on
+                self.reader = None  # opened afresh for the next call
+                log.exception("A tool call failed")
+                return _error(
+                    f"Error: internal error: {type(exc).__name__}: {exc} "
+                    "(set VAULTINDEX_DEBUG=1 for the traceback, and please report it)"
+                )
+            log.debug("call answered in %.1f ms", (time.perf_counter() - started) * 1000)
+            note = f"[index generation {fresh['generation']}, written {fresh['age']}; kept current by {fresh['kept_by']}]"
+            return CallToolResult(
+                content=[TextContent(type="text", text=f"{text}\n{note}" if text else note)],
+                structured_content={"result": json_safe(to_json(data)), "index": fresh},
+            )
+
+    def _freshness(self, reader: Any, keeper: str) -> dict[str, Any]:
+        state = reader.index_state()
+        written = state.written_at
+        watcher = self.watcher
+        return {
+            "vault": str(reader.root),
+            "generation": state.generation,
+            "written_at": None if written is None else datetime.fromtimestamp(written, timezone.utc).isoformat(timespec="seconds"),
+            "age": _age(written),
+            "kept_by": keeper,
+            "watching": bool(watcher is not None or state.writer == "watch"),
+            "last_batch_at": None if watcher is None or watcher.last_batch is None
+            else datetime.fromtimestamp(watcher.last_batch, timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    def wait_until_indexed(self, reader: Any, path: str, sha1: str) -> bool:
+        """After a write: until the index holds these bytes of `path` (our watcher or another
+        process's applies it within its quiet time; with nobody watching, sync now)."""
+        deadline = time.monotonic() + WRITE_VISIBLE_SECONDS
+        while True:
+            if not reader.index_state().writer:
+                reader.refresh()
+            reader.reload()
+            if reader.indexed_sha1(path) == sha1:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+
+def _age(written: float | None) -> str:
+    if written is None:
+        return "never"
+    seconds = max(0.0, time.time() - written)
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+def _error(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+
+
+# -- the tools' answers (the data is the CLI's --json; the text is short) -----------------------------
+
+
+def _listing(items: list[str], total: int | None = None) -> str:
+    total = len(items) if total is None else total
+    shown = items[:TEXT_ITEMS]
+    more = f"\n... and {total - len(shown):,} more (all of them are in the structured result)" if total > len(shown) else ""
+    return "\n".join(shown) + more
+
+
+def _plain_hits(hits: Any) -> list[Any]:
+    from dataclasses import replace
+
+    return [replace(h, snippet=h.snippet.replace("\x01", "").replace("\x02", "")) for h in hits]
+
+
+def search_query(query: str, tag: str | None = None, folder: str | None = None, year: str | None = None,
+                 author: str | None = None, status: str | None = None) -> str:
+    """The query with the filters written in the query syntax, as one would type them to the CLI."""
+    parts = [query.strip()]
+    for field, value in (("tag", tag), ("path", folder), ("year", year), ("author", author), ("status", status)):
+        if value is not None and str(value).strip():
+            value = str(value).strip()
+            parts.append(f'{field}:"{value}"' if (" " in value and field == "author") else f"{field}:{value}")
+    return " ".join(p for p in parts if p)
+
+
+def do_search(vault: Any, query: str, limit: int) -> tuple[Any, str]:
+    result = vault.search(query, limit=limit)
+    hits = _plain_hits(result.hits)
+    lines = []
+    if result.suggestion:
+        lines.append(f'(did you mean "{result.suggestion}"? showing those matches too)')
+    for rank, hit in enumerate(hits, 1):
+        year = f" ({hit.year})" if hit.year else ""
+        lines.append(f"{rank}. {hit.title}{year} — {hit.path}")
+        if hit.section is not None:
+            where = " > ".join(hit.section.path) or "(before the first heading)"
+            lines.append(f"   § {where}, lines {hit.section.start_line}-{hit.section.end_line}: {hit.section.snippet}")
+        elif hit.snippet:
+            lines.append(f"   {hit.snippet}")
+    return hits, "\n".join(lines) if hits else "No notes match."
+
+
+def do_read_note(vault: Any, note: str, heading: str | None, max_chars: int) -> tuple[Any, str]:
+    from .sections import body_start, heading_section, headings_fit
+
+    found = vault.find_note(note)
+    text = vault.read_text(found.path)
+    headings = found.headings
+    if not headings_fit(text, headings):
+        from .parse import parse_note
+
+        headings = parse_note(found.path, text).headings
+    section = None
+    if heading:
+        picked = heading_section(text, headings, heading)
+        if picked is None:
+            names = ", ".join(f'"{h.text}"' for h in headings[:30]) or "none"
+            raise VaultIndexError(f'no heading "{heading}" in {found.path} (its headings: {names})')
+        section, content = picked
+    else:
+        lines = text.split("\n")
+        content = "\n".join(lines[body_start(lines) - 1 :]).lstrip("\n")
+    truncated = len(content) > max_chars
+    if truncated:
+        content = content[:max_chars]
+    data = {
+        "path": found.path,
+        "title": found.title,
+        "frontmatter": found.frontmatter,
+        "tags": list(found.tags),
+        "aliases": list(found.aliases),
+        "headings": [{"level": h.level, "text": h.text, "line": h.line} for h in headings],
+        "section": None if section is None else to_json(section),
+        "text": content,
+        "truncated": truncated,
+    }
+    where = f" § {' > '.join(section.path)} (lines {section.start_line}-{section.end_line})" if section else ""
+    cut = f"\n[cut at {max_chars:,} characters: ask for a heading, or a larger max_chars]" if truncated else ""
+    return data, f"# {found.title} — {found.path}{where}\n\n{content}{cut}"
+
+
+def do_backlinks(vault: Any, note: str) -> tuple[Any, str]:
+    found = vault.backlinks(note)
+    lines = [f"{b.path}: " + "; ".join(f"line {link.line}: {link.context}" for link in b.links[:3]) for b in found]
+    return found, (f"{len(found):,} notes link here.\n" + _listing(lines, len(found))) if found else "No notes link here."
+
+
+def do_links(vault: Any, note: str) -> tuple[Any, str]:
+    found = vault.links(note)
+    lines = [f"line {link.line}: {link.kind} {link.target} -> {link.path or link.status}" for link in found]
+    return found, _listing(lines) if found else "No outgoing links."
+
+
+def do_mentions(vault: Any, note: str) -> tuple[Any, str]:
+    found = vault.mentions(note)
+    lines = [f"{m.path}: " + "; ".join(f"line {x.line}: {x.context}" for x in m.mentions[:3]) for m in found]
+    return found, _listing(lines) if found else "No unlinked mentions."
+
+
+def do_related(vault: Any, note: str, limit: int) -> tuple[Any, str]:
+    found = vault.related(note, limit=limit)
+    lines = [f"{i}. {r.title} — {r.path} ({r.score:.2f}; {', '.join(x.kind for x in r.reasons)})" for i, r in enumerate(found, 1)]
+    return found, _listing(lines) if found else "No related notes found."
+
+
+def do_unresolved(vault: Any, kind: str) -> tuple[Any, str]:
+    found = [u for u in vault.unresolved() if kind in ("all", u.kind)]
+    lines = [f"{u.target} ({'cited, no note' if u.kind == 'paper' else 'no such file'}; used {u.count}x)" for u in found]
+    return found, _listing(lines) if found else "No unresolved targets."
+
+
+def do_orphans(vault: Any) -> tuple[Any, str]:
+    found = vault.orphans()
+    return found, _listing([o.path for o in found]) if found else "No orphan notes."
+
+
+def do_path(vault: Any, source: str, target: str, directed: bool) -> tuple[Any, str]:
+    found = vault.path(source, target, directed=directed)
+    if found is None:
+        return None, f"No {'directed ' if directed else ''}link path between {source!r} and {target!r}."
+    data = {"directed": found.directed, "length": found.length, "steps": to_json(list(found.steps))}
+    return data, " ".join(f"{s.direction} {s.path}".strip() for s in found.steps)
+
+
+def do_rank(vault: Any, limit: int, by: str) -> tuple[Any, str]:
+    found = vault.rank(limit, by=by)
+    lines = [f"{i}. {r.path} (pagerank {r.pagerank:.4f}, {r.in_degree} in, {r.out_degree} out)" for i, r in enumerate(found, 1)]
+    return found, _listing(lines)
+
+
+def do_tags(vault: Any, tag: str | None, sort: str, notes: bool) -> tuple[Any, str]:
+    from .tagpages import sort_tags
+
+    infos = sort_tags(vault.tags(), sort)
+    if tag is not None:
+        wanted = tag.strip().lstrip("#").casefold()
+        match = [i for i in infos if i.tag == wanted]
+        if not match:
+            raise VaultIndexError(f'no note has the tag "{tag}" (see the tags tool for the list)')
+        info = match[0]
+        return {"tag": info.tag, "count": info.count, "notes": list(info.notes)}, f"#{info.tag}: {info.count} notes\n" + _listing(list(info.notes))
+    data = [{"tag": i.tag, "count": i.count, **({"notes": list(i.notes)} if notes else {})} for i in infos]
+    return data, _listing([f"#{i.tag} ({i.count})" for i in infos]) if infos else "No tags."
+
+
+def do_doctor(vault: Any) -> tuple[Any, str]:
+    report = vault.doctor()
+    lines = [f"{p.severity}: {p} [{p.code}]" for p in report.problems]
+    return report, f"{report.errors} errors, {report.warnings} warnings.\n" + _listing(lines, len(lines))
+
+
+def do_neighbourhood(vault: Any, note: str, depth: int, kinds: list[str] | None) -> tuple[Any, str]:
+    from .export import GraphFilters, export
+
+    view = vault.graph_view(GraphFilters(around=note, depth=depth, kinds=tuple(kinds or ("link", "embed", "cite"))))
+    data = json.loads(export(view, "json"))
+    nodes = [f"{n.get('id')} ({n.get('kind', '')})" for n in data.get("nodes", [])]
+    return data, f"{len(data.get('nodes', [])):,} nodes, {len(data.get('links', data.get('edges', []))):,} edges:\n" + _listing(nodes)
+
+
+def do_info(service: VaultService, vault: Any) -> tuple[Any, str]:
+    state = vault.index_state()
+    notes = vault.notes()
+    watcher = service.watcher
+    data = {
+        "vault": str(vault.root),
+        "notes": len(notes),
+        "generation": state.generation,
+        "last_sync": None if state.written_at is None
+        else datetime.fromtimestamp(state.written_at, timezone.utc).isoformat(timespec="seconds"),
+        "watching": watcher is not None or state.writer == "watch",
+        "watcher": "this server" if watcher is not None else (f"another process ({state.writer})" if state.writer else "none"),
+        "watch_mode": watcher.mode if watcher is not None else "",
+        "batches": watcher.batches if watcher is not None else 0,
+        "writes_allowed": service.allow_write,
+        "version": __version__,
+    }
+    text = (f"{data['vault']}: {data['notes']:,} notes; last sync {data['last_sync'] or 'never'}; "
+            f"watched by {data['watcher']}; writes {'allowed' if service.allow_write else 'off'}")
+    return data, text
+
+
+# -- the server ------------------------------------------------------------------------------------
+
+NoteArg = Annotated[str, Field(description="A note: its vault-relative path (papers/LoRA.md), file name, title or alias.")]
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+
+def build_server(service: VaultService) -> MCPServer:
+    server: MCPServer = MCPServer(
+        "vaultindex", title="vaultindex", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING",
+    )
+
+    def tool(fn: Callable[..., CallToolResult], annotations: ToolAnnotations = READ) -> None:
+        server.add_tool(fn, name=fn.__name__.removeprefix("tool_"), description=fn.__doc__, annotations=annotations)
+
+    def tool_search(
+        query: Annotated[str, Field(description='Words to find (ANDed). Also "exact phrase", OR, NOT, -word, prun*, (grouping), '
+                                                "and fields: tag:ml, title:, author:, year:2022, year:>2020, year:[2019 TO 2021], "
+                                                "path:papers/, status:read, cites:KEY, venue:.")],
+        limit: Annotated[int, Field(ge=1, le=200, description="Most hits to return.")] = 10,
+        tag: Annotated[str | None, Field(description="Only notes with this tag (nested tags too: ml keeps ml/vision).")] = None,
+        folder: Annotated[str | None, Field(description="Only notes whose path starts with this (papers/).")] = None,
+        year: Annotated[str | None, Field(description="Only notes of this year: 2022, >2020, <=2019, [2019 TO 2021].")] = None,
+        author: Annotated[str | None, Field(description="Only notes with an author of this name.")] = None,
+        status: Annotated[str | None, Field(description="Only notes with this status property (read, to-read...).")] = None,
+    ) -> CallToolResult:
+        """Search the vault's notes, best first, like `vaultindex search --json`. Each hit has the note's path, title,
+        score, tags, year, authors, a snippet, and `section`: the best-matching part of the note (its heading path,
+        start_line and end_line, and a snippet), so that you can read only that part with read_note(heading=...).
+        A misspelt word is corrected when the exact query finds little (hits marked fuzzy)."""
+        q = search_query(query, tag, folder, year, author, status)
+        return service.call(lambda v: do_search(v, q, limit))
+
+    def tool_read_note(
+        note: NoteArg,
+        heading: Annotated[str | None, Field(description='Return only this section: a heading\'s text, or a path such as "Method > Results".')] = None,
+        max_chars: Annotated[int, Field(ge=100, le=1_000_000, description="Cut the text after this many characters.")] = 50_000,
+    ) -> CallToolResult:
+        """Read a note as it is on disk now: its text (without the frontmatter), or one section of it (the heading and
+        everything under it), with the frontmatter properties, tags, aliases and headings (with line numbers)
+        given separately."""
+        return service.call(lambda v: do_read_note(v, note, heading, max_chars))
+
+    def tool_backlinks(note: NoteArg) -> CallToolResult:
+        """Notes that link to, embed or cite this note, each with the line and its text (`vaultindex backlinks --json`)."""
+        return service.call(lambda v: do_backlinks(v, note), ("backlinks", note))
+
+    def tool_links(note: NoteArg) -> CallToolResult:
+        """The note's outgoing links and citations and where each one points: the note or file it resolves to,
+        or unresolved / ambiguous (`vaultindex links --json`)."""
+        return service.call(lambda v: do_links(v, note), ("links", note))
+
+    def tool_mentions(note: NoteArg) -> CallToolResult:
+        """Notes that name this note (its title, an alias or its file name) without linking to it: candidates
+        for new links (`vaultindex mentions --json`)."""
+        return service.call(lambda v: do_mentions(v, note))
+
+    def tool_related(
+        note: NoteArg, limit: Annotated[int, Field(ge=1, le=1000, description="Most notes to return.")] = 10,
+    ) -> CallToolResult:
+        """Notes related to this one, best first, with the reasons: direct links, co-citation, bibliographic
+        coupling, shared tags, similar text (`vaultindex related --json`)."""
+        return service.call(lambda v: do_related(v, note, limit))
+
+    def tool_unresolved(
+        kind: Annotated[Literal["all", "link", "paper"], Field(description="Dangling links, cited papers with no note, or both.")] = "all",
+    ) -> CallToolResult:
+        """Link targets that match no file and cited papers that have no note, most used first, with where each
+        is used (`vaultindex unresolved --json`)."""
+        return service.call(lambda v: do_unresolved(v, kind), ("unresolved", kind))
+
+    def tool_orphans() -> CallToolResult:
+        """Notes with no links to or from any other note or file (`vaultindex orphans --json`)."""
+        return service.call(do_orphans, ("orphans",))
+
+    def tool_path(
+        source: NoteArg, target: NoteArg,
+        directed: Annotated[bool, Field(description="Follow links only in their direction (source links to ... target).")] = False,
+    ) -> CallToolResult:
+        """The shortest chain of links between two notes, each step with the line that links them
+        (`vaultindex path --json`); null when there is none."""
+        return service.call(lambda v: do_path(v, source, target, directed), ("path", source, target, directed))
+
+    def tool_rank(
+        limit: Annotated[int, Field(ge=1, le=100_000, description="Most notes to return.")] = 20,
+        by: Annotated[Literal["pagerank", "in"], Field(description="Order by PageRank or by the number of notes linking in.")] = "pagerank",
+    ) -> CallToolResult:
+        """The vault's hub notes by PageRank (or in-degree) over note-to-note links (`vaultindex rank --json`)."""
+        return service.call(lambda v: do_rank(v, limit, by), ("rank", limit, by))
+
+    def tool_tags(
+        tag: Annotated[str | None, Field(description="Give a tag to get its notes (nested tags included); leave out to list every tag.")] = None,
+        sort: Annotated[Literal["name", "count"], Field(description="Order of the tags.")] = "name",
+        notes: Annotated[bool, Field(description="With the list of every tag: also each tag's notes.")] = False,
+    ) -> CallToolResult:
+        """Every tag with its number of notes (`vaultindex tags --json`), or the notes of one tag. A note tagged
+        ml/vision counts for ml too."""
+        return service.call(lambda v: do_tags(v, tag, sort, notes), ("tags", tag, sort, notes))
+
+    def tool_doctor() -> CallToolResult:
+        """Problems in the vault: ambiguous or broken links, broken heading and block links, [[Alias]] links
+        Obsidian will not open, duplicate paper notes, invalid frontmatter (`vaultindex doctor --json`)."""
+        return service.call(do_doctor, ("doctor",))
+
+    def tool_neighbourhood(
+        note: NoteArg,
+        depth: Annotated[int, Field(ge=0, le=10, description="Links to follow from the note, either direction.")] = 1,
+        kinds: Annotated[list[Literal["link", "embed", "cite"]] | None, Field(description="Edge kinds to follow (default: all).")] = None,
+    ) -> CallToolResult:
+        """The graph around a note: the notes, files and cited papers within `depth` links, and the links between
+        them, as node-link data (`vaultindex graph -f json --around NOTE --depth N --kinds ...`)."""
+        return service.call(lambda v: do_neighbourhood(v, note, depth, kinds), ("neighbourhood", note, depth, tuple(kinds or ())))
+
+    def tool_info() -> CallToolResult:
+        """The vault folder, how many notes are indexed, when the index was last written, and whether a watcher
+        keeps it current."""
+        return service.call(lambda v: do_info(service, v))
+
+    for fn in (tool_search, tool_read_note, tool_backlinks, tool_links, tool_mentions, tool_related, tool_unresolved,
+               tool_orphans, tool_path, tool_rank, tool_tags, tool_doctor, tool_neighbourhood, tool_info):
+        tool(fn)
+    if service.allow_write:
+        _add_write_tools(server, service, tool)
+    return server
+
+
+def _add_write_tools(server: MCPServer, service: VaultService, tool: Callable[..., None]) -> None:
+    from . import writes
+
+    def written(vault: Any, result: Any, verb: str) -> tuple[Any, str]:
+        visible = service.wait_until_indexed(vault, result.path, result.sha1) if result.changed else True
+        note = vault.find_note(result.path) if visible else None
+        data = {
+            "path": result.path,
+            "created": result.created,
+            "changed": result.changed,
+            "indexed": visible,
+            "title": note.title if note else "",
+            "tags": list(note.tags) if note else [],
+        }
+        text = f"{verb} {result.path}" if result.changed else f"{result.path} already was as asked: nothing written"
+        if not visible:
+            text += " (not in the index yet)"
+        return data, text
+
+    def tool_create_note(
+        path: Annotated[str, Field(description="Where, inside the vault: papers/New paper.md (.md is added when missing). Never an existing file.")],
+        body: Annotated[str, Field(description="The note's Markdown text (after the template's, when there is one).")] = "",
+        frontmatter: Annotated[dict[str, Any] | None, Field(description="Properties for the frontmatter: title, authors, year, tags, aliases...")] = None,
+        template: Annotated[str | None, Field(description="A template note: its path, or its name in the vault's template folder. {{title}}, {{date}} and {{time}} are filled.")] = None,
+    ) -> CallToolResult:
+        """Create a new note (never replaces a file). Returns its path once it is in the index."""
+        return service.call(lambda v: written(v, writes.create_note(v.root, path, body, frontmatter, template), "Created"))
+
+    def tool_append_to_note(
+        note: NoteArg, text: Annotated[str, Field(description="Markdown to add at the end of the note, on new lines.")],
+    ) -> CallToolResult:
+        """Add text at the end of an existing note (atomic; refused when the file changes meanwhile)."""
+        return service.call(lambda v: written(v, writes.append_to_note(v.root, v.find_note(note).path, text), "Appended to"))
+
+    def tool_add_tag(
+        note: NoteArg, tag: Annotated[str, Field(description="The tag, without or with #: ml/vision.")],
+    ) -> CallToolResult:
+        """Add a tag to a note's frontmatter tags (the rest of the frontmatter is kept as written)."""
+        return service.call(lambda v: written(v, writes.add_tag(v.root, v.find_note(note).path, tag), f"Tagged #{tag.lstrip('#')}:"))
+
+    write = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
+    tool(tool_create_note, write)
+    tool(tool_append_to_note, write)
+    tool(tool_add_tag, ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False))
+
+
+def _setup_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s vaultindex mcp: %(message)s"))
+    root = logging.getLogger()
+    if not any(getattr(h, "_vaultindex", False) for h in root.handlers):
+        handler._vaultindex = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("vaultindex").setLevel(logging.DEBUG if os.environ.get("VAULTINDEX_DEBUG") == "1" else logging.INFO)
+
+
+def serve(vault_path: str | None, allow_write: bool = False, debounce_ms: int = 200, polling: bool = False) -> None:
+    """Serve the vault over stdio until the client closes the connection."""
+    _setup_logging()
+    service = VaultService(vault_path, allow_write=allow_write, debounce_ms=debounce_ms, polling=polling)
+    server = build_server(service)
+    service.start()
+    log.info("Serving %s over stdio (%s).", service.reader.root if service.reader else vault_path or ".",
+             "writes allowed" if allow_write else "read-only")
+    try:
+        server.run("stdio")
+    finally:
+        service.close()
