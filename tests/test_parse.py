@@ -1036,3 +1036,17 @@ def test_drawings_and_headers_never_raise_and_lines_are_in_range(text):
         assert all(1 <= item.line <= last for item in (*note.links, *note.citations, *note.headings))
         if path.endswith(".excalidraw.md"):
             assert note.title == "Board"
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        ("#evil\x1b[2Jtag here", ("evil",)),  # ESC ends the tag: no terminal escape in a tag
+        ("#a\x07b #c\x9bd #e\x7ff", ("a", "c", "e")),  # BEL, C1 CSI, DEL
+        ("---\ntags: [\"x\\x1b[2Jy\", ok]\n---\n", ("ok", "x")),  # a frontmatter tag too
+    ],
+)
+def test_a_tag_ends_at_a_control_character(text, tags):
+    note = parse(text)
+    assert note.tags == tags
+    assert not any(ch < " " or "\x7f" <= ch <= "\x9f" for tag in note.tags for ch in tag)

@@ -3,10 +3,19 @@
 import json
 import os
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaultindex.text import escape_controls, json_safe, quote_path, unquote_path
+from vaultindex.text import (
+    WIKILINK,
+    escape_controls,
+    fold_name,
+    json_safe,
+    quote_path,
+    split_frontmatter,
+    unquote_path,
+)
 
 names = st.binary(min_size=1, max_size=40).map(os.fsdecode)
 
@@ -48,3 +57,47 @@ def test_json_safe_keeps_text_and_quotes_only_bad_bytes():
     assert back["title"] == "a\x1bb"
     assert unquote_path(back["path"]) == bad
     assert back["links"] == ['"bad-\\377.md"', "ok"]
+
+
+# -- reading rules shared by the parser and the other layers
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Note", "note"),
+        ("Über", "u\u0308ber"),  # NFC vs a decomposed name (macOS file names)
+        ("STRASSE", "straße"),  # case-folding, not lower()
+        ("\u0130stanbul", "i\u0307stanbul"),  # casefold un-normalizes İ: NFC again
+    ],
+)
+def test_fold_name_makes_one_name_of_the_forms_obsidian_treats_as_one(a, b):
+    assert fold_name(a) == fold_name(b)
+    assert fold_name(fold_name(a)) == fold_name(a)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("---\na: 1\n---\nbody\n", ("a: 1\n", "body\n", 3)),
+        ("---  \na: 1\n---\t\n\n\nbody", ("a: 1\n", "\n\nbody", 3)),  # trailing blanks, body kept
+        ("---\na: 1\n...\nbody", ("a: 1\n", "body", 3)),  # YAML's document end closes too
+        ("---\n---\nbody", ("", "body", 2)),
+        ("\n---\na: 1\n---\n", (None, "\n---\na: 1\n---\n", 0)),  # not the first line
+        ("----\na: 1\n----\n", (None, "----\na: 1\n----\n", 0)),
+    ],
+)
+def test_split_frontmatter_follows_obsidian_and_keeps_offsets(text, expected):
+    assert split_frontmatter(text) == expected
+
+
+def test_split_frontmatter_without_a_closing_line_raises():
+    with pytest.raises(ValueError, match="closing"):
+        split_frontmatter("---\na: 1\nbody\n")
+
+
+def test_wikilink_pattern_allows_single_brackets_inside():
+    assert [m.group(1) for m in WIKILINK.finditer("[[A#[2020-06] T|x]] [[B]] [[no\nlink]]")] == [
+        "A#[2020-06] T|x",
+        "B",
+    ]

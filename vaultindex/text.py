@@ -1,6 +1,10 @@
 """Small text rules shared by every layer: how a path or a note's text is shown to a person or
 written as JSON when it holds bytes that are not UTF-8 or characters a terminal would obey.
 
+It is also the one home of the small reading rules more than one module needs: how a name is
+folded for comparison (`fold_name`), where a note's frontmatter starts and ends
+(`split_frontmatter`), and the `[[wikilink]]` pattern (`WIKILINK`).
+
 Paths are `str` as the OS hands them over (`os.fsdecode`): a byte that is not UTF-8 arrives as a
 lone surrogate U+DC80..U+DCFF and goes back to the same byte with `os.fsencode`.
 """
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from typing import Any
 
 # C0 controls but tab, DEL, C1 controls, and the surrogates that stand for undecodable bytes.
@@ -93,3 +98,43 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     return value
+
+
+# --------------------------------------------------------------------------------------------
+# reading rules shared by the parser, the resolver, tag pages and the graph
+# --------------------------------------------------------------------------------------------
+
+
+def fold_name(text: str) -> str:
+    """A name as Obsidian compares names: case-folded and Unicode NFC, so `Über.md` written
+    decomposed, `ÜBER` and `über` are one name. NFC is applied again after case-folding,
+    which can un-normalize (`"\u0130".casefold()`). Whitespace is kept."""
+    if text.isascii():
+        return text.lower()  # ASCII casefold is lower(), and ASCII is always NFC
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
+# Frontmatter, as Obsidian reads it: `---` (spaces or tabs may follow) as the very first line,
+# closed by the next line that is `---` or `...`. The YAML between keeps its line breaks.
+FM_OPEN = re.compile(r"---[ \t]*(?:\n|$)")
+FM_CLOSE = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?=\n|\Z)")
+
+
+def split_frontmatter(text: str) -> tuple[str | None, str, int]:
+    """(YAML text or None when there is no frontmatter, body, number of file lines before the
+    body). Raises ValueError when the opening `---` has no closing line. `text` has LF line
+    ends and no BOM; the body is returned unstripped, so its offsets are the file's."""
+    m = FM_OPEN.match(text)
+    if m is None:
+        return None, text, 0
+    close = FM_CLOSE.search(text, m.end() - 1) if text[m.end() - 1 : m.end()] == "\n" else None
+    if close is None:
+        raise ValueError("frontmatter has no closing '---' line")
+    yaml_text = text[m.end() : close.start() + 1]
+    body_start = close.end() + 1 if close.end() < len(text) else len(text)
+    return yaml_text, text[body_start:], yaml_text.count("\n") + 2
+
+
+# `[[...]]` on one line; single `[` or `]` may appear inside (Obsidian headings like
+# "[2020-06] Title" are link subpaths in real vaults), `[[` may not. Group 1: the inside.
+WIKILINK = re.compile(r"\[\[((?:[^\[\]\n]|\[(?!\[)|\](?!\]))*)\]\]")
