@@ -347,13 +347,13 @@ def test_sync_counts_the_users_notes_apart_from_tag_pages_and_says_a_no_op(examp
         return result.stderr.strip().splitlines()[-1]
 
     assert sync().startswith("Indexed 39 notes in ")
-    assert sync().startswith("Up to date: 39 notes, ")
+    assert sync().startswith("Up to date: 39 notes in ") and sync().endswith(" s: +0 ~0 -0")
     written = CliRunner().invoke(cli, ["--vault", str(example_copy), "tags", "write"])
     assert written.exit_code == 0, written.output
     pages = len(list((example_copy / "Tags").rglob("*.md")))
     assert pages > 10
     assert sync().startswith(f"Indexed 39 notes (+{pages} tag pages) in ")  # +0 notes, +36 pages
-    assert sync().startswith(f"Up to date: 39 notes (+{pages} tag pages), ")
+    assert sync().startswith(f"Up to date: 39 notes (+{pages} tag pages) in ")
     (example_copy / "papers" / "Typed.md").write_text("# Typed\n\nA new note.\n", encoding="utf-8")
     assert sync().startswith(f"Indexed 40 notes (+{pages} tag pages) in ")
 

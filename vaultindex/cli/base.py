@@ -233,10 +233,8 @@ def report_sync(stats, details: bool = True, tag_pages: int = 0) -> None:
         warnings += " (see `vaultindex doctor`)"
     tag_pages = min(max(tag_pages, 0), stats.notes)
     notes = plural(stats.notes - tag_pages, "note") + (f" (+{plural(tag_pages, 'tag page')})" if tag_pages else "")
-    if stats.changed or stats.rebuilt:
-        warn(f"Indexed {notes} in {stats.seconds:.1f} s: +{stats.added} ~{stats.modified} -{stats.removed}{warnings}")
-    else:
-        warn(f"Up to date: {notes}, {stats.seconds:.1f} s{warnings}")
+    verb = "Indexed" if stats.changed or stats.rebuilt else "Up to date:"
+    warn(f"{verb} {notes} in {stats.seconds:.1f} s: +{stats.added} ~{stats.modified} -{stats.removed}{warnings}")
 
 
 def count_tag_pages(vault) -> int:
