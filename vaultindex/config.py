@@ -35,6 +35,7 @@ class Config:
     resolve_aliases: bool = False
     open_with: str = "obsidian"  # how the HTML graph opens a note: "obsidian" or "file"
     tags: TagPagesConfig = field(default_factory=TagPagesConfig)
+    index_dir: str = ""  # where the index lives ("": the user's cache folder; relative: to the vault)
 
     def is_excluded(self, path: str) -> bool:
         """Whether a vault-relative POSIX path is excluded by the user's rules."""
@@ -116,6 +117,8 @@ def load_config(vault: Path) -> Config:
         changes["exclude"] = tuple(excl)
     if "max_file_size" in data:
         changes["max_file_size"] = _parse_size(data["max_file_size"])
+    if "index_dir" in data:
+        changes["index_dir"] = _expect(data, "index_dir", str, where)
     if "resolve_aliases" in data:
         changes["resolve_aliases"] = _expect(data, "resolve_aliases", bool, where)
     if "open_with" in data.get("graph", {}):

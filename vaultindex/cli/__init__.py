@@ -28,8 +28,15 @@ from .base import VaultGroup, pass_vault  # noqa: F401  (re-exported for command
     help="The vault folder [env VAULTINDEX_VAULT; default: the nearest folder up holding "
     ".vaultindex/ or .obsidian/, else the current folder].",
 )
+@click.option(
+    "--index-dir",
+    envvar="VAULTINDEX_INDEX_DIR",
+    metavar="PATH",
+    help="The folder of this vault's index [env VAULTINDEX_INDEX_DIR; default: the config's "
+    "index_dir, else a folder per vault in the user's cache folder].",
+)
 @click.pass_context
-def cli(ctx: click.Context, vault_path: str | None) -> None:
+def cli(ctx: click.Context, vault_path: str | None, index_dir: str | None) -> None:
     """Keep a vault of Markdown paper notes searchable and connected.
 
     \b
@@ -38,7 +45,7 @@ def cli(ctx: click.Context, vault_path: str | None) -> None:
       vaultindex backlinks "Beyond neural scaling laws"
       vaultindex watch
     """
-    ctx.obj = {"vault_path": vault_path}
+    ctx.obj = {"vault_path": vault_path, "index_dir": index_dir}
 
 
 def _register() -> None:

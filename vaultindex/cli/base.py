@@ -77,7 +77,7 @@ def open_vault(ctx: click.Context):
 
     root = ctx.find_root()
     if "vault" not in root.obj:
-        root.obj["vault"] = Vault.open(root.obj.get("vault_path"))
+        root.obj["vault"] = Vault.open(root.obj.get("vault_path"), index_dir=root.obj.get("index_dir"))
     return root.obj["vault"]
 
 
