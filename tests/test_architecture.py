@@ -18,6 +18,8 @@ OWNERS = {
     "networkx": {"graph", "export"},
     "watchdog": {"watch"},
     "yaml": {"parse", "tagpages"},  # tagpages writes the generated pages' frontmatter
+    "sqlite3": {"store"},
+    "platformdirs": {"store"},
 }
 
 

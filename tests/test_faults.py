@@ -693,16 +693,16 @@ def test_a_fifo_made_while_watch_runs_does_not_stop_it(tmp_path):
 
 def test_an_unreadable_note_is_reported_by_name_and_the_rest_indexed(example_copy, monkeypatch):
     """Tests run as root, which reads any file: the refusal is simulated."""
-    import vaultindex.vault as vault_module
+    import vaultindex.indexer as indexer_module
 
-    real = vault_module._read_file
+    real = indexer_module.read_file
 
     def read(path):
         if Path(path).name == "LoRA.md":
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
         return real(path)
 
-    monkeypatch.setattr(vault_module, "_read_file", read)
+    monkeypatch.setattr(indexer_module, "read_file", read)
     stats = Vault.open(example_copy).sync()
     problems = [d for d in stats.diagnostics if d.path == "papers/LoRA.md"]
     assert problems and "Permission denied" in problems[0].message, stats.diagnostics

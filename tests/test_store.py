@@ -330,3 +330,38 @@ def test_a_pickle_planted_in_the_index_folder_is_never_run(vault, tmp_path):
         proc = run("--vault", str(vault), *args)
         assert "Traceback" not in proc.stderr, proc.stderr
         assert not mark.exists(), f"{args} ran the planted pickle"
+
+
+def test_during_a_full_rebuild_readers_answer_from_the_old_index_and_tags_write_waits(vault):
+    # Enough notes that a rebuild takes seconds, each tagged so that there are many tag pages.
+    for i in range(1500):
+        write(vault, f"bulk/Bulk {i}.md", f"---\ntags: [bulk/t{i % 40}]\n---\n# Bulk {i}\nfiller words about pruning {i}\n[[LoRA]]\n")
+    assert run("--vault", str(vault), "sync").returncode == 0
+    assert run("--vault", str(vault), "tags", "write").returncode == 0
+    pages = sorted(p.name for p in (vault / "Tags").rglob("*.md"))
+    assert len(pages) > 40
+    rebuild = subprocess.Popen(
+        [sys.executable, "-m", "vaultindex", "--vault", str(vault), "sync", "--full"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    overlapped = 0
+    try:
+        while rebuild.poll() is None:
+            found = run("--vault", str(vault), "search", "--paths", "-n", "5", "pruning")
+            links = run("--vault", str(vault), "backlinks", "--json", "LoRA")
+            during = rebuild.poll() is None
+            assert found.returncode == 0 and found.stdout.strip(), found.stderr
+            assert links.returncode == 0 and len(json.loads(links.stdout)) > 1500, links.stderr
+            if during:
+                overlapped += 1
+                # It waits for the writer lock (10 s): then writes from the new index, or says it
+                # could not; either way it never acts on a half-built one (main deleted pages here).
+                tags = run("--vault", str(vault), "tags", "write")
+                assert tags.returncode == 0 or "being written by another vaultindex process" in tags.stderr, tags.stderr
+                assert sorted(p.name for p in (vault / "Tags").rglob("*.md")) == pages
+    finally:
+        rebuild.wait(300)
+    assert rebuild.returncode == 0, rebuild.stderr
+    assert overlapped >= 1, "the rebuild finished before any query ran: make the vault bigger"
+    assert run("--vault", str(vault), "tags", "write").returncode == 0
+    assert sorted(p.name for p in (vault / "Tags").rglob("*.md")) == pages

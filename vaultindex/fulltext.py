@@ -352,19 +352,6 @@ class FullText:
     def generation(self) -> int:
         return self.ix.latest_generation()
 
-    def generation_on_disk(self) -> int:
-        """The latest generation, read from the table-of-contents file names (-1: none)."""
-        pattern = re.compile(rf"^_{re.escape(INDEX_NAME)}_(\d+)\.toc$")
-        best = -1
-        try:
-            for entry in os.scandir(self.folder):
-                m = pattern.match(entry.name)
-                if m:
-                    best = max(best, int(m.group(1)))
-        except OSError:
-            return -1
-        return best
-
     @contextlib.contextmanager
     def searcher(self) -> Iterator[Any]:
         """A searcher of the latest commit, kept open between queries while it is current

@@ -13,9 +13,12 @@ from bN until then, and a failed or killed rebuild leaves bN. Only files vaultin
 ever deleted, by exact name or by the Whoosh naming rule inside a build folder it made.
 
 Commit order of one batch (see docs/reliability.md): (1) the batch's paths go into `pending`
-and are committed; (2) Whoosh commits (its generation G); (3) one SQLite transaction writes
-the rows, `generation` = G and empties `pending`. Killed after (1) or (2): the next writer
-finds `pending` non-empty and indexes those paths again, whatever their stamps say.
+and are committed; (2) a SQLite transaction writes the rows, left open; (3) Whoosh commits
+(its generation G; when it fails, the transaction is rolled back and both stores are as they
+were); (4) the transaction sets `generation` = G, empties `pending` and commits. Killed
+anywhere after (1): the next writer finds `pending` non-empty and indexes those paths again,
+whatever their stamps say. Between (3) and (4) a search may find a word a moment before the
+store has the note's new rows: hits the store does not have are left out.
 
 Paths are str with surrogateescape (file names that are not UTF-8); SQLite and Whoosh need
 valid UTF-8, so such a path is stored as `//x:` + the hex of its bytes (no vault-relative path
@@ -59,6 +62,8 @@ _LEGACY_NOTE_SHARD = re.compile(r"^\.?\d\d\.pickle(\.\d+\.tmp)?$")
 _LEGACY_TMP = re.compile(r"^\.(state|graph|catalog|version)\.(pickle|json)\.\d+\.tmp$")
 _WHOOSH_FILE = re.compile(r"^_?MAIN(_|\.|WRITELOCK)")
 _BUILD = re.compile(r"^b(\d+)$")
+_TOC = re.compile(r"^_MAIN_(\d+)\.toc$")
+_TOC_TEMP = re.compile(r"^_MAIN_\d+\.toc\..+$")
 _ESCAPED = "//x:"
 
 
@@ -274,7 +279,7 @@ def remove_build(folder: Path) -> None:
     for name in DB_FILES:
         _unlink(folder / name)
     ft = folder / FULLTEXT_DIR
-    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+    with contextlib.suppress(OSError):  # a file that is not ours keeps the folder: it is never forced
         if stat.S_ISDIR(os.lstat(ft).st_mode):
             _remove_whoosh_files(ft)
             os.rmdir(ft)
@@ -285,14 +290,48 @@ def remove_build(folder: Path) -> None:
 
 
 def _remove_whoosh_files(folder: Path) -> None:
+    """Whoosh's files in a full-text folder of ours: `MAIN_*`, `_MAIN_*.toc`, and its temporary
+    `MAIN.tmp/` folder with whatever its writers put there (`<random>.doclist` job files)."""
     for entry in os.scandir(folder):
-        if _WHOOSH_FILE.match(entry.name):
-            if entry.is_dir(follow_symlinks=False):  # Whoosh's MAIN.tmp folder of a killed writer
+        if not _WHOOSH_FILE.match(entry.name):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name == "MAIN.tmp":
                 with contextlib.suppress(OSError):
-                    _remove_whoosh_files(Path(entry.path))
+                    for inner in os.scandir(entry.path):
+                        if not inner.is_dir(follow_symlinks=False):
+                            _unlink(Path(inner.path))
                     os.rmdir(entry.path)
-            else:
+        else:
+            _unlink(Path(entry.path))
+
+
+def fulltext_generation(folder: Path) -> int:
+    """The latest generation of a Whoosh index, from its table-of-contents file names (-1: none);
+    no Whoosh import, so that a no-op sync or a graph query does not pay for it."""
+    best = -1
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            m = _TOC.match(entry.name)
+            if m:
+                best = max(best, int(m.group(1)))
+    return best
+
+
+def remove_whoosh_temporaries(folder: Path) -> None:
+    """What a Whoosh writer killed mid-commit leaves (Whoosh never cleans it): its
+    `_MAIN_<gen>.toc.<stamp>` files and its `MAIN.tmp/` folder. Never `MAIN_WRITELOCK`.
+    The caller holds the writer lock."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if _TOC_TEMP.match(entry.name) and not entry.is_dir(follow_symlinks=False):
                 _unlink(Path(entry.path))
+            elif entry.name == "MAIN.tmp" and entry.is_dir(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    for inner in os.scandir(entry.path):
+                        if not inner.is_dir(follow_symlinks=False):
+                            _unlink(Path(inner.path))
+                    os.rmdir(entry.path)
 
 
 def remove_legacy_index(state_dir: Path) -> bool:
@@ -323,17 +362,18 @@ def remove_legacy_index(state_dir: Path) -> bool:
             entries = list(os.scandir(path))
         except OSError:
             continue
-        if sub == "index" and not any(e.name.startswith("_MAIN_") for e in entries):
-            continue  # not a Whoosh index of ours
-        for entry in entries:
-            if rule.match(entry.name):
-                with contextlib.suppress(OSError):
-                    if entry.is_dir(follow_symlinks=False):
-                        _remove_whoosh_files(Path(entry.path))
-                        os.rmdir(entry.path)
-                    else:
+        if sub == "index":
+            if not any(e.name.startswith("_MAIN_") for e in entries):
+                continue  # not a Whoosh index of ours
+            with contextlib.suppress(OSError):
+                _remove_whoosh_files(path)
+                removed = True
+        else:
+            for entry in entries:
+                if rule.match(entry.name) and not entry.is_dir(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
                         os.unlink(entry.path)
-                    removed = True
+                        removed = True
         with contextlib.suppress(OSError):
             os.rmdir(path)  # only when it is empty now
     return removed
@@ -479,6 +519,32 @@ class Store:
             if isinstance(exc, sqlite3.OperationalError) and "disk i/o" in str(exc).lower():
                 raise OSError(errno.EIO, str(exc)) from exc
             raise
+
+    def check_file(self) -> None:
+        """A cheap look at the database file (a few bytes, no page read): its header, and a size
+        that holds every page the header counts. An emptied, truncated or scrambled file shows
+        here; PRAGMA quick_check (check()) finds the rest but reads the whole file."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with open(fd, "rb") as fh:
+                header = fh.read(100)
+                size = os.fstat(fh.fileno()).st_size
+        except OSError as exc:
+            raise IndexCorrupt(f"the index database cannot be read ({exc.strerror})") from exc
+        if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+            raise IndexCorrupt("the index database is damaged (no SQLite header)")
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        pages = int.from_bytes(header[28:32], "big")
+        valid = header[24:28] == header[92:96]  # the page count is valid for this change counter
+        if page_size < 512 or (valid and size < pages * page_size):
+            raise IndexCorrupt("the index database is damaged (shorter than its header says)")
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file (without waiting for readers), so that
+        the file alone holds the index (a copy, a check of the file, a reader on a read-only mount)."""
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def check(self) -> None:
         """A damaged database file shows here: IndexCorrupt."""

@@ -323,7 +323,7 @@ class Vault:
         for h, path in zip(raw, paths):
             note = notes.get(path)
             if note is None:  # committed to the full text a moment before the store (see store.py)
-                note = Note(path, path.rsplit("/", 1)[-1].removesuffix(".md"))
+                continue
             hits.append(SearchHit(
                 path=path,
                 title=note.title,
