@@ -384,11 +384,11 @@ class FullText:
             self._searcher.close()
             self._searcher = None
 
-    def paths(self) -> set[str]:
-        """Every document's stored path (as stored: see store.decode_path)."""
+    def paths(self) -> list[str]:
+        """Every document's stored path, once per document (as stored: see store.decode_path)."""
         try:
             with self._reading(), self.searcher() as s:
-                return {fields_["path"] for fields_ in s.reader().all_stored_fields()}
+                return [fields_["path"] for fields_ in s.reader().all_stored_fields()]
         except IndexCorrupt:
             raise
         except Exception as exc:

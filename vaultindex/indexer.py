@@ -34,6 +34,7 @@ from .store import (
     current_build,
     encode_path,
     fulltext_generation,
+    note_to_json,
     link_row,
     note_row,
     remove_build,
@@ -589,14 +590,18 @@ def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_fil
     gone = [(encode_path(p),) for p in removed]
     upserted = [(encode_path(p.record.note.path),) for p in reading.parsed]
     if not fresh:
-        for table, column in (("notes", "path"), ("names", "path"), ("tags", "path"), ("headings", "path"), ("links", "source")):
+        for table, column in (("notes", "path"), ("notejson", "path"), ("names", "path"), ("tags", "path"), ("headings", "path"), ("links", "source")):
             c.executemany(f"DELETE FROM {table} WHERE {column} = ?", gone)
-            if table != "notes":
+            if table not in ("notes", "notejson"):
                 c.executemany(f"DELETE FROM {table} WHERE {column} = ?", upserted)
     c.executemany(
-        "INSERT OR REPLACE INTO notes(path, size, mtime_ns, sha1, title, name, generated, aliases, citekey, doi, arxiv, data) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO notes(path, size, mtime_ns, sha1, title, name, generated, aliases, citekey, doi, arxiv) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         [note_row(p.record, fold) for p in reading.parsed],
+    )
+    c.executemany(
+        "INSERT OR REPLACE INTO notejson(path, data) VALUES (?, ?)",
+        [(encode_path(p.record.note.path), note_to_json(p.record.note)) for p in reading.parsed],
     )
     names, tags, headings = [], [], []
     for p in reading.parsed:

@@ -6,4 +6,4 @@ imports neither Whoosh nor the parser.
 
 PARSER_VERSION = 1  # bump whenever parse output changes for the same input
 SCHEMA_VERSION = 3  # the Whoosh schema and the documents built for it
-STORE_VERSION = 1  # the SQLite store (store.py): its tables and what the rows hold
+STORE_VERSION = 2  # the SQLite store (store.py): its tables and what the rows hold
