@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -157,3 +158,151 @@ def test_short_work_or_a_pipe_shows_no_bar(monkeypatch):
             for done in range(1, total + 1):
                 progress(done, total)
         assert err.getvalue() == ""
+
+
+# -- outside a vault (issue 12, item 8) ------------------------------------------------------------
+
+def _vaultindex(*args, cwd, env=None, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-m", "vaultindex", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "VAULTINDEX_VAULT": "", **(env or {})},
+    )
+
+
+def test_a_folder_taken_as_a_vault_by_fallback_is_named_on_stderr(tmp_path):
+    folder = tmp_path / "checkout"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "docs" / "readme.md").write_text("# Readme\nabout pruning\n")
+    for _ in range(2):
+        proc = _vaultindex("search", "pruning", "--paths", cwd=folder / "docs")
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.splitlines() == ["readme.md"]
+        note = [line for line in proc.stderr.splitlines() if line.startswith("Note:")]
+        assert len(note) == 1 and str(folder / "docs") in note[0]
+        assert "--vault" in note[0] and "VAULTINDEX_VAULT" in note[0]
+        # Said every time the working folder is taken; an index kept in the folder itself
+        # (.vaultindex/) marks it as a vault from then on.
+        if (folder / "docs" / ".vaultindex").is_dir():
+            break
+    # Inside a real vault (or with --vault / the environment) nothing is said.
+    (folder / ".obsidian").mkdir()
+    assert "Note:" not in _vaultindex("search", "pruning", cwd=folder).stderr
+    (folder / ".obsidian").rmdir()
+    assert "Note:" not in _vaultindex("--vault", ".", "search", "pruning", cwd=folder).stderr
+    assert "Note:" not in _vaultindex("search", "pruning", cwd=tmp_path, env={"VAULTINDEX_VAULT": str(folder)}).stderr
+
+
+def test_the_home_folder_or_root_is_refused_unless_given_explicitly(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "todo.md").write_text("# Todo\npruning\n")
+    for cwd in (home, Path("/")):
+        proc = _vaultindex("search", "pruning", cwd=cwd, env={"HOME": str(home)})
+        assert proc.returncode == 1, proc.stdout
+        assert proc.stderr.startswith("Error: no vault here") and "Traceback" not in proc.stderr
+        assert "--vault" in proc.stderr and "VAULTINDEX_VAULT" in proc.stderr
+    assert not (home / ".vaultindex").exists()  # nothing was written
+    explicit = _vaultindex("--vault", str(home), "search", "pruning", "--paths", cwd=home, env={"HOME": str(home)})
+    assert explicit.returncode == 0 and explicit.stdout.splitlines() == ["todo.md"]
+    from_env = _vaultindex("search", "pruning", "--paths", cwd=home, env={"HOME": str(home), "VAULTINDEX_VAULT": "~"})
+    assert from_env.returncode == 0 and from_env.stdout.splitlines() == ["todo.md"], from_env.stderr
+
+
+# -- VAULTINDEX_DEBUG=1 (issue 12, item 9) ---------------------------------------------------------
+
+def test_debug_shows_the_traceback_of_a_library_error_too(tmp_path):
+    plain = _vaultindex("--vault", str(tmp_path / "nope"), "sync", cwd=tmp_path)
+    assert plain.returncode == 1 and plain.stderr.startswith("Error: vault folder") and "Traceback" not in plain.stderr
+    debug = _vaultindex("--vault", str(tmp_path / "nope"), "sync", cwd=tmp_path, env={"VAULTINDEX_DEBUG": "1"})
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr and "VaultNotFound" in debug.stderr
+
+
+# -- shell completion (issue 12, item 9) -----------------------------------------------------------
+
+def _complete(words: str, cwd, env=None):
+    """What bash completion offers for the last word of `words`, the way click is asked by the shell."""
+    parts = words.split(" ")
+    proc = subprocess.run(
+        [sys.executable, "-m", "vaultindex"],
+        cwd=cwd, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "VAULTINDEX_VAULT": "", "_VAULTINDEX_COMPLETE": "bash_complete",
+             "COMP_WORDS": words, "COMP_CWORD": str(len(parts) - 1), **(env or {})},
+    )
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    return [line.split(",", 1) for line in proc.stdout.splitlines() if line]
+
+
+def _tree(*roots):
+    return {
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size)
+        for root in roots for p in Path(root).rglob("*")
+    }
+
+
+def test_note_arguments_complete_from_the_index_without_writing(example_copy, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    env = {"XDG_CACHE_HOME": str(cache)}
+    # No index yet: nothing offered, and nothing written.
+    before = _tree(example_copy, cache)
+    assert _complete("vaultindex backlinks Bey", cwd=example_copy, env=env) == []
+    assert _tree(example_copy, cache) == before
+    assert CliRunner().invoke(cli, ["--vault", str(example_copy), "sync"], env=env).exit_code == 0
+    before = _tree(example_copy, cache)
+    offers = _complete("vaultindex backlinks Bey", cwd=example_copy, env=env)
+    assert ["plain", "Beyond neural scaling laws"] in offers
+    assert all(value.casefold().startswith("bey") for _, value in offers)
+    # Titles and aliases too, whatever the case typed; paths once a `/` is typed; --vault and env work.
+    assert ["plain", "papers/Beyond neural scaling laws.md"] in _complete(
+        f"vaultindex --vault {example_copy} related papers/bey", cwd=tmp_path, env=env
+    )
+    assert _complete("vaultindex path LoRA be", cwd=tmp_path, env={**env, "VAULTINDEX_VAULT": str(example_copy)})
+    assert _tree(example_copy, cache) == before  # completion never writes the index
+
+
+def test_vault_option_completes_folders(tmp_path):
+    assert _complete("vaultindex --vault no", cwd=tmp_path) == [["dir", "no"]]
+
+
+# -- Ctrl-C (issue 13, item 3) ---------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.6, 2.5])
+def test_ctrl_c_stops_a_command_within_a_second_without_a_traceback(tmp_path, delay):
+    import random
+    import signal
+    import time
+
+    rng = random.Random(7)
+    words = [f"word{i}" for i in range(2000)]
+    vault = tmp_path / "big"
+    (vault / ".obsidian").mkdir(parents=True)
+    (vault / ".obsidian" / "app.json").write_text(json.dumps({"userIgnoreFilters": ["/^(a|aa)+$/"]}))
+    (vault / ("a" * 40)).mkdir()
+    for i in range(1500):
+        (vault / f"note {i}.md").write_text(f"# Note {i}\n" + " ".join(rng.choices(words, k=300)) + "\n")
+    # A terminal sends Ctrl-C to the whole process group: Whoosh's sub-writers get it too.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vaultindex", "--vault", str(vault), "search", "word1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "VAULTINDEX_DEBUG": ""},
+    )
+    try:
+        time.sleep(delay)
+        assert proc.poll() is None, "the command ended before it could be interrupted"
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("still running 10 s after Ctrl-C")
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert took < 1.0, f"{took:.2f} s after Ctrl-C"
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == "Interrupted."

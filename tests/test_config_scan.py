@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
-
 from conftest import write
+
 from vaultindex.config import Config, find_vault, load_config
 from vaultindex.errors import ConfigError, VaultNotFound
 from vaultindex.scan import FileInfo, diff, scan
@@ -90,3 +91,105 @@ def test_diff_is_pure_and_exact():
     indexed = {"b.md": FileInfo(2, 2), "c.md": FileInfo(3, 4), "d.md": FileInfo(4, 4)}
     changes = diff(disk, indexed)
     assert (changes.added, changes.modified, changes.removed) == (("a.md",), ("c.md",), ("d.md",))
+
+
+# -- user-supplied patterns can never hang vaultindex (issue 13, item 3) ---------------------------
+
+EVIL = "/^(a|aa)+$/"  # exponential on a backtracking engine: 40 a's and a non-match take minutes
+
+
+def _evil_vault(root, filters):
+    write(root, ".obsidian/app.json", json.dumps({"userIgnoreFilters": filters}))
+    write(root, "a" * 40 + "/note.md", "# Deep\n")  # the folder's path "aaa...a/" fails to match
+    write(root, "kept.md", "# Kept\n")
+    return root
+
+
+def test_a_catastrophic_obsidian_regex_runs_in_linear_time(tmp_path):
+    import time
+
+    cfg = load_config(_evil_vault(tmp_path, [EVIL]))
+    started = time.perf_counter()
+    result = scan(tmp_path, cfg)
+    assert time.perf_counter() - started < 1.0
+    assert set(result.notes) == {"a" * 40 + "/note.md", "kept.md"}
+    assert cfg.warnings == () and cfg.obsidian_ignore == (EVIL,)  # honoured, not skipped
+    assert cfg.is_excluded("a" * 40) and not cfg.is_excluded("a" * 40 + "/")
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [("/(a)\\1/", "backreference"), ("/x(?=y)/", "lookaround"), ("/[unclosed/", "RE2 cannot run it")],
+)
+def test_a_pattern_that_cannot_run_safely_is_skipped_with_a_warning(tmp_path, rule, reason):
+    cfg = load_config(_evil_vault(tmp_path, [rule, "kept-folder/"]))
+    assert cfg.obsidian_ignore == ("kept-folder/",)
+    assert len(cfg.warnings) == 1 and ".obsidian/app.json" in cfg.warnings[0] and json.dumps(rule) in cfg.warnings[0]
+    assert reason in cfg.warnings[0]
+
+
+def test_without_re2_only_patterns_that_cannot_backtrack_badly_run(tmp_path, monkeypatch):
+    import builtins
+    import time
+
+    from vaultindex import config
+
+    real_import = builtins.__import__
+
+    def no_re2(name, *args, **kwargs):
+        if name == "re2":
+            raise ImportError("no re2 here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_re2)
+    config._compile_filter.cache_clear()
+    try:
+        safe = ["/^Templates\\//", "/\\.excalidraw\\.md$/", "/^(?:daily|weekly)\\/.*/", "/(foo|bar)?zz/"]
+        unsafe = [EVIL, "/(a+)+$/", "/(a?)+b/", "/(x{2,})*/", "/(a)\\1/", "/a*b*c*d*e/"]
+        cfg = load_config(_evil_vault(tmp_path, safe + unsafe))
+        assert cfg.obsidian_ignore == tuple(safe)
+        assert [w.split('"', 2)[1] for w in cfg.warnings] == [u.replace("\\", "\\\\") for u in unsafe]
+        assert all("without RE2" in w for w in cfg.warnings if "backreference" not in w)
+        started = time.perf_counter()
+        scan(tmp_path, cfg)
+        assert time.perf_counter() - started < 1.0
+        assert cfg.is_excluded("notes/x.excalidraw.md") and not cfg.is_excluded("notes/x.md")
+    finally:
+        config._compile_filter.cache_clear()
+
+
+def test_config_globs_are_linear_too(tmp_path):
+    import time
+
+    cfg = Config(exclude=("*a*a*a*a*a*a*a*a*a*a*b",))
+    started = time.perf_counter()
+    assert not cfg.is_excluded("a" * 5000)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_a_skipped_pattern_is_reported_by_every_command(tmp_path):
+    from click.testing import CliRunner
+
+    from vaultindex.cli import cli
+
+    _evil_vault(tmp_path, ["/(a)\\1/"])
+    result = CliRunner().invoke(cli, ["--vault", str(tmp_path), "search", "deep", "--paths"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == ["a" * 40 + "/note.md"]
+    assert 'warning: .obsidian/app.json: Excluded files pattern "/(a)\\\\1/" is skipped' in result.stderr
+
+
+def test_the_fallback_to_the_working_folder_is_flagged_and_never_the_home_folder(tmp_path, monkeypatch):
+    from vaultindex.config import locate_vault
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert locate_vault(start=plain).fallback and locate_vault(start=plain).root == plain
+    (plain / ".obsidian").mkdir()
+    assert not locate_vault(start=plain).fallback
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(VaultNotFound, match="your home folder"):
+        find_vault(start=tmp_path)
+    with pytest.raises(VaultNotFound, match="root"):
+        find_vault(start=Path("/"))
+    assert find_vault(tmp_path) == tmp_path  # given explicitly: taken

@@ -514,7 +514,7 @@ def test_find_mentions_prefers_the_longest_name():
 def test_names_and_phrases():
     names = names_of("A (b) test", ["a (B) TEST", "x", "Other"], "file")
     assert names == ["A (b) test", "Other", "file"]
-    assert search_phrases(names) == ['"A b test"', '"Other"', '"file"']
+    assert search_phrases(names)[:3] == ['"A b test"', '"Other"', '"file"']  # then underscore variants
 
 
 # ---------------------------------------------------------------------------------------------

@@ -192,3 +192,48 @@ def test_graph_command_name_is_left_for_the_export_command():
     assert "graph" not in names or not hasattr(getattr(graph_commands, "graph"), "callback")
     for name in ("backlinks", "mentions", "links", "unresolved", "orphans", "related", "path", "rank", "doctor"):
         assert name in cli.commands
+
+
+# -- terminal safety: note text and paths never reach the terminal raw (issue 13 items 5, 10) -----
+
+ESC = "\x1b]52;c;aGFja2Vk\x07\x1b[2J"  # OSC 52 (writes the clipboard), then clear the screen
+
+
+@pytest.fixture(scope="module")
+def hostile_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile") / "vault"
+    write(root, "Hub.md", f"---\ntitle: {json.dumps('Hub ' + ESC)}\n---\nSee [[Spoke]] and [[Ghost {ESC}]] here {ESC}.\n"
+                          f"Also [[Spoke|odd {ESC}]] and @smith{ESC}\n")
+    write(root, "Spoke.md", f"---\ntitle: {json.dumps('Spoke ' + ESC)}\ntags: [t]\n---\nBack to [[Hub]] {ESC} and Hub.\n")
+    write(root, "Other.md", f"---\ntitle: {json.dumps('Other ' + ESC)}\ntags: [t]\n---\nThe Hub, plain {ESC}.\n")
+    write(root, f"odd\tname {chr(0x7f)}.md", "[[Hub#No such heading]] [[Nowhere]]\n")
+    write(root, "Lonely.md", f"---\ntitle: {json.dumps('Lonely ' + ESC)}\n---\nnothing\n")
+    write(root, "lonely \x1b]0;x\x07.md", "nothing\n")  # a file name holding an escape (sets the window title)
+    result = CliRunner().invoke(cli, ["--vault", str(root), "sync"])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.mark.parametrize("args", [
+    ("backlinks", "Hub"), ("links", "Hub"), ("mentions", "Hub"), ("related", "Hub"), ("unresolved",),
+    ("orphans",), ("orphans", "--paths"), ("path", "Spoke", "Hub.md"), ("rank",), ("doctor",),
+])
+def test_graph_commands_escape_control_characters(hostile_dir, args):
+    result = run(hostile_dir, *args)
+    assert result.exit_code == 0, result.output
+    out = result.stdout + result.stderr
+    assert out.strip(), args
+    assert not any(ch in out for ch in "\x1b\x07\x7f"), (args, out)
+    assert all(ch in "\n\t" or ord(ch) >= 0x20 for ch in out), (args, out)
+    if args[0] in ("backlinks", "links", "related", "rank", "path", "orphans", "unresolved") and "--paths" not in args:
+        assert "\\x1b]52;c;" in result.stdout, (args, result.stdout)  # shown, visibly
+
+
+def test_graph_commands_quote_odd_paths_and_json_keeps_the_text(hostile_dir):
+    quoted = '"odd\\tname \\177.md"'
+    assert quoted in run(hostile_dir, "backlinks", "Hub").stdout
+    assert quoted in run(hostile_dir, "doctor").stdout
+    assert '"lonely \\033]0;x\\a.md"' in run(hostile_dir, "orphans", "--paths").stdout.splitlines()
+    data = run_json(hostile_dir, "backlinks", "Hub")
+    assert {d["path"] for d in data} >= {"odd\tname \x7f.md", "Spoke.md"}
+    assert run_json(hostile_dir, "rank")[0]["title"].endswith(ESC)

@@ -599,3 +599,62 @@ def test_citation_index_incremental_equals_fresh(ops, citations):
         # keys_for names every note a citation can resolve to
         for p in res.candidates or ((res.path,) if res.path else ()):
             assert citation_key(c) in inc.keys_for(p)
+
+
+# ---------------------------------------------------------------------------------------
+# quiet paths: generated pages and conflict copies never take a bare name from another file
+
+QUIET_FOLDERS = ["", "a/", "b/", "Tags/"]
+QUIET_NAMES = ["prolog", "Prolog", "prolog (tag)", "x", "x.sync-conflict-20260101-120000-ABCDEFG",
+               "x (conflicted copy 2026-01-01)", "x-DESKTOP-AB12CD3"]
+quiet_paths_st = st.builds(lambda f, n: f + n + ".md", st.sampled_from(QUIET_FOLDERS), st.sampled_from(QUIET_NAMES))
+quiet_targets_st = st.sampled_from([*QUIET_NAMES, "PROLOG", "a/x", "Tags/prolog"])
+
+
+def _reference_quiet(paths: set[str], generated: set[str], source: str, target: str) -> Resolution:
+    """The rule written plainly: drop quiet paths from a bare name's matches unless only they match."""
+    from vaultindex.resolve import conflict_copy
+
+    res = reference_resolve(paths, source, target)
+    if "/" in target or res.status != "ambiguous":
+        return res
+    folded = {_ref_fold_path(p) for p in paths}
+    loud = [p for p in res.candidates
+            if p not in generated and conflict_copy(p, lambda o: _ref_fold_path(o) in folded) is None]
+    return _ref_pick(loud, source, "name") if loud else res
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ops=st.lists(st.tuples(st.booleans(), quiet_paths_st, st.booleans()), max_size=25),
+    probes=st.lists(st.tuples(st.sampled_from(["n.md", "a/n.md", "Tags/n.md"]), quiet_targets_st), min_size=1, max_size=10),
+)
+def test_quiet_paths_incremental_equals_fresh_and_the_rule(ops, probes):
+    inc = Resolver()
+    final: dict[str, bool] = {}
+    for is_add, path, generated in ops:
+        if is_add:
+            inc.add(path, generated=generated)
+            final[path] = generated
+        else:
+            inc.remove(path)
+            final.pop(path, None)
+    fresh = Resolver()
+    for path, generated in final.items():
+        fresh.add(path, generated=generated)
+    generated = {p for p, g in final.items() if g}
+    for source, target in probes:
+        got = inc.resolve(source, target)
+        assert got == fresh.resolve(source, target) == _reference_quiet(set(final), generated, source, target)
+
+
+def test_a_tag_page_never_takes_a_bare_name_from_a_note():
+    r = Resolver(["Compiler/Prolog.md"])
+    r.add("Tags/prolog.md", generated=True)  # a page written under the old name
+    assert r.resolve("n.md", "Prolog") == Resolution("resolved", "Compiler/Prolog.md", via="name")
+    assert r.resolve("n.md", "Tags/prolog").path == "Tags/prolog.md"  # a path still reaches it
+    r.remove("Compiler/Prolog.md")
+    assert r.resolve("n.md", "Prolog").path == "Tags/prolog.md"  # alone, it answers its name
+    r.add("Compiler/Prolog.md")
+    r.add("Tags/prolog.md")  # the marker removed: an ordinary note again
+    assert r.resolve("n.md", "Prolog").status == "ambiguous"

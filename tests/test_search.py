@@ -186,3 +186,88 @@ def test_hits_without_snippets_are_the_same_hits(synced_example):
     bare = synced_example.search("data pruning", snippets=False)
     assert [h.path for h in bare.hits] == [h.path for h in full.hits]
     assert all(h.snippet == "" for h in bare.hits) and all(h.snippet for h in full.hits[:3])
+
+
+# -- "did you mean": a programmer's vault with the words at the counts real vaults have ----------
+
+
+@pytest.fixture(scope="module")
+def dev_vault(tmp_path_factory):
+    """170 daily notes with `todo` (and `set`, `linear`), one note on tokio, 11 on the linker,
+    3 with `offset`, 5 with `docker`: the counts behind the corrections users reported."""
+    from conftest import write
+    from vaultindex import Vault
+
+    root = tmp_path_factory.mktemp("dev") / "vault"
+    for day in range(170):
+        extra = " Set the linear warmup again." if day % 3 == 0 else ""
+        write(root, f"daily/2025-{day // 28 + 1:02d}-{day % 28 + 1:02d}.md", f"# Day {day}\n\n- todo: review the queue.{extra}\n")
+    write(root, "rust/Async runtimes.md", "# Async runtimes\n\nTokio schedules futures on a work-stealing pool.\n")
+    for i in range(11):
+        write(root, f"build/Symbols {i}.md", f"# Symbols {i}\n\nThe linker resolves symbol {i} at build time.\n")
+    for i in range(3):
+        write(root, f"formats/Record {i}.md", f"# Record {i}\n\nEach record starts at a byte offset from the header.\n")
+    for i in range(5):
+        write(root, f"ops/Image {i}.md", f"# Image {i}\n\nBuild the docker image and push it.\n")
+    vault = Vault.open(root)
+    vault.sync()
+    return vault
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "found"),
+    [
+        ("ofset", "offset", "formats/Record 0.md"),  # not "set" (two deletions, in 57 notes)
+        ("linkr", "linker", "build/Symbols 0.md"),  # not "linear" (two edits)
+        ("tokoi", "tokio", "rust/Async runtimes.md"),  # a swap is one edit; not "todo" (170 times as common)
+        ("docekr", "docker", "ops/Image 0.md"),
+        ("offest", "offset", "formats/Record 0.md"),
+    ],
+)
+def test_did_you_mean_picks_the_nearest_word(dev_vault, typed, meant, found):
+    result = dev_vault.search(typed, limit=20)
+    assert result.suggestion == meant
+    assert found in {h.path for h in result.hits}
+
+
+def test_did_you_mean_prefers_the_commoner_of_two_equally_near_words(tmp_path):
+    from conftest import write
+    from vaultindex import Vault
+
+    for i in range(4):
+        write(tmp_path, f"c{i}.md", f"# C{i}\n\nthe cache is warm\n")
+    write(tmp_path, "k.md", "# K\n\nthe cacha is a tree\n")
+    vault = Vault.open(tmp_path)
+    vault.sync()
+    assert vault.search("cachx").suggestion == "cache"  # cache (4 notes) over cacha (1 note)
+
+
+def test_two_edits_only_when_no_word_is_one_edit_away(dev_vault):
+    assert dev_vault.search("lnkerr").suggestion == "linker"  # two edits, nothing nearer
+    assert dev_vault.search("tkoo").suggestion is None  # four letters: one edit at most (todo and tokio are two)
+    assert dev_vault.search("qqqqqq").suggestion is None
+
+
+def test_did_you_mean_in_the_cli(dev_vault):
+    from click.testing import CliRunner
+
+    from vaultindex.cli import cli
+
+    out = CliRunner().invoke(cli, ["--vault", str(dev_vault.root), "search", "--paths", "tokoi"])
+    assert out.exit_code == 0, out.output
+    assert 'did you mean "tokio"?' in out.stderr
+    assert out.stdout.splitlines() == ["rust/Async runtimes.md"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [("docekr", "docker", 1), ("tokoi", "tokio", 1), ("tokoi", "todo", 2), ("ofset", "set", 2), ("ca", "abc", 3),
+     ("kitten", "sitting", 3), ("", "abc", 3), ("same", "same", 0)],
+)
+def test_optimal_string_alignment_distance(a, b, distance):
+    from vaultindex.fulltext import osa_distance
+
+    assert osa_distance(a, b, 5) == distance
+    assert osa_distance(a, b, distance) == distance
+    if distance:
+        assert osa_distance(a, b, distance - 1) == distance  # above the limit: limit + 1

@@ -52,8 +52,57 @@ def test_first_line_is_prose(body, expected):
 @given(st.text())
 def test_readable_never_raises_and_keeps_lines(body):
     text = readable(body)
-    assert text.count("\n") == body.count("\n")
+    assert text.count("\n") <= body.count("\n")  # equal, except for a drawing's text elements
     assert len(text) <= len(body)
+
+
+@given(st.lists(st.sampled_from(["%%", "<!--", "-->", "`", "```", "\n", " ", "secret", "a"]), max_size=30).map("".join))
+def test_readable_never_shows_a_comment(body):
+    text = readable(body)
+    assert text.count("\n") == body.count("\n")
+    if "`" not in body:  # outside code every `%%` opens or closes a comment
+        assert "%%" not in text and "<!--" not in text
+
+
+COMMENTS = [
+    ("Plan the release. %%private remark about zanzibar%% Then ship.", "Plan the release.  Then ship."),
+    ("Visible\n%% kanban:settings\n{\"kanban-plugin\":\"basic\"}\n%%\nafter", "Visible\n\n\n\nafter"),
+    ("Visible <!-- hidden html comment --> too", "Visible  too"),
+    ("Open %% unclosed hides\nthe rest", "Open \n"),
+    ("Code `%%` is not a comment %%but this is%%", "Code `%%` is not a comment "),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), COMMENTS)
+def test_comments_are_never_in_snippets(body, expected):
+    assert readable(body) == expected
+
+
+DRAWING_BODY = """==⚠  Switch to EXCALIDRAW VIEW in the MORE OPTIONS menu of this document. ⚠==
+
+# Excalidraw Data
+
+## Text Elements
+Tokenizer stage ^aB3dE5fG
+
+## Embedded Files
+0123abcd: [[diagram.png]]
+
+## Drawing
+```json
+{"type":"excalidraw","elements":[{"type":"text","text":"Tokenizer stage","strokeColor":"#1e1e1e"}]}
+```
+"""
+
+
+def test_a_drawings_snippet_is_its_text_elements():
+    assert readable(DRAWING_BODY) == "Tokenizer stage"
+    assert first_line(DRAWING_BODY) == "Tokenizer stage"
+    assert readable("## Text Elements\nan ordinary note's section") == "\nan ordinary note's section"
+
+
+def test_first_line_skips_comments():
+    assert first_line("%% draft: zanzibar %%\nReal prose.") == "Real prose."
 
 
 @given(st.text(max_size=400))

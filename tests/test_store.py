@@ -365,3 +365,38 @@ def test_during_a_full_rebuild_readers_answer_from_the_old_index_and_tags_write_
     assert overlapped >= 1, "the rebuild finished before any query ran: make the vault bigger"
     assert run("--vault", str(vault), "tags", "write").returncode == 0
     assert sorted(p.name for p in (vault / "Tags").rglob("*.md")) == pages
+
+
+def test_a_full_disk_while_the_store_writes_is_one_error_and_both_stores_stay_as_they_were(vault, monkeypatch):
+    # SQLite writes in C, out of reach of a Python ENOSPC: its own limit on the file's pages
+    # (max_page_count) makes it fail as a full disk does, with SQLITE_FULL.
+    from vaultindex import store as store_module
+    from vaultindex.errors import IndexWriteError
+
+    Vault.open(vault).sync()
+    before = Vault.open(vault)
+    old_search = [h.path for h in before.search("contrastive").hits]
+    old_notes = {p: r.note for p, r in before.catalog.records.items()}
+    assert "papers/SimCLR.md" in old_search
+    real_open = store_module.Store._open
+
+    def full_open(self):
+        conn = real_open(self)
+        if self.writable:
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            conn.execute(f"PRAGMA max_page_count = {pages}")
+        return conn
+
+    monkeypatch.setattr(store_module.Store, "_open", full_open)
+    for i in range(40):
+        write(vault, f"Flood {i}.md", f"# Flood {i}\n" + "words about contrastive learning " * 200 + "\n[[LoRA]]\n")
+    (vault / "papers" / "SimCLR.md").unlink()
+    with pytest.raises(IndexWriteError, match="No space left on device"):
+        Vault.open(vault).sync()
+    after = Vault.open(vault)
+    assert [h.path for h in after.search("contrastive").hits] == old_search  # Whoosh was not committed either
+    assert {p: r.note for p, r in after.catalog.records.items()} == old_notes
+    monkeypatch.setattr(store_module.Store, "_open", real_open)
+    stats = Vault.open(vault).sync()
+    assert stats.added == 40 and stats.removed == 1
+    assert "papers/SimCLR.md" not in [h.path for h in Vault.open(vault).search("contrastive", limit=100).hits]

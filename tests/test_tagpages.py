@@ -19,6 +19,7 @@ from vaultindex.cli import cli
 from vaultindex.errors import VaultIndexError
 from vaultindex.models import Note, Paper
 from vaultindex.parse import parse_note
+from vaultindex.resolve import name_key
 from vaultindex.tagpages import (
     END_MARKER,
     BadTagFolder,
@@ -131,14 +132,17 @@ def test_traversal_tags_stay_in_the_folder():
 def test_nested_pages_sit_in_the_parent_page_folder():
     paths = page_paths(["ml", "ml/vision", "ml/vision/detection", "ml/nlp"], "Tags")
     assert paths == {
-        "ml": "Tags/ml.md",
-        "ml/vision": "Tags/ml/vision.md",
-        "ml/vision/detection": "Tags/ml/vision/detection.md",
-        "ml/nlp": "Tags/ml/nlp.md",
+        "ml": "Tags/ml (tag).md",
+        "ml/vision": "Tags/ml/vision (tag).md",
+        "ml/vision/detection": "Tags/ml/vision/detection (tag).md",
+        "ml/nlp": "Tags/ml/nlp (tag).md",
     }
     # a changed level keeps its children together under the same (changed) folder name
     odd = page_paths(["a:b", "a:b/c"], "Tags")
-    assert odd["a:b/c"].startswith(odd["a:b"][:-3] + "/")
+    assert odd["a:b/c"].rpartition("/")[0] == odd["a:b"].removesuffix(" (tag).md")
+    # the old scheme, as a template
+    assert page_paths(["ml", "ml/vision"], "Tags", name="{tag}") == {"ml": "Tags/ml.md", "ml/vision": "Tags/ml/vision.md"}
+    assert page_paths(["ml"], "Tags", name="Tag - {tag}") == {"ml": "Tags/Tag - ml.md"}
 
 
 def test_colliding_names_get_distinct_deterministic_names():
@@ -148,8 +152,8 @@ def test_colliding_names_get_distinct_deterministic_names():
     folded = [unicodedata.normalize("NFC", p).casefold() for p in paths.values()]
     assert len(set(folded)) == len(tags)
     # a tag that needs no change keeps its plain name, whatever else exists
-    assert paths["a_b"] == "Tags/a_b.md" and paths[nfc] == f"Tags/{nfc}.md" and paths["x"] == "Tags/x.md"
-    assert paths["strasse"] == "Tags/strasse.md"
+    assert paths["a_b"] == "Tags/a_b (tag).md" and paths[nfc] == f"Tags/{nfc} (tag).md" and paths["x"] == "Tags/x (tag).md"
+    assert paths["strasse"] == "Tags/strasse (tag).md"
     # the same tags in another order give the same names; a changed name does not depend on its neighbours
     assert page_paths(list(reversed(tags)), "Tags") == paths
     assert page_paths(["a:b"], "Tags")["a:b"] == paths["a:b"]
@@ -161,8 +165,12 @@ def test_any_tag_names_give_safe_unique_paths(raw):
     tags = sorted({t.strip("/") for t in raw if t.strip("/")})
     if not tags:
         return
-    paths = page_paths(tags, "Tags")
+    taken = {name_key(t.rsplit("/", 1)[-1] + " (tag)") for t in tags[::2]}  # notes named like some pages
+    paths = page_paths(tags, "Tags", taken=taken)
     assert len({unicodedata.normalize("NFC", p).casefold() for p in paths.values()}) == len(tags)
+    # no two pages share a file name anywhere in the vault, and none has a taken name
+    keys = [name_key(p.rsplit("/", 1)[-1]) for p in paths.values()]
+    assert len(set(keys)) == len(keys) and not set(keys) & taken
     for path in paths.values():
         parts = path.split("/")
         assert parts[0] == "Tags" and path.endswith(".md")
@@ -325,7 +333,7 @@ def test_plan_pages_counts_nested_tags_and_skips_generated_pages():
     pages = {p.tag: p for p in plan_pages(notes, "Tags")}
     assert set(pages) == {"ml", "ml/nlp", "ml/vision"}
     assert pages["ml"].count == 3 and [c.tag for c in pages["ml"].children] == ["ml/nlp", "ml/vision"]
-    assert pages["ml/vision"].parent == TagLink("ml", "Tags/ml.md")
+    assert pages["ml/vision"].parent == TagLink("ml", "Tags/ml (tag).md")
     targets = {e.path: e.target for e in pages["ml"].entries}
     assert targets == {"papers/A.md": "A", "papers/B.md": "papers/B", "papers/x/B.md": "papers/x/B"}
     only_big = plan_pages(notes, "Tags", min_count=2)
@@ -335,8 +343,10 @@ def test_plan_pages_counts_nested_tags_and_skips_generated_pages():
     assert {e.path: e.target for e in other[0].entries}["papers/A.md"] == "papers/A"
 
 
-POOL = ["papers/X.md", "topics/X.md", "papers/Y.md", "Y.md", "a/Z.md", "b/c/W.md", "Tags/ml.md", "x.md"]
-OTHERS = ["attachments/X", "Templates/Y.md", "fig.png", "Z.md"]
+# Notes and files named like pages ("ml (tag)", "x (tag)", a generated or a user's note) rename pages.
+POOL = ["papers/X.md", "topics/X.md", "papers/Y.md", "Y.md", "a/Z.md", "b/c/W.md", "Tags/ml.md", "x.md",
+        "Tags/ml (tag).md", "Notes/vision (tag).md"]
+OTHERS = ["attachments/X", "Templates/Y.md", "fig.png", "Z.md", "x (tag).md"]
 TAG_POOL = ["ml", "ml/vision", "ml/vision/det", "ml/nlp", "zz", "x"]
 note_spec = st.fixed_dictionaries(
     {
@@ -384,7 +394,11 @@ def test_incremental_planning_equals_a_fresh_plan(batches, sort, min_count):
                 mtimes[path] = spec["mtime"]
         options = dict(sort=sort, min_count=min_count, modified=dict(mtimes), other_paths=others)
         listed = list(notes.values())
-        assert plan_pages(listed, "Tags", cache=cache, **options) == plan_pages(listed, "Tags", **options)
+        planned = plan_pages(listed, "Tags", cache=cache, **options)
+        assert planned == plan_pages(listed, "Tags", **options)
+        users = {name_key(p.rsplit("/", 1)[-1]) for p in [*others, *(n.path for n in listed if not n.generated)]}
+        page_keys = [name_key(page.path.rsplit("/", 1)[-1]) for page in planned]
+        assert len(set(page_keys)) == len(page_keys) and not set(page_keys) & users
 
 
 def test_count_tags_and_tree():
@@ -466,17 +480,17 @@ def test_pages_for_the_example_vault(example_copy):
     assert result.warnings == () and result.deleted == ()
     assert len(result.written) == len(tags_before)
     tags_dir = example_copy / "Tags"
-    assert (tags_dir / "ml.md").is_file() and (tags_dir / "ml" / "vision.md").is_file()
-    ml = (tags_dir / "ml.md").read_text(encoding="utf-8")
-    assert "Nested tags: [[Tags/ml/nlp|ml/nlp]]" in ml and "[[Tags/ml/vision|ml/vision]]" in ml
-    vision = (tags_dir / "ml" / "vision.md").read_text(encoding="utf-8")
-    assert "Parent tag: [[Tags/ml|ml]]." in vision
+    assert (tags_dir / "ml (tag).md").is_file() and (tags_dir / "ml" / "vision (tag).md").is_file()
+    ml = (tags_dir / "ml (tag).md").read_text(encoding="utf-8")
+    assert "Nested tags: [[Tags/ml/nlp (tag)|ml/nlp]]" in ml and "[[Tags/ml/vision (tag)|ml/vision]]" in ml
+    vision = (tags_dir / "ml" / "vision (tag).md").read_text(encoding="utf-8")
+    assert "Parent tag: [[Tags/ml (tag)|ml]]." in vision
     assert (
         "- [[Beyond neural scaling laws|Beyond neural scaling laws: beating power law scaling via data pruning]]"
         " — Ben Sorscher et al., 2022, NeurIPS" in vision
     )
     # the two "Scaling laws" notes are linked by path, the others by name
-    scaling = (tags_dir / "scaling-laws.md").read_text(encoding="utf-8")
+    scaling = (tags_dir / "scaling-laws (tag).md").read_text(encoding="utf-8")
     assert "[[papers/kaplan/Scaling laws|Scaling laws for neural language models]]" in scaling
     assert "[[topics/Scaling laws|Scaling laws]]" in scaling
     # once indexed, the pages are notes but not tagged notes, and the tags are the same
@@ -515,17 +529,17 @@ def test_a_changed_tag_rewrites_only_its_pages(example_copy):
     write(example_copy, "papers/New.md", "---\ntitle: A new vision paper\nyear: 2025\ntags: [ml/vision]\n---\n")
     vault.sync()
     result = write_pages(vault)
-    assert result.written == ("Tags/ml.md", "Tags/ml/vision.md")  # not ml/nlp: its text does not change
+    assert result.written == ("Tags/ml (tag).md", "Tags/ml/vision (tag).md")  # not ml/nlp: its text does not change
     after = snapshot(example_copy / "Tags")
     changed = {p for p in after if after[p] != before.get(p)}
     assert changed == {p.removeprefix("Tags/") for p in result.written}
-    assert "[[New|A new vision paper]] — 2025" in (example_copy / "Tags/ml/vision.md").read_text(encoding="utf-8")
+    assert "[[New|A new vision paper]] — 2025" in (example_copy / "Tags/ml/vision (tag).md").read_text(encoding="utf-8")
 
 
 def test_user_text_survives_rewrites(example_copy):
     vault = synced(example_copy)
     write_pages(vault)
-    page = example_copy / "Tags" / "scaling-laws.md"
+    page = example_copy / "Tags" / "scaling-laws (tag).md"
     text = page.read_text(encoding="utf-8")
     text = text.replace("count: 9\n", "count: 9\naliases: [Scaling]\n")
     text = text.replace("<!-- vaultindex:begin", "Why I track this: compute budgets.\n\n<!-- vaultindex:begin", 1)
@@ -535,14 +549,14 @@ def test_user_text_survives_rewrites(example_copy):
 
     write(example_copy, "papers/Other.md", "---\ntitle: Another scaling paper\ntags: [scaling-laws]\n---\n")
     vault.sync()
-    assert "Tags/scaling-laws.md" in write_pages(vault).written
+    assert "Tags/scaling-laws (tag).md" in write_pages(vault).written
     rewritten = page.read_text(encoding="utf-8")
     assert all(m in rewritten for m in mine)
     assert "10 notes tagged `scaling-laws`." in rewritten and "[[Other|Another scaling paper]]" in rewritten
 
     # an edit inside the markers is put back; the user's text stays
     page.write_text(rewritten.replace("10 notes tagged", "ELEVEN notes tagged"), encoding="utf-8")
-    assert "Tags/scaling-laws.md" in write_pages(vault).written
+    assert "Tags/scaling-laws (tag).md" in write_pages(vault).written
     assert page.read_text(encoding="utf-8") == rewritten
 
 
@@ -560,7 +574,7 @@ def test_traversal_tags_never_write_outside_the_folder(example_copy, tmp_path):
     assert sorted(p.name for p in example_copy.iterdir()) == sorted([*root_before, "Tags"])
     assert not Path("/etc/passwd.md").exists()
     pages = {p.relative_to(example_copy / "Tags").as_posix() for p in (example_copy / "Tags").rglob("*.md")}
-    assert "etc.md" in pages and "etc/passwd.md" in pages
+    assert "etc (tag).md" in pages and "etc/passwd (tag).md" in pages
     assert any(p.startswith("__-") for p in pages)  # "..", renamed, with a hash
     assert write_pages(vault).written == ()
 
@@ -577,14 +591,14 @@ def test_case_and_sanitising_collisions_get_their_own_pages(example_copy):
     assert len(result.written) == len(tags)
     folded = {unicodedata.normalize("NFC", p).casefold() for p in result.written}
     assert len(folded) == len(result.written)
-    ml = (example_copy / "Tags/ml.md").read_text(encoding="utf-8")
+    ml = (example_copy / "Tags/ml (tag).md").read_text(encoding="utf-8")
     assert "[[Upper]]" in ml
     pages_by_tag = {}
     for rel in result.written:
         fm = parse_note(rel, (example_copy / rel).read_text(encoding="utf-8")).frontmatter
         pages_by_tag[fm["tag_name"]] = rel
     assert set(pages_by_tag) == set(tags)
-    assert pages_by_tag["a_b"] == "Tags/a_b.md" and pages_by_tag["a:b"].startswith("Tags/a_b-")
+    assert pages_by_tag["a_b"] == "Tags/a_b (tag).md" and pages_by_tag["a:b"].startswith("Tags/a_b-")
 
 
 def test_stale_pages_are_deleted_but_user_files_never(example_copy):
@@ -592,28 +606,31 @@ def test_stale_pages_are_deleted_but_user_files_never(example_copy):
     write(example_copy, "papers/Lonely.md", "---\ntags: [lonely, solo/deep]\n---\n")
     vault.sync()
     write_pages(vault)
-    assert (example_copy / "Tags/lonely.md").exists() and (example_copy / "Tags/solo/deep.md").exists()
+    assert (example_copy / "Tags/lonely (tag).md").exists() and (example_copy / "Tags/solo/deep (tag).md").exists()
     # a user's note in the tag folder, and a user's file where a page would go
     write(example_copy, "Tags/README.md", "My own index of tags.\n")
-    write(example_copy, "Tags/topic.md", "---\ntitle: my topic note\n---\nmine\n")
-    (example_copy / "Tags/topic.md").touch()
+    write(example_copy, "Tags/topic (tag).md", "---\ntitle: my topic note\n---\nmine\n")
+    (example_copy / "Tags/topic (tag).md").touch()
     # the user annotated the page of a tag that will go
-    solo = example_copy / "Tags/solo.md"
+    solo = example_copy / "Tags/solo (tag).md"
     solo.write_text(solo.read_text(encoding="utf-8") + "\nsolo work ideas\n", encoding="utf-8")
 
     (example_copy / "papers/Lonely.md").unlink()
     vault.sync()
     result = write_pages(vault)
-    assert result.deleted == ("Tags/lonely.md", "Tags/solo/deep.md")
-    assert not (example_copy / "Tags/lonely.md").exists() and not (example_copy / "Tags/solo").exists()
+    assert result.deleted == ("Tags/lonely (tag).md", "Tags/solo/deep (tag).md")
+    assert not (example_copy / "Tags/lonely (tag).md").exists() and not (example_copy / "Tags/solo").exists()
     # kept: the user's files, untouched, with a warning for the one in the way
     assert (example_copy / "Tags/README.md").read_text(encoding="utf-8") == "My own index of tags.\n"
-    assert (example_copy / "Tags/topic.md").read_text(encoding="utf-8") == "---\ntitle: my topic note\n---\nmine\n"
+    assert (example_copy / "Tags/topic (tag).md").read_text(encoding="utf-8") == "---\ntitle: my topic note\n---\nmine\n"
     warned = {d.path: d.message for d in result.warnings}
-    assert "left untouched" in warned["Tags/topic.md"]
+    # the user's note where the page would go makes the page take another name, not a warning
+    assert "Tags/topic (tag).md" not in warned
+    moved = [p for p in (example_copy / "Tags").glob("topic-* (tag).md")]
+    assert len(moved) == 1 and "tag_name: topic\n" in moved[0].read_text(encoding="utf-8")
     # the annotated page of the vanished tag is kept, says so, and warns
     assert "solo work ideas" in solo.read_text(encoding="utf-8") and "No page is generated" in solo.read_text(encoding="utf-8")
-    assert "holds your text" in warned["Tags/solo.md"]
+    assert "holds your text" in warned["Tags/solo (tag).md"]
     again = write_pages(vault)
     assert again.written == () and again.deleted == ()
 
@@ -627,8 +644,8 @@ def test_symlinks_in_the_tag_folder_are_not_followed(example_copy, tmp_path):
     vault = synced(example_copy)
     result = write_pages(vault)
     assert list(outside.iterdir()) == []  # not even an empty folder
-    assert {d.path for d in result.warnings} == {"Tags/ml/nlp.md", "Tags/ml/vision.md", "Tags/ml/vision/detection.md"}
-    assert (example_copy / "Tags/ml.md").is_file()
+    assert {d.path for d in result.warnings} == {"Tags/ml/nlp (tag).md", "Tags/ml/vision (tag).md", "Tags/ml/vision/detection (tag).md"}
+    assert (example_copy / "Tags/ml (tag).md").is_file()
 
 
 def test_symlinked_tag_folder_out_of_the_vault_is_refused(example_copy, tmp_path):
@@ -642,7 +659,7 @@ def test_dry_run_writes_nothing_and_shows_a_diff(example_copy):
     vault = synced(example_copy)
     first = write_pages(vault, dry_run=True)
     assert first.dry_run and first.written and not (example_copy / "Tags").exists()
-    assert "--- /dev/null\n+++ b/Tags/ml.md\n" in first.diff and "+generated_by: vaultindex\n" in first.diff
+    assert "--- /dev/null\n+++ b/Tags/ml (tag).md\n" in first.diff and "+generated_by: vaultindex\n" in first.diff
 
     write_pages(vault)
     before = snapshot(example_copy / "Tags")
@@ -651,9 +668,9 @@ def test_dry_run_writes_nothing_and_shows_a_diff(example_copy):
     (example_copy / "papers/SimCLR.md").unlink()  # contrastive goes away
     vault.sync()
     dry = write_pages(vault, dry_run=True)
-    assert "Tags/peft.md" in dry.written and dry.deleted == ("Tags/contrastive.md",)
-    assert "+++ b/Tags/peft.md\n" in dry.diff and "+- [[New|Fresh]]\n" in dry.diff
-    assert "--- a/Tags/contrastive.md\n+++ /dev/null\n" in dry.diff
+    assert "Tags/peft (tag).md" in dry.written and dry.deleted == ("Tags/contrastive (tag).md",)
+    assert "+++ b/Tags/peft (tag).md\n" in dry.diff and "+- [[New|Fresh]]\n" in dry.diff
+    assert "--- a/Tags/contrastive (tag).md\n+++ /dev/null\n" in dry.diff
     assert snapshot(example_copy / "Tags") == before
 
 
@@ -663,12 +680,12 @@ def test_options_come_from_config_and_are_checked(example_copy):
     result = write_pages(vault)
     assert result.folder == "Index/Tags"
     assert {p.removeprefix("Index/Tags/") for p in result.written} == {
-        "ml.md", "ml/nlp.md", "ml/vision.md", "llm.md", "scaling-laws.md", "topic.md"
+        "ml (tag).md", "ml/nlp (tag).md", "ml/vision (tag).md", "llm (tag).md", "scaling-laws (tag).md", "topic (tag).md"
     }
-    assert "## 2022" in (example_copy / "Index/Tags/ml.md").read_text(encoding="utf-8")
+    assert "## 2022" in (example_copy / "Index/Tags/ml (tag).md").read_text(encoding="utf-8")
     fewer = write_pages(vault, min_count=20, dir="Index/Tags")  # ml's nested tags fall below: no links to them
-    assert fewer.written == ("Index/Tags/ml.md",) and len(fewer.deleted) == 5
-    assert "Nested tags" not in (example_copy / "Index/Tags/ml.md").read_text(encoding="utf-8")
+    assert fewer.written == ("Index/Tags/ml (tag).md",) and len(fewer.deleted) == 5
+    assert "Nested tags" not in (example_copy / "Index/Tags/ml (tag).md").read_text(encoding="utf-8")
     for bad in ({"dir": "../out"}, {"dir": "/tmp"}, {"sort": "size"}, {"min_count": 0}):
         with pytest.raises(VaultIndexError):
             write_pages(vault, **bad)
@@ -702,11 +719,11 @@ def test_cli_lists_tags(example_copy):
 def test_cli_writes_pages(example_copy):
     base = ["--vault", str(example_copy), "tags", "write"]
     dry = run(*base, "--dry-run")
-    assert dry.exit_code == 0 and "+++ b/Tags/ml.md" in dry.stdout and not (example_copy / "Tags").exists()
+    assert dry.exit_code == 0 and "+++ b/Tags/ml (tag).md" in dry.stdout and not (example_copy / "Tags").exists()
     assert "would write" in dry.stderr
 
     first = json.loads(run(*base, "--json").stdout)
-    assert "Tags/ml/vision.md" in first["written"] and first["deleted"] == [] and first["warnings"] == []
+    assert "Tags/ml/vision (tag).md" in first["written"] and first["deleted"] == [] and first["warnings"] == []
     second = run(*base, "--json")
     assert second.exit_code == 0
     data = json.loads(second.stdout)
@@ -715,7 +732,7 @@ def test_cli_writes_pages(example_copy):
 
     plain = run(*base, "--dir", "Other", "--min-count", "9")
     assert plain.exit_code == 0
-    assert plain.stdout.splitlines() == ["wrote Other/ml.md", "wrote Other/ml/nlp.md", "wrote Other/ml/vision.md", "wrote Other/scaling-laws.md"]
+    assert plain.stdout.splitlines() == ["wrote Other/ml (tag).md", "wrote Other/ml/nlp (tag).md", "wrote Other/ml/vision (tag).md", "wrote Other/scaling-laws (tag).md"]
 
 
 @pytest.mark.parametrize(
@@ -730,21 +747,207 @@ def test_cli_errors(example_copy, args, code):
     assert not (example_copy.parent / "out").exists()
 
 
-def test_cli_warns_about_a_user_file_in_the_way(example_copy):
-    write(example_copy, "Tags/ml.md", "my own ml note\n")
+def test_cli_routes_around_a_user_file_named_like_a_page(example_copy):
+    write(example_copy, "Tags/ml (tag).md", "my own ml note\n")
     result = run("--vault", str(example_copy), "tags", "write")
-    assert result.exit_code == 0
-    assert "warning: Tags/ml.md: not a generated tag page" in result.stderr
-    assert (example_copy / "Tags/ml.md").read_text(encoding="utf-8") == "my own ml note\n"
+    assert result.exit_code == 0 and "warning:" not in result.stderr
+    assert (example_copy / "Tags/ml (tag).md").read_text(encoding="utf-8") == "my own ml note\n"
+    [page] = [line.removeprefix("wrote ") for line in result.stdout.splitlines() if line.startswith("wrote Tags/ml-")]
+    assert page.endswith(" (tag).md") and "tag_name: ml\n" in (example_copy / page).read_text(encoding="utf-8")
+    assert f"Parent tag: [[{page[:-3]}|ml]]" in (example_copy / "Tags/ml/vision (tag).md").read_text(encoding="utf-8")
+
+
+def test_a_page_never_overwrites_a_file_made_after_the_sync(example_copy):
+    vault = synced(example_copy)
+    write(example_copy, "Tags/ml (tag).md", "my own ml note, not indexed yet\n")
+    result = write_pages(vault)
+    assert "not a generated tag page" in {d.path: d.message for d in result.warnings}["Tags/ml (tag).md"]
+    assert (example_copy / "Tags/ml (tag).md").read_text(encoding="utf-8") == "my own ml note, not indexed yet\n"
 
 
 def test_the_docs_sample_page_is_what_the_command_writes(example_copy):
-    """docs/tag-page-example.md is `vaultindex tags write --sort year`'s Tags/ml/vision.md for example_vault."""
+    """docs/tag-page-example.md is `vaultindex tags write --sort year`'s Tags/ml/vision (tag).md for example_vault."""
     from conftest import REPO
 
     assert run("--vault", str(example_copy), "tags", "write", "--sort", "year").exit_code == 0
-    page = (example_copy / "Tags/ml/vision.md").read_bytes()
+    page = (example_copy / "Tags/ml/vision (tag).md").read_bytes()
     assert (REPO / "docs" / "tag-page-example.md").read_bytes() == page, (
         "regenerate docs/tag-page-example.md: copy example_vault, run "
-        "`vaultindex --vault COPY tags write --sort year`, copy COPY/Tags/ml/vision.md"
+        "`vaultindex --vault COPY tags write --sort year`, copy COPY/Tags/ml/vision (tag).md"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# tags named like notes (the real-vault pattern): a page never takes a link from a note
+
+NAMED_LIKE_NOTES = {
+    "Compiler/Prolog.md": "# Prolog\n\nA logic language. #prolog #lang/logic\n",
+    "Compiler/Parsing.md": "# Parsing\n\nDCGs in [[Prolog]]. #prolog #compiler\n",
+    "Rust.md": "# Rust\n\nOwnership: [[Ownership]]. #rust\n",
+    "Languages/Ownership.md": "# Ownership\n\nBorrowing in [[Rust]]. #rust/ownership #lang\n",
+    "Languages/Logic.md": "# Logic\n\nSee [[Prolog]], [[prolog]] and [[Compiler/Prolog]]. #lang/logic\n",
+    "Journal/2026-01-01.md": "# Day\n\n[[Rust]] and [[Prolog]] and [[Ownership]] and [[Lang]]. #journal\n",
+    "Lang.md": "# Lang\n\nAll the [[Logic]]. #lang\n",
+    "compiler.md": "# compiler\n\nA note named like a tag.\n",
+}
+
+
+def named_like_notes(root: Path) -> Path:
+    (root / ".obsidian").mkdir(parents=True)
+    for rel, text in NAMED_LIKE_NOTES.items():
+        write(root, rel, text)
+    return root
+
+
+def link_state(root: Path) -> tuple[dict, list]:
+    """Every note's backlinks and doctor's findings, as a fresh process sees them."""
+    vault = synced(root)
+    backlinks = {
+        n.path: sorted((b.path, tuple((ln.line, ln.target) for ln in b.links)) for b in vault.backlinks(n.path))
+        for n in vault.notes()
+        if not n.generated
+    }
+    problems = sorted((p.code, p.path, p.line or 0, p.message) for p in vault.doctor().problems)
+    return backlinks, problems
+
+
+def test_tag_pages_leave_every_backlink_and_doctor_finding_as_they_were(tmp_path):
+    root = named_like_notes(tmp_path / "vault")
+    before = link_state(root)
+    assert before[0]["Compiler/Prolog.md"]  # the fixture does link the notes
+    result = run("--vault", str(root), "tags", "write")
+    assert result.exit_code == 0, result.output
+    after = link_state(root)
+    assert after == before
+    pages = sorted(p.relative_to(root).as_posix() for p in (root / "Tags").rglob("*.md"))
+    assert "Tags/prolog (tag).md" in pages and "Tags/rust/ownership (tag).md" in pages
+    assert "Tags/compiler (tag).md" in pages  # beside compiler.md: its own name
+    # no page has the name of any other file, compared as Obsidian compares names
+    names = [name_key(p.rsplit("/", 1)[-1]) for p in [*pages, *NAMED_LIKE_NOTES]]
+    assert len(names) == len(set(names))
+
+
+def _old_page(tag: str, extra: str = "") -> str:
+    return f"---\ngenerated_by: vaultindex\ntag_name: {tag}\ncount: 1\n---\n{extra}\n<!-- vaultindex:begin -->\n# {tag}\n<!-- vaultindex:end -->\n"
+
+
+def test_pages_under_old_names_are_cleaned_up_and_user_files_never_touched(tmp_path):
+    root = named_like_notes(tmp_path / "vault")
+    clean = link_state(root)
+    # what an earlier vaultindex wrote: Tags/prolog.md takes [[Prolog]] from Compiler/Prolog.md
+    write(root, "Tags/prolog.md", _old_page("prolog"))
+    write(root, "Tags/rust.md", _old_page("rust", "My own notes on rust tags.\n"))  # the user wrote in it
+    write(root, "Tags/lang/logic.md", _old_page("lang/logic"))
+    write(root, "Tags/gone.md", _old_page("gone"))
+    write(root, "Tags/Compiler.md", "# Compiler\nMy own note, no marker.\n")  # a user's file: never touched
+    outside = write(tmp_path / "elsewhere", "journal.md", _old_page("journal"))
+    os.symlink(outside, root / "Tags" / "journal.md")  # a generated page reached through a symlink
+    os.symlink(outside.parent, root / "Tags" / "linked")
+    # (vaultindex's resolver already skips these pages for bare names; Obsidian does not)
+
+    result = run("--vault", str(root), "tags", "write", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data["deleted"]) == {"Tags/prolog.md", "Tags/lang/logic.md", "Tags/gone.md"}
+    assert data["renamed"] == [["Tags/rust.md", "Tags/rust (tag).md"]]
+    rust = (root / "Tags/rust (tag).md").read_text(encoding="utf-8")
+    assert "My own notes on rust tags." in rust and "[[Rust]]" in rust
+    assert not (root / "Tags/rust.md").exists() and not (root / "Tags/lang/logic.md").exists()
+    assert (root / "Tags/Compiler.md").read_text(encoding="utf-8") == "# Compiler\nMy own note, no marker.\n"
+    assert (root / "Tags/journal.md").is_symlink() and outside.read_text(encoding="utf-8") == _old_page("journal")
+    assert (root / "Tags/linked").is_symlink()
+    # Compiler.md (the user's) and compiler.md share a name: that ambiguity is theirs, not ours
+    backlinks, problems = link_state(root)
+    assert backlinks["Compiler/Prolog.md"] == clean[0]["Compiler/Prolog.md"]
+    assert {k: v for k, v in backlinks.items() if k in clean[0]} == clean[0]
+    again = run("--vault", str(root), "tags", "write", "--json")
+    assert json.loads(again.stdout)["written"] == [] and json.loads(again.stdout)["deleted"] == []
+
+
+def test_a_note_made_after_its_page_gets_the_name_and_the_page_moves(tmp_path):
+    root = named_like_notes(tmp_path / "vault")
+    vault = synced(root)
+    write_pages(vault)
+    assert (root / "Tags/rust (tag).md").exists()
+    # a user's note named exactly like the page, and a note linking to it by that name
+    write(root, "Notes/Rust (tag).md", "# Rust (tag)\nWhy I tag things rust.\n")
+    write(root, "Notes/Index.md", "See [[Rust (tag)]].\n")
+    vault.sync()
+    result = write_pages(vault)
+    [(old, new)] = [(d, w) for d in result.deleted for w in result.written if "rust-" in w and "/" not in w[5:]]
+    assert old == "Tags/rust (tag).md" and new.startswith("Tags/rust-") and new.endswith(" (tag).md")
+    assert "Parent tag: [[" + new[:-3] + "|rust]]" in (root / "Tags/rust/ownership (tag).md").read_text(encoding="utf-8")
+    vault.sync()
+    assert [b.path for b in vault.backlinks("Notes/Rust (tag).md")] == ["Notes/Index.md"]
+    assert not [p for p in vault.doctor().problems if p.code == "ambiguous-link"]
+    assert write_pages(vault).changed is False
+
+
+def test_the_old_naming_scheme_still_never_clashes(tmp_path):
+    root = named_like_notes(tmp_path / "vault")
+    write(root, ".vaultindex/config.toml", '[tags]\nname = "{tag}"\n')
+    before = link_state(root)
+    result = run("--vault", str(root), "tags", "write")
+    assert result.exit_code == 0, result.output
+    written = result.stdout.split()
+    assert "Tags/lang.md" not in written and "Tags/rust.md" not in written  # Lang.md, Rust.md exist
+    assert "Tags/journal.md" in written
+    assert link_state(root) == before
+    for bad in ("{tag}/x", "x", "{tag} {tag}", ".{tag}", "{tag}.", "{tag} #x", "{name}"):
+        failed = run("--vault", str(root), "tags", "write", "--name", bad)
+        assert failed.exit_code == 1 and failed.stderr.splitlines()[-1].startswith("Error: tag page name"), bad
+
+
+@pytest.mark.slow
+def test_watch_renames_a_page_when_a_note_takes_its_name(tmp_path):
+    from test_watch import Running
+
+    root = named_like_notes(tmp_path / "vault")
+    write(root, ".vaultindex/config.toml", '[tags]\nwatch = true\nname = "{tag}"\n')
+    with Running(root) as w:
+        w.wait(lambda: w.has("Tags/journal.md"), "pages written at start")  # no note is named journal yet
+        assert any(p.startswith("Tags/prolog-") for p in w.state)  # Compiler/Prolog.md has that name
+        write(root, "Notes/Journal.md", "# Journal\nMy own note named like the tag.\n")
+        write(root, "Notes/Uses.md", "[[Journal]]\n")
+        w.wait(lambda: w.has("Notes/Journal.md") and not w.has("Tags/journal.md")
+               and any(p.startswith("Tags/journal-") for p in w.state), "the page renamed")
+        assert not (root / "Tags/journal.md").exists()
+    backlinks, problems = link_state(root)
+    assert not [p for p in problems if p[0] == "ambiguous-link"]
+    assert [b[0] for b in backlinks["Notes/Journal.md"]] == ["Notes/Uses.md"]
+
+
+@pytest.mark.parametrize("template", ["{tag} (tag)", "{tag}"])
+@pytest.mark.parametrize("name", ["academic-obsidian", "kevinywu-notes"])
+def test_real_vaults_keep_their_backlinks_and_doctor_findings(tmp_path, name, template):
+    import shutil
+
+    from conftest import REPO
+
+    # ../shared/corpora beside the checkout, or beside the folder of worktrees it sits in
+    found = [c / name for c in (REPO.parent / "shared" / "corpora", REPO.parents[1] / "shared" / "corpora") if (c / name).is_dir()]
+    if not found:
+        pytest.skip(f"../shared/corpora/{name} is not here")
+    root = tmp_path / name
+    shutil.copytree(found[0], root)
+    first = link_state(root)
+    result = run("--vault", str(root), "tags", "write", "--json", "--name", template)
+    assert result.exit_code == 0, result.output
+    assert link_state(root) == first  # doctor's findings one by one, every note's backlinks link by link
+    # A note made after the pages, named like a page: the next write moves the page away.
+    note = "Inbox/" + template.replace("{tag}", "Topic") + ".md"
+    write(root, note, "# Topic\nMy note about topics. [[Topic (tag)]] [[Topic]]\n")
+    before = link_state(root)
+    result = run("--vault", str(root), "tags", "write", "--json", "--name", template)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    after = link_state(root)
+    assert after == before
+    pages = [*data["written"], *data["unchanged"]]
+    if name == "academic-obsidian":  # it tags 19 notes `topic`; kevinywu-notes has no tags
+        assert any(p.startswith("Tags/topic-") for p in data["written"])
+    keys = [name_key(p.rsplit("/", 1)[-1]) for p in pages]
+    others = {name_key(p.name) for p in root.rglob("*") if p.is_file() and "Tags" not in p.relative_to(root).parts}
+    assert len(set(keys)) == len(keys) and not set(keys) & others
+    print(f"{name}, {template!r}: {len(pages)} pages, {len(first[1])} doctor findings, "
+          f"{sum(len(b) for b in first[0].values())} backlinks, the same before and after")

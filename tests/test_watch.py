@@ -477,9 +477,9 @@ def test_tag_pages_follow_and_their_writes_do_not_start_batches(example_copy):
     with Running(example_copy) as w:
         assert any(p.startswith("Tags/") for p in w.state), "pages written and indexed at start"
         # A nested tag: its pages go in a new folder, which must not start a batch either.
-        write(example_copy, "papers/Tagged.md", note_text("Tagged", "about #brand-new/topic"))
-        page = "Tags/brand-new/topic.md"
-        w.wait(lambda: w.has(page) and w.has("Tags/brand-new.md"), "the new tag's pages written and indexed")
+        write(example_copy, "papers/Tagged.md", note_text("Tagged", "about #brand-new/marsupials"))
+        page = "Tags/brand-new/marsupials (tag).md"
+        w.wait(lambda: w.has(page) and w.has("Tags/brand-new (tag).md"), "the new tag's pages written and indexed")
         # Its own writes come back as events: they must not make another batch.
         write(example_copy, "Inbox/sentinel.md", "# Sentinel\n")
         w.wait(lambda: w.has("Inbox/sentinel.md"), "sentinel indexed")

@@ -1,12 +1,20 @@
-"""Owns vault discovery, `.vaultindex/config.toml` and the rules for which files are ignored."""
+"""Owns vault discovery, `.vaultindex/config.toml` and the rules for which files are ignored.
+
+User-supplied patterns can never hang vaultindex: Obsidian's regular-expression filters run on
+RE2 (linear time; google-re2 is a dependency), and when RE2 is not importable only patterns
+that cannot backtrack badly run on Python's `re`; any other pattern is skipped with a warning
+(Config.warnings). config.toml's globs go through fnmatch, which is linear since Python 3.9.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,6 +33,16 @@ class TagPagesConfig:
     sort: str = "title"  # title, year or modified
     min_count: int = 1
     watch: bool = False  # rewrite tag pages while `vaultindex watch` runs
+    name: str = "{tag} (tag)"  # page file name; {tag} is the tag level (see tagpages.check_name)
+
+
+@dataclass(frozen=True)
+class NewNoteConfig:
+    """`[new]`: how `vaultindex new @KEY` names and fills a paper's note."""
+
+    folder: str | None = None  # None: Obsidian's folder for new notes, else the vault root
+    template: str = ""  # "": a paper template in the templates folder, else the built-in one
+    filename: str = "{{title}}"  # placeholders as in templates
 
 
 @dataclass(frozen=True)
@@ -34,8 +52,13 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     resolve_aliases: bool = False
     open_with: str = "obsidian"  # how the HTML graph opens a note: "obsidian" or "file"
+    graph_attachments: bool = False  # [graph] attachments: `graph` draws attachments too
     tags: TagPagesConfig = field(default_factory=TagPagesConfig)
     index_dir: str = ""  # where the index lives ("": the user's cache folder; relative: to the vault)
+    bibliography: tuple[str, ...] = ()  # CSL-JSON or .bib files besides the vault's *.bib
+    new: NewNoteConfig = field(default_factory=NewNoteConfig)
+    # Problems with the settings that did not stop vaultindex (a pattern skipped), for the CLI to show.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def is_excluded(self, path: str) -> bool:
         """Whether a vault-relative POSIX path is excluded by the user's rules."""
@@ -56,28 +79,157 @@ def _matches(rule: str, path: str) -> bool:
 
 def _matches_obsidian(rule: str, path: str) -> bool:
     # Obsidian's filters are path prefixes, or regular expressions written as /.../.
-    if len(rule) > 2 and rule.startswith("/") and rule.endswith("/"):
-        try:
-            return re.search(rule[1:-1], path) is not None
-        except re.error:
-            return False
+    if _is_regex(rule):
+        matcher = _compile_filter(rule[1:-1])
+        return callable(matcher) and matcher(path)  # a skipped pattern matches nothing
     return path.startswith(rule.lstrip("/"))
 
 
-def find_vault(explicit: str | os.PathLike | None = None, start: Path | None = None) -> Path:
-    """The vault folder: the one given, else the nearest folder up holding .vaultindex/ or .obsidian/."""
+def _is_regex(rule: str) -> bool:
+    return len(rule) > 2 and rule.startswith("/") and rule.endswith("/")
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_filter(pattern: str) -> Callable[[str], bool] | str:
+    """A linear-time matcher for a user's regular expression, or why it cannot be run safely."""
+    try:
+        import re2  # google-re2
+    except ImportError:
+        return _compile_checked(pattern)
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print parse errors on stderr itself
+    try:
+        compiled = re2.compile(pattern, options=options)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        return f"RE2 cannot run it ({reason}; backreferences and lookarounds are not supported)"
+
+    def search(path: str) -> bool:
+        # RE2 takes UTF-8: a name byte that is not UTF-8 is matched as U+FFFD.
+        text = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return compiled.search(text) is not None
+
+    return search
+
+
+MAX_UNBOUNDED = 3  # `*`, `+` or `{n,}` in one pattern for Python's backtracking engine
+
+
+def _compile_checked(pattern: str) -> Callable[[str], bool] | str:
+    """Without RE2: Python's `re`, only for patterns that cannot backtrack for long."""
+    reason = backtracking_risk(pattern)
+    if reason:
+        return f"{reason}, which can take exponential time without RE2 (pip install google-re2)"
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        return f"it is not a valid regular expression ({exc})"
+    return lambda path: compiled.search(path) is not None
+
+
+_QUANTIFIER = re.compile(r"[*+]|\{\d*,?\d*\}")
+
+
+def backtracking_risk(pattern: str) -> str:
+    """Why a backtracking engine could take exponential (or high polynomial) time on `pattern`,
+    or "" when it cannot: a backreference, a repeated group that holds a quantifier or an
+    alternation (`(a+)+`, `(a|aa)*`), or more than MAX_UNBOUNDED unbounded quantifiers."""
+    if re.search(r"\\[1-9]|\(\?P=|\\k<", pattern):
+        return "it holds a backreference"
+    stack: list[bool] = [False]  # per open group: holds a quantifier or an alternation
+    unbounded = 0
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":  # a character class: skip to its end
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch == "(":
+            stack.append(False)
+            i += 1
+            continue
+        if ch == "|":
+            stack[-1] = True
+            i += 1
+            continue
+        inner = False
+        if ch == ")":
+            inner = stack.pop() if len(stack) > 1 else False
+            i += 1
+        m = _QUANTIFIER.match(pattern, i)
+        if m:
+            if inner:
+                return "a repeated group holds a quantifier or an alternation"
+            stack[-1] = True
+            unbounded += m.group() in "*+" or m.group().endswith(",}")
+            i = m.end()
+        elif ch != ")":
+            if ch == "?" and pattern[i - 1 : i] not in ("(", ""):
+                stack[-1] = True  # `a?` is a quantifier too (`(a?)+`); `(?:` is not
+            i += 1
+        if inner:
+            stack[-1] = True  # the group's own quantifiers count for the group around it
+    if unbounded > MAX_UNBOUNDED:
+        return f"it has more than {MAX_UNBOUNDED} unbounded quantifiers"
+    return ""
+
+
+@dataclass(frozen=True)
+class VaultLocation:
+    root: Path
+    fallback: bool = False  # no vault marker here or above: the working folder was taken
+
+
+def locate_vault(explicit: str | os.PathLike | None = None, start: Path | None = None) -> VaultLocation:
+    """The vault folder: the one given, else the nearest folder up holding .vaultindex/ or
+    .obsidian/, else the working folder itself (fallback=True), unless that is the home folder
+    or the file system's root, which are taken only when given explicitly."""
     if explicit is not None:
         path = Path(explicit).expanduser()
         if not path.exists():
             raise VaultNotFound(f"vault folder {str(explicit)!r} does not exist")
         if not path.is_dir():
             raise VaultNotFound(f"vault path {str(explicit)!r} is not a folder")
-        return path.resolve()
+        return VaultLocation(path.resolve())
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / STATE_DIR).is_dir() or (folder / ".obsidian").is_dir():
-            return folder
-    return here
+            return VaultLocation(folder)
+    what = _too_wide(here)
+    if what:
+        raise VaultNotFound(
+            f"no vault here: neither {here} nor a folder above it holds .obsidian/ or {STATE_DIR}/, "
+            f"and {what} is taken as a vault only when given explicitly. Run vaultindex inside a "
+            "vault, or name one with --vault PATH or VAULTINDEX_VAULT"
+        )
+    return VaultLocation(here, fallback=True)
+
+
+def _too_wide(folder: Path) -> str:
+    """Why `folder` is too wide to index by accident ("your home folder"), or ""."""
+    if folder.parent == folder:
+        return "the file system's root"
+    try:
+        if folder == Path.home().resolve():
+            return "your home folder"
+    except (RuntimeError, KeyError, OSError):  # no home folder known
+        pass
+    return ""
+
+
+def find_vault(explicit: str | os.PathLike | None = None, start: Path | None = None) -> Path:
+    """The vault folder (see locate_vault)."""
+    return locate_vault(explicit, start).root
 
 
 def _parse_size(value: object) -> int:
@@ -100,7 +252,8 @@ def _expect(table: dict, key: str, kind: type, where: str):
 
 def load_config(vault: Path) -> Config:
     """Read config.toml and Obsidian's excluded files; a missing file means defaults."""
-    cfg = Config(obsidian_ignore=_obsidian_ignore_filters(vault))
+    filters, warnings = _obsidian_ignore_filters(vault)
+    cfg = Config(obsidian_ignore=filters, warnings=warnings)
     path = vault / STATE_DIR / CONFIG_FILE
     if not path.is_file():
         return cfg
@@ -126,24 +279,48 @@ def load_config(vault: Path) -> Config:
         if value not in ("obsidian", "file"):
             raise ConfigError(f"{where} [graph]: open_with must be \"obsidian\" or \"file\"")
         changes["open_with"] = value
+    if "attachments" in data.get("graph", {}):
+        changes["graph_attachments"] = _expect(data["graph"], "attachments", bool, where + " [graph]")
     tags = data.get("tags", {})
     if tags:
         tag_changes = {}
-        for key, kind in (("dir", str), ("sort", str), ("min_count", int), ("watch", bool)):
+        for key, kind in (("dir", str), ("sort", str), ("min_count", int), ("watch", bool), ("name", str)):
             if key in tags:
                 tag_changes[key] = _expect(tags, key, kind, where + " [tags]")
         if tag_changes.get("sort", "title") not in ("title", "year", "modified"):
             raise ConfigError(f"{where} [tags]: sort must be title, year or modified")
         changes["tags"] = replace(cfg.tags, **tag_changes)
+    if "bibliography" in data:
+        bib = data["bibliography"]
+        bib = [bib] if isinstance(bib, str) else bib
+        if not isinstance(bib, list) or not all(isinstance(x, str) and x.strip() for x in bib):
+            raise ConfigError(f"{where}: bibliography must be a file name or a list of them")
+        changes["bibliography"] = tuple(x.strip() for x in bib)
+    new = data.get("new", {})
+    if new:
+        new_changes = {k: _expect(new, k, str, where + " [new]") for k in ("folder", "template", "filename") if k in new}
+        if not new_changes.get("filename", "x").strip():
+            raise ConfigError(f"{where} [new]: filename must not be empty")
+        changes["new"] = replace(cfg.new, **new_changes)
     return replace(cfg, **changes)
 
 
-def _obsidian_ignore_filters(vault: Path) -> tuple[str, ...]:
+def _obsidian_ignore_filters(vault: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Obsidian's "Excluded files" and a warning for each pattern that is skipped."""
     try:
         data = json.loads((vault / ".obsidian" / "app.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return ()
+        return (), ()
     filters = data.get("userIgnoreFilters") if isinstance(data, dict) else None
     if not isinstance(filters, list):
-        return ()
-    return tuple(f for f in filters if isinstance(f, str) and f.strip())
+        return (), ()
+    kept, warnings = [], []
+    for rule in filters:
+        if not (isinstance(rule, str) and rule.strip()):
+            continue
+        problem = _compile_filter(rule[1:-1]) if _is_regex(rule) else None
+        if isinstance(problem, str):
+            warnings.append(f"warning: .obsidian/app.json: Excluded files pattern {json.dumps(rule)} is skipped: {problem}")
+            continue
+        kept.append(rule)
+    return tuple(kept), tuple(warnings)

@@ -23,13 +23,14 @@ import re
 import unicodedata
 import warnings
 from collections import Counter, defaultdict, deque
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any, Callable, Iterable, Mapping
 
 import networkx as nx
 
 from .errors import VaultIndexError
 from .graph import pagerank
+from .text import has_bad_bytes, json_safe, quote_path
 
 __all__ = [
     "EDGE_KINDS",
@@ -38,6 +39,7 @@ __all__ = [
     "GraphFilters",
     "MERMAID_MAX_NODES",
     "annotate",
+    "community_names",
     "export",
     "filter_graph",
     "flatten_attributes",
@@ -46,7 +48,7 @@ __all__ = [
     "start_layout",
 ]
 
-FORMATS = ("html", "json", "graphml", "gexf", "dot", "mermaid")
+FORMATS = ("html", "json", "graphml", "gexf", "dot", "mermaid", "svg")
 EDGE_KINDS = ("link", "embed", "cite")
 NODE_KINDS = ("note", "attachment", "excluded", "unresolved", "paper", "tag")
 # Kinds of nodes that are not files: they exist only as the target of a link or a citation.
@@ -55,6 +57,11 @@ TAG_PREFIX = "tag:"
 MERMAID_MAX_NODES = 100
 COMMUNITY_SEED = 42
 LIST_SEPARATORS = {"tags": " ", "authors": "; "}  # how lists are written in graphml / gexf / dot
+# Files Obsidian opens as attachments (help.obsidian.md, "Accepted file formats"), plus its own
+# canvas and base files: a dangling `![[Pasted image.png]]` is a missing attachment, not a note.
+ATTACHMENT_EXTENSIONS = frozenset(
+    "avif bmp gif jpeg jpg png svg webp flac m4a mp3 ogg wav webm 3gp mkv mov mp4 ogv pdf canvas base".split()
+)
 
 
 class GraphFilterError(VaultIndexError, ValueError):
@@ -85,6 +92,9 @@ class GraphFilters:
     tags: only nodes carrying one of these tags (nested tags match: "ml" keeps "ml/vision").
     paths: only nodes whose path starts with one of these prefixes ("papers/", "topics/Sca").
     kinds: the edge kinds to keep; targets reached only through dropped edges go too.
+    attachments: keep attachments (images, PDFs, ...) and dangling links to them; like
+      Obsidian's graph, the default shows notes only.
+    excluded: keep files matched by the exclude rules (Obsidian hides them from its graph).
     unresolved=False: only files (no unresolved link targets, no cited papers without a note).
     orphans=False: drop nodes left without any edge.
     tags_as_nodes: add one node per tag, linked from its notes (and from a nested tag to its parent).
@@ -95,6 +105,8 @@ class GraphFilters:
     tags: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     kinds: tuple[str, ...] = EDGE_KINDS
+    attachments: bool = False
+    excluded: bool = False
     unresolved: bool = True
     orphans: bool = True
     tags_as_nodes: bool = False
@@ -153,6 +165,10 @@ class GraphFilters:
             parts.append("path " + " or ".join(self.paths))
         if self.kinds != EDGE_KINDS:
             parts.append("edges: " + ", ".join(self.kinds))
+        if self.attachments:
+            parts.append("with attachments")
+        if self.excluded:
+            parts.append("with excluded files")
         if not self.unresolved:
             parts.append("files only")
         if not self.orphans:
@@ -228,8 +244,9 @@ def filter_graph(source: nx.Graph, filters: "GraphFilters | Mapping[str, Any] | 
     """Apply the filters to a link graph (multi or simple, directed) and annotate the result.
 
     `around` overrides `filters.around` with a node id already resolved by the caller.
-    Order: edge kinds, then which nodes qualify (files only, paths, tags), then the
-    neighbourhood of `around` within what qualifies, then tag nodes, then orphans.
+    Order: edge kinds, then which nodes qualify (attachments, excluded files, files only,
+    paths, tags), then the neighbourhood of `around` within what qualifies, then tag nodes,
+    then orphans.
     """
     flt = GraphFilters.of(filters)
     kinds = set(flt.kinds)
@@ -257,6 +274,10 @@ def filter_graph(source: nx.Graph, filters: "GraphFilters | Mapping[str, Any] | 
 
     def qualifies(node: str, data: dict) -> bool:
         if not flt.unresolved and data["kind"] in TARGET_ONLY_KINDS:
+            return False
+        if not flt.attachments and (data["kind"] == "attachment" or _missing_attachment(node, data)):
+            return False
+        if not flt.excluded and data["kind"] == "excluded":
             return False
         if flt.paths:
             folded = _fold(node)
@@ -297,6 +318,15 @@ def _node_attrs(node: str, data: Mapping[str, Any]) -> dict[str, Any]:
         "year": year,
         "authors": [str(a) for a in (data.get("authors") or ())],
     }
+
+
+def _missing_attachment(node: str, data: Mapping[str, Any]) -> bool:
+    """A dangling link to a file with an attachment's extension (`![[Pasted image 1.png]]`)."""
+    if data.get("kind") != "unresolved":
+        return False
+    name = node[len("unresolved:"):] if node.startswith("unresolved:") else node
+    base = name.rsplit("/", 1)[-1]
+    return "." in base and base.rsplit(".", 1)[1].casefold() in ATTACHMENT_EXTENSIONS
 
 
 def _default_title(node: str, kind: str) -> str:
@@ -360,15 +390,63 @@ def annotate(graph: nx.DiGraph, seed: int = COMMUNITY_SEED) -> nx.DiGraph:
 
     community: Louvain (networkx, fixed seed) on the undirected graph weighted by edge count;
     numbered by size, largest first, so colours are stable between runs.
+    `graph.graph["community_names"]` names each community (see `community_names`).
     """
     ranks = pagerank(graph, weight="count")
     for node in graph:
         graph.nodes[node]["degree"] = graph.degree(node)
         graph.nodes[node]["pagerank"] = ranks.get(node, 0.0)
-    for index, members in enumerate(communities(graph, seed=seed)):
+    groups = communities(graph, seed=seed)
+    for index, members in enumerate(groups):
         for node in members:
             graph.nodes[node]["community"] = index
+    graph.graph["community_names"] = community_names(graph, groups)
     return graph
+
+
+# Who may name a community, best first: a note, then a link target with no file (a cited
+# paper, an unresolved name, a tag); an attachment or an excluded file never does.
+_NAMING_KINDS = ({"note"}, {"paper", "unresolved", "tag"})
+
+
+def community_names(graph: nx.DiGraph, groups: list[list[str]] | None = None) -> dict[int, str]:
+    """{community number: the title of its most central note}.
+
+    Central means PageRank inside the community (weighted by link count), then degree inside
+    it: a note that embeds twenty pasted images is the centre of its cluster, not one of the
+    images, whose rank only comes from that note. A community without notes is named after its
+    most central link target, and one of attachments only after how many it holds.
+    """
+    if groups is None:
+        by_index: dict[int, list[str]] = defaultdict(list)
+        for node, data in graph.nodes(data=True):
+            if isinstance(data.get("community"), int):
+                by_index[data["community"]].append(node)
+        numbered = sorted(by_index.items())
+    else:
+        numbered = list(enumerate(groups))
+    names: dict[int, str] = {}
+    for index, members in numbered:
+        kinds = {n: graph.nodes[n].get("kind", "note") for n in members}
+        candidates: list[str] = []
+        for allowed in _NAMING_KINDS:
+            candidates = [n for n in members if kinds[n] in allowed]
+            if candidates:
+                break
+        if not candidates:
+            names[index] = f"{len(members)} attachment{'s' if len(members) != 1 else ''}"
+            continue
+        if len(candidates) == 1:
+            best = candidates[0]
+        else:
+            inside = graph.subgraph(members)
+            local = pagerank(inside, weight="count")
+            best = min(
+                candidates,
+                key=lambda n: (-round(local.get(n, 0.0), 9), -inside.degree(n), -graph.nodes[n].get("pagerank", 0.0), str(n)),
+            )
+        names[index] = str(graph.nodes[best].get("title") or best)
+    return names
 
 
 def communities(graph: nx.DiGraph, seed: int = COMMUNITY_SEED) -> list[list[str]]:
@@ -448,13 +526,35 @@ def start_layout(graph: nx.DiGraph, spacing: float = 14.0, smoothing: int = 4) -
 # exports
 # ------------------------------------------------------------------------------------------------
 
+# File suffixes and the format each one means (for `-o FILE` without `--format`).
+FORMAT_SUFFIXES = {
+    ".html": "html", ".htm": "html", ".json": "json", ".graphml": "graphml", ".gexf": "gexf",
+    ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid", ".svg": "svg",
+}
+SVG_TIMEOUT = 300.0  # seconds Graphviz may take to lay a graph out
+# svg: Graphviz's sfdp (force-directed) layout with straight edges. Measured on 2 busy cores:
+# the layered `dot` layout, or routed splines, passed 120 s at 300 nodes and 900 edges; sfdp with
+# straight lines draws them in 1.4 s, kevinywu-notes (132 nodes) in 0.6 s. Above this many nodes
+# its overlap removal costs most of the time (1,000 nodes: 15 s against 4 s): nodes are spread
+# out instead (5,000 nodes, 20,000 edges: 50 s).
+SVG_SPREAD_ABOVE = 1000
+
+
+def format_of(filename: str) -> str | None:
+    """The export format a file name's suffix stands for (None when no format has it)."""
+    dot = filename.rfind(".")
+    if dot <= filename.rfind("/"):
+        return None
+    return FORMAT_SUFFIXES.get(filename[dot:].casefold())
+
 
 def export(graph: nx.DiGraph, format: str = "json", **opts: Any) -> str:
     """The graph as text in one of FORMATS.
 
     Options: html: color ("community" or "tag"), open_with ("obsidian" or "file"), title;
     mermaid: fenced (wrap in a ```mermaid block for a note), on_warning (a callable; the
-    default issues a UserWarning above MERMAID_MAX_NODES nodes); dot: name.
+    default issues a UserWarning above MERMAID_MAX_NODES nodes); dot and svg: name.
+    svg runs Graphviz (`dot` on PATH) and raises VaultIndexError when it is not installed.
     """
     fmt = format.lower()
     if fmt == "json":
@@ -465,6 +565,8 @@ def export(graph: nx.DiGraph, format: str = "json", **opts: Any) -> str:
         return to_gexf(graph, **opts)
     if fmt == "dot":
         return to_dot(graph, **opts)
+    if fmt == "svg":
+        return to_svg(graph, **opts)
     if fmt == "mermaid":
         return to_mermaid(graph, **opts)
     if fmt == "html":
@@ -474,12 +576,51 @@ def export(graph: nx.DiGraph, format: str = "json", **opts: Any) -> str:
     raise GraphFilterError(f"unknown format {format!r}: use {', '.join(FORMATS)}")
 
 
+# What XML 1.0 cannot hold, even as a character reference (C0 controls but tab, LF and CR; lone
+# surrogates, which stand for file-name bytes that are not UTF-8; U+FFFE, U+FFFF). Graphviz copies
+# them into its SVG, and none can be written as UTF-8 (surrogates) or read back (the rest).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def portable_text(text: str) -> str:
+    """Note text every export can hold: unchanged when it can; else text holding bytes that are
+    not UTF-8 takes quote_path's quoted form (as in --json), and any other character XML 1.0
+    forbids becomes U+FFFD."""
+    if not _NOT_XML.search(text):
+        return text
+    if has_bad_bytes(text):
+        text = quote_path(text)
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def export_ids(graph: nx.Graph) -> dict[str, str]:
+    """{node: its id in graphml, gexf and dot}: the node itself when XML can hold it, else its
+    quote_path form (lossless for control characters and undecodable bytes), made unique."""
+    ids = {n: str(n) for n in graph if not _NOT_XML.search(str(n))}
+    taken = set(ids.values())
+    for node in graph:
+        if node in ids:
+            continue
+        base = _NOT_XML.sub("\ufffd", quote_path(str(node)))
+        candidate, k = base, 2
+        while candidate in taken:
+            candidate, k = f"{base}~{k}", k + 1
+        taken.add(candidate)
+        ids[node] = candidate
+    return ids
+
+
 def to_json(graph: nx.DiGraph, indent: int | None = 1) -> str:
-    """Node-link JSON: {"directed", "multigraph", "graph", "nodes": [{"id", ...}], "edges": [{"source", "target", "kind", "count", ...}]}."""
+    """Node-link JSON: {"directed", "multigraph", "graph", "nodes": [{"id", ...}], "edges": [{"source", "target", "kind", "count", ...}],
+    "communities": [{"id", "name", "size"}]}. Strings are exact; one holding bytes that are not
+    UTF-8 (a path or a title from a file name) takes quote_path's quoted form, as in --json."""
     data = nx.node_link_data(graph, edges="edges")
     data["nodes"] = [{"id": n["id"], **{k: v for k, v in n.items() if k != "id"}} for n in data["nodes"]]
     data["graph"] = {k: v for k, v in data.get("graph", {}).items() if _is_json_scalar(v)}
-    return json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=False)
+    sizes = Counter(d.get("community") for _, d in graph.nodes(data=True))
+    names = graph.graph.get("community_names") or {}
+    data["communities"] = [{"id": c, "name": names.get(c, ""), "size": sizes[c]} for c in sorted(k for k in sizes if isinstance(k, int))]
+    return json.dumps(json_safe(data), ensure_ascii=False, indent=indent, sort_keys=False)
 
 
 def _is_json_scalar(value: Any) -> bool:
@@ -510,44 +651,36 @@ def _scalar(key: str, value: Any) -> Any:
     return str(value)
 
 
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+def _xml_safe(flat: nx.DiGraph, ids: Mapping[str, str]) -> nx.DiGraph:
+    """A copy XML 1.0 can hold: node ids from `export_ids`, every string through portable_text."""
+    def clean(value: Any) -> Any:
+        return portable_text(value) if isinstance(value, str) else value
 
-
-def _xml_safe(graph: nx.DiGraph) -> nx.DiGraph:
-    """XML 1.0 cannot hold most control characters, even escaped: replace them."""
-    def clean(v: Any) -> Any:
-        return _XML_BAD.sub("\ufffd", v) if isinstance(v, str) else v
-
-    if not any(_XML_BAD.search(str(n)) for n in graph) and not any(
-        isinstance(v, str) and _XML_BAD.search(v) for _, d in graph.nodes(data=True) for v in d.values()
-    ):
-        return graph
-    mapping = {n: clean(n) for n in graph}
-    out = nx.relabel_nodes(graph, mapping, copy=True)
-    for _, d in out.nodes(data=True):
-        for k, v in list(d.items()):
-            d[k] = clean(v)
-    for _, _, d in out.edges(data=True):
-        for k, v in list(d.items()):
-            d[k] = clean(v)
+    out = nx.DiGraph()
+    out.graph.update({k: clean(v) for k, v in flat.graph.items()})
+    for node, data in flat.nodes(data=True):
+        out.add_node(ids[node], **{k: clean(v) for k, v in data.items()})
+    for u, v, data in flat.edges(data=True):
+        out.add_edge(ids[u], ids[v], **{k: clean(val) for k, val in data.items()})
     return out
 
 
 def to_graphml(graph: nx.DiGraph) -> str:
-    flat = _xml_safe(flatten_attributes(graph))
+    flat = _xml_safe(flatten_attributes(graph), export_ids(graph))
     return "\n".join(nx.generate_graphml(flat, encoding="utf-8", prettyprint=True)) + "\n"
 
 
 def to_gexf(graph: nx.DiGraph, viz: bool = True) -> str:
     """GEXF 1.2 with Gephi's viz data (colour by community, size by PageRank, start positions)."""
-    flat = _xml_safe(flatten_attributes(graph))
+    ids = export_ids(graph)
+    flat = _xml_safe(flatten_attributes(graph), ids)
     if viz and flat.number_of_nodes():
         positions = start_layout(graph)
         top = max((d.get("pagerank", 0.0) for _, d in graph.nodes(data=True)), default=0.0) or 1.0
         for node, data in graph.nodes(data=True):
             r, g, b = _rgb(_community_colour(data.get("community")))
             x, y = positions[node]
-            flat.nodes[_XML_BAD.sub("\ufffd", str(node))]["viz"] = {
+            flat.nodes[ids[node]]["viz"] = {
                 "color": {"r": r, "g": g, "b": b, "a": 1.0},
                 "size": round(4.0 + 20.0 * math.sqrt(data.get("pagerank", 0.0) / top), 3),
                 "position": {"x": float(x), "y": float(-y), "z": 0.0},
@@ -574,19 +707,22 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 
 
 def _dot_string(value: Any) -> str:
-    """A DOT double-quoted string: only `"` needs escaping for the lexer, but Graphviz reads
-    backslash escapes (\\N, \\G, \\l ...) in labels, so backslashes are doubled too."""
-    text = str(value)
-    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)
-    text = text.replace("\\", "\\\\").replace('"', '\\"')
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
-    return '"' + text + '"'
+    """A DOT double-quoted string. The lexer needs only `"` escaped, but Graphviz also reads
+    backslash escapes (\\N, \\G, \\l ...) and HTML entities (`&#1;`, `&amp;`) in strings and
+    copies the characters they stand for into its SVG: backslashes are doubled and every `&` is
+    written `&amp;`, so Graphviz shows the text as written. Control characters and undecodable
+    bytes go through portable_text first, as for XML."""
+    text = portable_text(str(value)).replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
+    # Line breaks as Graphviz's own escapes (centred, right-justified): one to one, so two ids
+    # that differ only there stay two nodes.
+    return '"' + text.replace("\n", "\\n").replace("\r", "\\r") + '"'
 
 
 def to_dot(graph: nx.DiGraph, name: str = "vault") -> str:
     """Graphviz DOT: nodes labelled by title, filled by community, sized by PageRank; every
     attribute of the view is kept (lists as strings) so tools reading DOT see them."""
     top = max((d.get("pagerank", 0.0) for _, d in graph.nodes(data=True)), default=0.0) or 1.0
+    ids = export_ids(graph)
     out = io.StringIO()
     out.write(f"digraph {_dot_string(name)} {{\n")
     out.write('  graph [charset="UTF-8", overlap=false, splines=true, outputorder=edgesfirst];\n')
@@ -596,7 +732,7 @@ def to_dot(graph: nx.DiGraph, name: str = "vault") -> str:
     for node, data in graph.nodes(data=True):
         attrs: dict[str, Any] = {
             "label": data.get("title") or node,
-            "tooltip": node,
+            "tooltip": ids[node],
             "fillcolor": _community_colour(data.get("community")),
             "width": round(0.4 + 1.2 * math.sqrt(data.get("pagerank", 0.0) / top), 3),
         }
@@ -607,15 +743,54 @@ def to_dot(graph: nx.DiGraph, name: str = "vault") -> str:
         for key, value in data.items():
             if key != "title" and value is not None and key not in attrs:
                 attrs[key] = _scalar(key, value)
-        out.write(f"  {_dot_string(node)} [{_dot_attrs(attrs)}];\n")
+        out.write(f"  {_dot_string(ids[node])} [{_dot_attrs(attrs)}];\n")
     styles = {"embed": {"style": "bold"}, "cite": {"style": "dashed", "color": "#6a8fc7"}, "tag": {"style": "dotted"}}
     for u, v, data in graph.edges(data=True):
         attrs = {**styles.get(data.get("kind"), {}), **{k: _scalar(k, val) for k, val in data.items() if val is not None}}
         if data.get("count", 1) > 1:
             attrs["penwidth"] = round(1 + math.log(data["count"]), 2)
-        out.write(f"  {_dot_string(u)} -> {_dot_string(v)} [{_dot_attrs(attrs)}];\n")
+        out.write(f"  {_dot_string(ids[u])} -> {_dot_string(ids[v])} [{_dot_attrs(attrs)}];\n")
     out.write("}\n")
     return out.getvalue()
+
+
+def to_svg(graph: nx.DiGraph, name: str = "vault", timeout: float = SVG_TIMEOUT) -> str:
+    """The DOT export drawn by Graphviz (`dot` on PATH) with its sfdp layout and straight edges
+    (see SVG_SPREAD_ABOVE). The SVG is checked to be well-formed XML."""
+    import shutil
+    import subprocess
+    from xml.etree import ElementTree
+
+    dot = shutil.which("dot")
+    if dot is None:
+        raise VaultIndexError(
+            "SVG needs Graphviz's `dot` program, which is not installed: install Graphviz "
+            "(e.g. `apt install graphviz`), or write html, or dot and render it yourself"
+        )
+    args = [dot, "-Tsvg", "-Ksfdp", "-Gsplines=line"]
+    if graph.number_of_nodes() > SVG_SPREAD_ABOVE:
+        args.append("-Goverlap=scale")
+    try:
+        done = subprocess.run(
+            args, input=to_dot(graph, name=name).encode("utf-8"),
+            capture_output=True, timeout=timeout, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise VaultIndexError(
+            f"Graphviz took more than {timeout:.0f} s to draw {graph.number_of_nodes():,} nodes: "
+            "draw fewer (--around, --path, --tag) or write html"
+        ) from None
+    except OSError as exc:
+        raise VaultIndexError(f"Graphviz `dot` could not be run: {exc}") from None
+    if done.returncode != 0 or not done.stdout:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise VaultIndexError(f"Graphviz `dot` failed (exit {done.returncode}): {detail[0] if detail else 'no output'}")
+    svg = done.stdout.decode("utf-8", "replace")
+    try:
+        ElementTree.fromstring(done.stdout)
+    except ElementTree.ParseError as exc:  # pragma: no cover - Graphviz's output, after our escaping
+        raise VaultIndexError(f"Graphviz wrote SVG that is not well-formed XML ({exc}); please report it") from None
+    return svg
 
 
 def _dot_attrs(attrs: Mapping[str, Any]) -> str:
@@ -629,7 +804,7 @@ def _dot_id(key: str) -> str:
 def _mermaid_text(text: str) -> str:
     """A label for a quoted Mermaid node: entity codes for every character Mermaid, Markdown or
     HTML could read as syntax, so a title cannot end the label, the fence or inject markup."""
-    text = re.sub(r"\s+", " ", str(text)).strip()
+    text = re.sub(r"[\s\x00-\x1f\x7f-\x9f]+", " ", portable_text(str(text))).strip()
     specials = '#"<>&`[](){}|;%\\'
     return "".join(f"#{ord(ch)};" if ch in specials else ch for ch in text) or " "
 

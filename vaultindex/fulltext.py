@@ -8,6 +8,7 @@ of the store (store.py), which holds everything a hit shows. A document's `path`
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import errno
 import os
@@ -19,12 +20,14 @@ import struct
 import sys
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from whoosh import fields, highlight, index, qparser, query
-from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.analysis import STOP_WORDS, Analyzer, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token
+from whoosh.lang.porter import stem as _porter_stem
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
 
@@ -113,6 +116,9 @@ def _die_with_parent() -> None:
     parent = _SUBWRITER_PARENT
     if parent is None:
         return
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the batch and
+    # ends its sub-writers, which must not each print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     armed = _prctl is not None and _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
     if not armed:
         threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
@@ -129,22 +135,175 @@ def _exit_when_orphaned(parent: int) -> None:
 os.register_at_fork(after_in_child=_die_with_parent)
 
 
+# -- analysis: Latin words as Whoosh's StemmingAnalyzer makes them, CJK runs as bigrams ------------
+
+# Han ideographs (with the iteration marks 々〆〇), Hiragana, Katakana (not its middle dot ・),
+# halfwidth Katakana and Hangul: scripts written without spaces between words.
+_CJK_CHARS = (
+    "\u1100-\u11ff\u3005-\u3007\u3041-\u309f\u30a0-\u30fa\u30fc-\u30ff\u3130-\u318f"
+    "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff"
+    "\uff66-\uff9f\U00020000-\U0003134f"
+)
+_CJK = re.compile(f"[{_CJK_CHARS}]")
+_CJK_OR_WIDE = re.compile(f"[{_CJK_CHARS}\\uff10-\\uff5a]")
+_LETTER = f"[^\\W\\d_{_CJK_CHARS}]"  # a letter of a script written with spaces
+_SPELL_WORD = re.compile(f"(?<!{_LETTER}){_LETTER}{{3,{MAX_CORRECTED_LENGTH}}}(?!{_LETTER})")
+# A run of CJK characters, or a word as Whoosh's default pattern ([\w*]+(\.?[\w*]+)*) finds it
+# in text without CJK: for such text the tokens are exactly Whoosh's.
+_WORD = re.compile(f"[{_CJK_CHARS}]+|(?:[^\\W{_CJK_CHARS}]|\\*)+(?:\\.?(?:[^\\W{_CJK_CHARS}]|\\*)+)*")
+# Fullwidth letters and digits (ＧＰＴ４, common in CJK text) read as ASCII, halfwidth Katakana
+# as fullwidth: one character for one, so that offsets (snippets) stay right.
+_WIDTH = {
+    **{cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)},
+    **{
+        cp: folded
+        for cp in range(0xFF66, 0xFF9E)
+        if len(folded := unicodedata.normalize("NFKC", chr(cp))) == 1
+    },
+}
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+class _Tokenizer(RegexTokenizer):
+    """Words and CJK runs (see _WORD), fullwidth letters and digits read as ASCII."""
+
+    def __init__(self) -> None:
+        super().__init__(_WORD)
+
+    def __call__(self, value: str, **kwargs: Any) -> Iterator[Any]:  # type: ignore[override]
+        return super().__call__(value.translate(_WIDTH), **kwargs)
+
+
+class _StopFilter(StopFilter):
+    """Whoosh's StopFilter (same stop words, minimum length and renumbering), but a CJK run
+    is never a stop word: one Han character is a word."""
+
+    def __call__(self, tokens: Any) -> Iterator[Any]:
+        pos = None
+        for t in tokens:
+            text = t.text
+            if _CJK.match(text) or (
+                len(text) >= self.min and (self.max is None or len(text) <= self.max) and text not in self.stops
+            ):
+                if self.renumber and t.positions:
+                    if pos is None:
+                        pos = t.pos
+                    else:
+                        pos += 1
+                        t.pos = pos
+                t.stopped = False
+                yield t
+            elif not t.removestops:
+                t.stopped = True
+                yield t
+
+
+def _stem(word: str) -> str:
+    """Porter's stem of a Latin word; a CJK run as it is."""
+    return word if _CJK.match(word) else _porter_stem(word)
+
+
+class _CJKBigrams(Filter):
+    """Each CJK run as its overlapping bigrams at consecutive positions (a run of one
+    character stays a unigram), as Lucene's CJKBigramFilter does; while indexing, each
+    character of a run is also indexed on its own at its bigram's position, so that a
+    one-character query (猫) finds it inside longer runs too.
+
+    Bigrams from a query make a phrase (see _Parser), so `注意力` means 注意+意力 side by side.
+    """
+
+    def __call__(self, tokens: Any) -> Iterator[Any]:
+        shift = 0  # positions taken by the bigrams so far, beyond the one their run had
+        for t in tokens:
+            text = t.text
+            if t.positions:
+                t.pos += shift
+            if len(text) < 2 or not _CJK.match(text):
+                yield t
+                continue
+            pos = t.pos if t.positions else 0
+            start = t.startchar if t.chars else 0
+            unigrams = t.mode == "index"
+            last = len(text) - 2
+            for i in range(last + 1):
+                grams = [(text[i], i)] if unigrams else []
+                grams.append((text[i : i + 2], i))
+                if unigrams and i == last and text[i + 1] != text[i]:
+                    grams.append((text[i + 1], i + 1))
+                for gram, offset in grams:
+                    t.text = gram
+                    if t.positions:
+                        t.pos = pos + i
+                    if t.chars:
+                        t.startchar = start + offset
+                        t.endchar = t.startchar + len(gram)
+                    yield t
+            shift += last
+
+
+class _Analyzer(Analyzer):
+    """The analyzer of every text field: Whoosh's StemmingAnalyzer (or StandardAnalyzer without
+    stemming) for Latin text, CJK runs as bigrams (_CJKBigrams). Text with no CJK (nor
+    fullwidth) character, most notes, goes through Whoosh's own chain, which is faster; the
+    two give the same tokens for such text (tests/test_cjk.py)."""
+
+    def __init__(self, stemming: bool = True, stoplist: Any = STOP_WORDS, minsize: int = 2) -> None:
+        latin = RegexTokenizer() | LowercaseFilter()
+        cjk = _Tokenizer() | LowercaseFilter()
+        if stoplist is not None:
+            latin = latin | StopFilter(stoplist=stoplist, minsize=minsize)
+            cjk = cjk | _StopFilter(stoplist=stoplist, minsize=minsize)
+        if stemming:
+            latin = latin | StemFilter()
+            cjk = cjk | StemFilter(stemfn=_stem)
+        self.latin = latin
+        self.cjk = cjk | _CJKBigrams()
+
+    def __call__(self, value: str, **kwargs: Any) -> Iterator[Any]:
+        return (self.cjk if _CJK_OR_WIDE.search(value) else self.latin)(value, **kwargs)
+
+
+class _SpellWords(Analyzer):
+    """The words "did you mean" may offer: each run of 3 to MAX_CORRECTED_LENGTH letters (no
+    digits, no CJK), lower case, not a stop word, once per text. The spelling field only
+    records which notes have a word, so a word is given once: a third of the time of a
+    token per word."""
+
+    def __call__(
+        self, value: str, positions: bool = False, chars: bool = False, mode: str = "", **kwargs: Any
+    ) -> Iterator[Any]:
+        t = Token(positions, chars, mode=mode, **kwargs)
+        words = set(_SPELL_WORD.findall(value.translate(_WIDTH).lower())) - STOP_WORDS
+        for pos, word in enumerate(sorted(words)):
+            t.text, t.boost, t.stopped = word, 1.0, False
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar = t.endchar = 0
+            yield t
+
+
 def _schema() -> fields.Schema:
-    stem = StemmingAnalyzer()
+    stem = _Analyzer()
+    plain = _Analyzer(stemming=False, stoplist=None)
     return fields.Schema(
         path=fields.ID(stored=True, unique=True),
         title=fields.TEXT(analyzer=stem, stored=True, field_boost=FIELD_BOOSTS["title"]),
         aliases=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["aliases"]),
         headings=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["headings"]),
         tagtext=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["tagtext"]),
-        authors=fields.TEXT(analyzer=StandardAnalyzer(stoplist=None), field_boost=FIELD_BOOSTS["authors"]),
+        authors=fields.TEXT(analyzer=plain, field_boost=FIELD_BOOSTS["authors"]),
         body=fields.TEXT(analyzer=stem),
-        # Unstemmed words of the prominent fields: the dictionary for "did you mean".
-        spell=fields.TEXT(analyzer=StandardAnalyzer(minsize=3), phrase=False),
+        # Unstemmed Latin words of the whole note, each counted once per note: the dictionary
+        # for "did you mean" (a word's count is how many notes have it).
+        spell=fields.KEYWORD(analyzer=_SpellWords()),
         tag=fields.KEYWORD(commas=True, lowercase=True),
         year=fields.NUMERIC(int, bits=32, signed=False),
         status=fields.KEYWORD(lowercase=True),
-        venue=fields.TEXT(analyzer=StandardAnalyzer(stoplist=None)),
+        venue=fields.TEXT(analyzer=plain),
         cites=fields.KEYWORD(commas=True, lowercase=True),
         kind=fields.ID(),  # "generated" for the pages vaultindex writes, which search leaves out
     )
@@ -170,7 +329,7 @@ def _document(record: Record, body: str) -> dict[str, Any]:
         "tagtext": " ".join(t.replace("/", " ").replace("-", " ").replace("_", " ") for t in note.tags),
         "authors": "\n".join(note.paper.authors),
         "body": body,
-        "spell": "\n".join(words),
+        "spell": "\n".join([*words, body]),
         "tag": ",".join(note.tags),
         "status": note.paper.status,
         "venue": note.paper.venue,
@@ -475,6 +634,8 @@ class FullText:
             yield
         except (IndexCorrupt, QueryError):
             raise
+        except query.QueryError as exc:  # Whoosh refusing a query it built (never a damaged index)
+            raise QueryError(f"this query cannot be run: {exc}") from exc
         except (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, pickle.UnpicklingError) as exc:
             raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
 
@@ -507,14 +668,13 @@ class FullText:
             if (
                 tried < MAX_CORRECTED_WORDS
                 and re.fullmatch(rf"[^\W\d_]{{4,{MAX_CORRECTED_LENGTH}}}", word)
+                and not has_cjk(word)
                 and not _known(s, word)
             ):
                 tried += 1
-                suggestions = s.suggest("spell", word, limit=1, maxdist=2) or s.suggest(
-                    "spell", word, limit=1, maxdist=2, prefix=0
-                )
-                if suggestions and suggestions[0] != word:
-                    out.append(suggestions[0])
+                suggestion = closest_word(s.reader(), word)
+                if suggestion is not None:
+                    out.append(suggestion)
                     changed = True
                     continue
             out.append(token)
@@ -546,6 +706,77 @@ def _check_expansions(reader: Any, q: Any) -> None:
                     )
 
 
+def osa_distance(a: str, b: str, limit: int) -> int:
+    """The optimal string alignment distance of a and b (insertions, deletions, substitutions and
+    swaps of two neighbouring letters count one edit each), or limit + 1 when it is above limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], before[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+        before, prev = prev, row
+    return min(prev[-1], limit + 1)
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every string one edit from `word` (a swap of neighbours counts one), over the letters a-z
+    and the word's own."""
+    letters = set("abcdefghijklmnopqrstuvwxyz") | set(word)
+    heads_tails = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {h + t[1:] for h, t in heads_tails if t}
+    out |= {h + t[1] + t[0] + t[2:] for h, t in heads_tails if len(t) > 1}
+    out |= {h + c + t[1:] for h, t in heads_tails if t for c in letters}
+    out |= {h + c + t for h, t in heads_tails for c in letters}
+    out.discard(word)
+    return out
+
+
+def _candidates(reader: Any, word: str, edits: int) -> list[str]:
+    """Words of the spelling dictionary that may be within `edits` (1 or 2) of `word`.
+
+    One edit: each string one edit away is looked up (about 50 * len(word) lookups, a few ms).
+    Two: the dictionary's words of a near length that share enough letters (Whoosh's Levenshtein
+    automaton took seconds per word at 10,000 notes, and counts a swap as two edits)."""
+    if edits == 1:
+        return [w for w in _one_edit(word) if reader.doc_frequency("spell", w)]
+    words: set[bytes] = set()
+    for leaf, _ in reader.leaf_readers():  # a third faster than merging the segments' lists
+        words.update(leaf.lexicon("spell"))
+    low, high, letters = len(word) - edits, len(word) + edits, set(word)
+    # Each edit brings in at most one letter the other word lacks: a cheap test before the distance.
+    return [
+        w
+        for w in (b.decode("utf-8") for b in words)
+        if low <= len(w) <= high and len(letters - set(w)) <= edits and len(set(w) - letters) <= edits
+    ]
+
+
+def closest_word(reader: Any, word: str) -> str | None:
+    """The vault's word nearest to a misspelt `word`: fewest edits (a swap of two letters is one),
+    then the word in most notes. Two edits only when no word is one edit away, and only for
+    words of five letters or more; never a much shorter word (`ofset` is not `set`)."""
+    for edits in (1, 2):
+        if edits == 2 and len(word) < 5:
+            break
+        scored = []
+        for candidate in _candidates(reader, word, edits):
+            if candidate == word or len(candidate) * 4 < len(word) * 3:
+                continue
+            distance = osa_distance(word, candidate, edits)
+            if distance <= edits:
+                scored.append((distance, -reader.doc_frequency("spell", candidate), candidate))
+        if scored:
+            return min(scored)[2]
+    return None
+
+
 def _known(s: Any, word: str) -> bool:
     reader = s.reader()
     return any(reader.frequency(f, word) for f in ("spell", "body")) or any(
@@ -553,8 +784,11 @@ def _known(s: Any, word: str) -> bool:
     )
 
 
+_STEMMING = _Analyzer()
+
+
 def _stems(word: str) -> list[str]:
-    return [t.text for t in StemmingAnalyzer()(word)]
+    return [t.text for t in _STEMMING(word)]
 
 
 class _MarkFormatter(highlight.Formatter):
@@ -564,6 +798,24 @@ class _MarkFormatter(highlight.Formatter):
 
     def format_token(self, text: str, token: Any, replace: bool = False) -> str:
         return "\x01" + highlight.get_text(text, token, replace) + "\x02"
+
+    def format_fragment(self, fragment: Any, replace: bool = False) -> str:
+        """Whoosh's, but overlapping matches are marked as one: the bigrams 注意 and 意力 of
+        `注意力` overlap, and Whoosh would mark only the first (\x01注意\x02力)."""
+        spans: list[list[int]] = []
+        for t in sorted(fragment.matches, key=lambda t: (t.startchar, -t.endchar)):
+            if t.startchar is None:
+                continue
+            if spans and t.startchar < spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], t.endchar)
+            else:
+                spans.append([t.startchar, t.endchar])
+        text, index, out = fragment.text, fragment.startchar, []
+        for start, end in spans:
+            out += [text[index:start], "\x01", text[start:end], "\x02"]
+            index = end
+        out.append(text[index : fragment.endchar])
+        return "".join(out)
 
 
 def _passage_score(fragment: Any) -> float:
@@ -581,31 +833,175 @@ def _tidy(snippet: str) -> str:
 
 # -- query parsing -------------------------------------------------------------------------------
 
-_FIELD_RE = re.compile(r'(?<![\w"])([A-Za-z]+):(?=\S)')
+_FIELD_RE = re.compile(r'(?<![\w"])([A-Za-z]+):(?=\S)(?!//)')  # not a URL's scheme
 _MINUS_RE = re.compile(r'(^|[\s(])-(?=[\w"(])')
 
 
+_PHRASE_RE = re.compile(r'"[^"]*"')
+_OPERATORS = {"AND", "OR"}  # between two parts; NOT before one
+# Whoosh's other operators: REQUIRE fails an assertion inside Whoosh (`a REQUIRE a`), and none is documented.
+_UNSUPPORTED = {
+    "ANDNOT": "pruning NOT forgetting",
+    "ANDMAYBE": "pruning OR forgetting",
+    "REQUIRE": "pruning AND forgetting",
+}
+_EXAMPLES = {
+    "title": "title:pruning", "aliases": "alias:EWC", "headings": "heading:results", "tag": "tag:ml",
+    "authors": "author:kirkpatrick", "body": "body:pruning", "year": "year:2022", "path": "path:papers/",
+    "status": "status:read", "cites": "cites:KEY", "venue": "venue:NeurIPS",
+}
+MAX_BOOST = 1000.0
+MAX_SLOP = 100
+_YEAR_VALUE = re.compile(r"(?:[<>]=?)?\d{1,4}|[\[{]\s*(?:\d{1,4}\s+)?TO(?:\s+\d{1,4})?\s*[\]}]")
+
+
+def _outside_phrases(text: str, change: Any) -> str:
+    """`change` applied to the text between phrases; the phrases as they are."""
+    parts = re.split(r'("[^"]*")', text)
+    return "".join(part if i % 2 else change(part) for i, part in enumerate(parts))
+
+
 def _check_syntax(text: str) -> None:
+    """Refuse, with what to write instead, what Whoosh's forgiving parser would quietly turn
+    into another query (a dangling AND searched as the word "and", an unclosed range as two
+    words) or crash on (a boost of 0)."""
     if text.count('"') % 2:
         raise QueryError('unbalanced quote in query: close the phrase with "')
+    # Phrases stand for one part of the query from here on: '"' marks where each one was.
+    for m in re.finditer(r'"[^"]*"(~\S*)?', text):
+        slop = m.group(1)
+        if slop and not (slop[1:].isdigit() and 1 <= int(slop[1:]) <= MAX_SLOP):
+            raise QueryError(
+                f'{slop!r} after a phrase says how far apart its words may be: a whole number from 1 to '
+                f'{MAX_SLOP}, as in "data pruning"~3'
+            )
+    unquoted = _PHRASE_RE.sub('"', re.sub(r'"[^"]*"~\d+', '"', text))
     depth = 0
-    for ch in text:
+    for ch in unquoted:
         depth += {"(": 1, ")": -1}.get(ch, 0)
         if depth < 0:
             raise QueryError('unbalanced ")" in query')
     if depth:
         raise QueryError('unbalanced "(" in query')
-    unquoted = re.sub(r'"[^"]*"', " ", text)
+    if re.search(r"[\[{](?![^\]}]*[\]}])[^\]}]*\bTO\b", unquoted):
+        raise QueryError("unclosed range in query: close it with ] as in year:[2019 TO 2021]")
     for name in _FIELD_RE.findall(unquoted):
         if name.lower() not in FIELD_NAMES:
             known = ", ".join(sorted(set(FIELD_NAMES)))
-            raise QueryError(f"unknown field {name!r} in query (known fields: {known})")
-    for m in re.finditer(r"\byear:(\S+)", unquoted, re.IGNORECASE):
+            raise QueryError(
+                f"unknown field {name!r} in query (known fields: {known}); "
+                f"to search for the text itself, put it in quotes: \"{name}:...\""
+            )
+    for m in re.finditer(r"(?<![\w\"])([A-Za-z]+):(?=$|[\s)])", unquoted):
+        field = FIELD_NAMES.get(m.group(1).lower())
+        if field:
+            raise QueryError(f"{m.group(0)} needs a value right after the colon, as in {_EXAMPLES[field]}")
+    for m in re.finditer(r"\byear:(\[[^\]}]*[\]}]?|\{[^\]}]*[\]}]?|[^\s)]+)", unquoted, re.IGNORECASE):
         value = m.group(1)
-        if not re.fullmatch(r"(?:[<>]=?)?\d{1,4}|[\[{]\d{0,4}", value):
-            raise QueryError(f"year must be a number, a comparison such as year:>2020 or a range, not {value!r}")
-    if not unquoted.strip() and not text.strip():
-        raise QueryError("empty query")
+        if not _YEAR_VALUE.fullmatch(re.sub(r"\^\S*$", "", value)):
+            raise QueryError(
+                f"year takes a year of up to 4 digits (year:2022), a comparison (year:>2020) "
+                f"or a range (year:[2019 TO 2021]), not {value!r}"
+            )
+    for m in re.finditer(r"(^|.)\^([^\s)]*)", unquoted):
+        before, boost = m.group(1), m.group(2)
+        if not boost:
+            continue  # a lone ^ is punctuation
+        if not before.strip() or before == "(":
+            raise QueryError(f"^{boost} boosts nothing: put it right after a word, as in pruning^2")
+        try:
+            value = float(boost)
+        except ValueError:
+            value = float("nan")
+        if not 0 < value <= MAX_BOOST:  # also refuses nan and inf
+            raise QueryError(
+                f"a boost is a number above 0 and at most {MAX_BOOST:g} that weighs a word, "
+                f"as in pruning^2 (or pruning^0.5), not ^{boost}"
+            )
+    if m := re.search(r"(?<=\w)~\S*", unquoted):
+        raise QueryError(
+            f"{m.group(0)!r}: ~ after a word is not query syntax (a misspelt word is corrected by "
+            'itself); after a phrase it lets the words stand apart, as in "data pruning"~3'
+        )
+    _check_operators(unquoted)
+
+
+def _check_operators(unquoted: str) -> None:
+    """AND and OR need a part on each side, NOT one after it."""
+    masked = re.sub(r"[\[{][^\]}]*[\]}]", " R ", unquoted)  # a range is one part
+    units = re.findall(r"[()]|[^\s()]+", masked)
+    for i, unit in enumerate(units):
+        if unit in _UNSUPPORTED:
+            raise QueryError(f"{unit} is not supported: write {_UNSUPPORTED[unit]}")
+        if unit not in _OPERATORS and unit != "NOT":
+            continue
+        before = units[i - 1] if i else None
+        after = units[i + 1] if i + 1 < len(units) else None
+        after_ok = after is not None and after != ")" and after not in _OPERATORS
+        if unit == "NOT" and not after_ok:
+            raise QueryError("NOT needs something after it to leave out, as in pruning NOT forgetting")
+        before_ok = before is not None and before not in ("(", "NOT") and before not in _OPERATORS
+        if unit != "NOT" and not (after_ok and before_ok):
+            raise QueryError(
+                f"{unit} needs something on each side, as in pruning {unit} forgetting "
+                "(words in capitals are operators: write the word in lower case to search for it)"
+            )
+
+
+class _Parser(qparser.QueryParser):
+    """Whoosh's parser, but a word holding CJK text is a phrase of each CJK run's bigrams
+    (and its Latin words ANDed beside them): `注意力` must find 注意力, not notes that have 注意
+    and 意力 apart. Words without CJK are parsed exactly as Whoosh does."""
+
+    def term_query(
+        self, fieldname: str, text: str, termclass: Any, boost: float = 1.0, tokenize: bool = True, removestops: bool = True
+    ) -> Any:
+        field = self.schema[fieldname] if self.schema and fieldname in self.schema else None
+        if field is None or field.self_parsing() or not tokenize or not has_cjk(text) or field.analyzer is None:
+            return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
+        groups: list[list[tuple[str, int]]] = []  # tokens whose characters overlap: one CJK run
+        for t in field.analyzer(text, chars=True, mode="query", removestops=removestops):
+            if groups and t.startchar < groups[-1][-1][1]:
+                groups[-1].append((t.text, t.endchar))
+            else:
+                groups.append([(t.text, t.endchar)])
+        parts = [
+            termclass(fieldname, g[0][0], boost=boost)
+            if len(g) == 1
+            else query.Phrase(fieldname, [w for w, _ in g], boost=boost)
+            for g in groups
+        ]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else query.And(parts)
+
+
+class _Multifield(qparser.MultifieldPlugin):
+    """Whoosh's MultifieldPlugin (a word without a field is searched in each of FIELD_BOOSTS),
+    but a word that the body's analyzer drops (a stop word such as "for", or one letter) is
+    dropped from the query: Whoosh kept it in the one field that keeps such words (authors),
+    so `scaling laws for transformers` required an author named "for" and found nothing."""
+
+    def do_multifield(self, parser: Any, group: Any) -> Any:
+        # Whoosh's loop, with the one test added (one call per level of parentheses, as Whoosh's,
+        # so that 500 nested parentheses still parse).
+        for i, node in enumerate(group):
+            if isinstance(node, qparser.syntax.GroupNode):
+                group[i] = self.do_multifield(parser, node)
+            elif node.has_fieldname and node.fieldname is None:
+                if type(node) is qparser.syntax.WordNode and not list(
+                    parser.schema["body"].process_text(node.text, mode="query")
+                ):
+                    group[i] = qparser.syntax.OrGroup([])
+                    continue
+                fielded = []
+                for name in self.fieldnames:
+                    copied = copy.copy(node)
+                    copied.set_fieldname(name)
+                    copied.set_boost(self.boosts.get(name, 1.0))
+                    fielded.append(copied)
+                group[i] = self.group(fielded)
+        return group
 
 
 def parse_query(text: str, names: set[str]) -> Any:
@@ -617,17 +1013,22 @@ def parse_query(text: str, names: set[str]) -> Any:
         raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
     _check_syntax(text)
     # User-facing field names (author:, tag:) map onto schema fields (authors, tag).
-    normalised = _FIELD_RE.sub(lambda m: FIELD_NAMES.get(m.group(1).lower(), m.group(1)) + ":", text)
-    # `-word` excludes only at the start of a word: "vote-k" and "UTF-16" stay words.
-    normalised = _MINUS_RE.sub(r"\1NOT ", normalised)
+    normalised = _outside_phrases(
+        text,
+        lambda part: _MINUS_RE.sub(  # `-word` excludes only at the start of a word: "vote-k" and "UTF-16" stay words
+            r"\1NOT ", _FIELD_RE.sub(lambda m: FIELD_NAMES.get(m.group(1).lower(), m.group(1)) + ":", part)
+        ),
+    )
     schema = _schema()
-    parser = qparser.MultifieldParser(list(FIELD_BOOSTS), schema, fieldboosts=FIELD_BOOSTS)
+    parser = _Parser(None, schema)
+    parser.add_plugin(_Multifield(list(FIELD_BOOSTS), fieldboosts=FIELD_BOOSTS))
+    parser.replace_plugin(qparser.OperatorsPlugin(AndNot=None, AndMaybe=None, Require=None))
     parser.add_plugin(qparser.GtLtPlugin())
     try:
         q = parser.parse(normalised)
     except Exception as exc:
         raise QueryError(f"cannot parse query: {exc}") from exc
-    q = _merge_exclusions(_folder_prefixes(q))
+    q = _merge_exclusions(_folder_prefixes(_words_without_positions(q, schema)))
     if q is query.NullQuery or isinstance(q, type(query.NullQuery)):
         raise QueryError("the query has no searchable words (only stop words or operators)")
     _check_leading_wildcards(q)
@@ -664,6 +1065,16 @@ def _merge_exclusions(q: Any) -> Any:
         return query.And(subs, boost=q.boost)
     if hasattr(q, "subqueries") or hasattr(q, "child"):
         return q.apply(_merge_exclusions)
+    return q
+
+
+def _words_without_positions(q: Any, schema: Any) -> Any:
+    """A phrase in a field that keeps no word positions (`status:"to read"`, `tag:`, `cites:`)
+    as all of its words: Whoosh raises its own error at search time otherwise."""
+    if isinstance(q, query.Phrase) and q.fieldname in schema and not schema[q.fieldname].format.supports("positions"):
+        return query.And([query.Term(q.fieldname, w) for w in q.words], boost=q.boost)
+    if hasattr(q, "subqueries") or hasattr(q, "child"):
+        return q.apply(lambda sub: _words_without_positions(sub, schema))
     return q
 
 

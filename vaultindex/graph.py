@@ -62,7 +62,7 @@ __all__ = [
     "is_generated",
 ]
 
-GRAPH_VERSION = 2
+GRAPH_VERSION = 3  # 3: quiet paths (generated pages, conflict copies) in the resolver
 UNRESOLVED = "unresolved:"
 PAPER = "paper:"
 GENERATOR = "vaultindex"
@@ -209,7 +209,8 @@ class RankedNote:
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One finding of `doctor`. Codes: ambiguous-link, case-mismatch, broken-heading,
-    broken-block, excluded-target, alias-link, duplicate-paper, invalid-frontmatter, note-error."""
+    broken-block, excluded-target, alias-link, duplicate-paper, invalid-frontmatter, note-error,
+    conflict-copy."""
 
     code: str
     severity: str  # "error" or "warning"
@@ -335,15 +336,18 @@ class LinkGraph:
             old = self.notes.get(path)
             if old is not None:
                 self._unregister_source(path, old)
+            generated = is_generated(note)
             if path not in resolver:
-                changed_keys.add(name_key(_base(path)))
-                resolver.add(path, note.aliases)
+                resolver.add(path, note.aliases, generated=generated)
+                self._name_changed(path, changed_keys)
                 names_changed = True
                 if self.resolve_aliases:
                     changed_keys.update(name_key(a) for a in note.aliases)
-            elif old is None or old.aliases != note.aliases:
-                resolver.add(path, note.aliases)
+            elif old is None or old.aliases != note.aliases or is_generated(old) != generated:
+                resolver.add(path, note.aliases, generated=generated)
                 names_changed = True
+                if old is None or is_generated(old) != generated:
+                    changed_keys.add(name_key(_base(path)))
                 if self.resolve_aliases:
                     changed_keys.update(name_key(a) for a in (*(old.aliases if old else ()), *note.aliases))
             before = self.citation_index.keys_for(path)
@@ -362,7 +366,7 @@ class LinkGraph:
             if path not in resolver:
                 resolver.add(path)
                 names_changed = True
-                changed_keys.add(name_key(_base(path)))
+                self._name_changed(path, changed_keys)
         if not names_changed:
             self._names_blob = names_blob
 
@@ -395,10 +399,16 @@ class LinkGraph:
         if path not in self.resolver:
             return False
         self.resolver.remove(path)
-        changed_keys.add(name_key(_base(path)))
+        self._name_changed(path, changed_keys)
         if self.resolve_aliases:
             changed_keys.update(name_key(a) for a in aliases)
         return True
+
+    def _name_changed(self, path: str, changed_keys: set[str]) -> None:
+        """`path` appeared or went: the keys whose resolution that can change (its own name and
+        the names of its conflict copies, which are quiet only while it exists)."""
+        changed_keys.add(name_key(_base(path)))
+        changed_keys.update(name_key(_base(copy)) for copy in self.resolver.copies_of(path))
 
     def _register_source(self, note: Note) -> None:
         path = note.path
@@ -845,9 +855,14 @@ class LinkGraph:
             ranked.sort(key=lambda r: (-r.pagerank, -r.in_degree, r.path))
         return ranked[:limit]
 
-    def doctor(self) -> DoctorReport:
-        """Links that will not work as meant in Obsidian, duplicate paper notes, bad frontmatter."""
+    def doctor(self, read_text=None) -> DoctorReport:
+        """Links that will not work as meant in Obsidian, duplicate paper notes, bad frontmatter,
+        sync-tool conflict copies. Generated pages are never checked nor reported; a conflict
+        copy is reported once, as such (its links are its original's). `read_text(path)`, when
+        given, reads a note's text to say how a conflict copy differs from its original."""
         problems: list[Problem] = []
+        copies = self._conflict_copies()
+        problems.extend(_conflict_problem(copy, read_text) for copy in copies.values())
         alias_owners: dict[str, set[str]] = {}
         for path, note in self.notes.items():
             if path in self.generated:
@@ -858,7 +873,7 @@ class LinkGraph:
                     alias_owners.setdefault(key, set()).add(path)
 
         for source in sorted(self.notes):
-            if source in self.generated:
+            if source in self.generated or source in copies:
                 continue
             note = self.notes[source]
             for link, entry in zip(note.links, self._links.get(source, ())):
@@ -867,7 +882,7 @@ class LinkGraph:
                 if d.severity == "error":
                     code = "invalid-frontmatter" if "frontmatter" in d.message else "note-error"
                     problems.append(Problem(code, "error", d.path, d.line, d.message))
-        problems.extend(self._duplicate_papers())
+        problems.extend(self._duplicate_papers(copies))
         problems.sort(key=lambda p: (p.path, p.line or 0, p.code))
         errors = sum(p.severity == "error" for p in problems)
         return DoctorReport(tuple(problems), errors, len(problems) - errors)
@@ -915,10 +930,21 @@ class LinkGraph:
                 problem(code, "error", f"{shown}: {message}")
         return found
 
-    def _duplicate_papers(self) -> list[Problem]:
+    def _conflict_copies(self) -> dict:
+        """path -> ConflictCopy for every note and attachment a sync tool left beside its original."""
+        found = {}
+        for path in sorted(self.notes.keys() | self.attachments):
+            if path in self.generated:
+                continue
+            copy = self.resolver.conflict_copy(path)
+            if copy is not None:
+                found[path] = copy
+        return found
+
+    def _duplicate_papers(self, copies=()) -> list[Problem]:
         groups: dict[tuple[str, str], set[str]] = {}
         for path, note in self.notes.items():
-            if path in self.generated:
+            if path in self.generated or path in copies:
                 continue
             paper = note.paper
             for kind, value in (("doi", paper.doi), ("arxiv", paper.arxiv), ("citekey", paper.citekey)):
@@ -940,6 +966,48 @@ class LinkGraph:
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+def _conflict_problem(copy, read_text) -> Problem:
+    """One `conflict-copy` error: which file it copies, and how it differs when both can be read."""
+    original = copy.original
+    message = f"a conflict copy of {original} ({copy.tool})"
+    if read_text is not None and copy.path.lower().endswith(".md"):
+        try:
+            summary = _difference(read_text(original), read_text(copy.path))
+        except Exception:  # noqa: BLE001 - a file gone or unreadable since the scan: still report the copy
+            summary = "could not be compared"
+        message += f": {summary}"
+    message += "; merge what you need into the original, then delete the copy"
+    return Problem("conflict-copy", "error", copy.path, None, message, original, (original,))
+
+
+def _difference(original: str, copy: str) -> str:
+    """How `copy` differs from `original`, in one line: lines added/removed and the first change."""
+    import difflib
+
+    if original == copy:
+        return "identical to it"
+    a, b = original.splitlines(), copy.splitlines()
+    added = removed = 0
+    first = None
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b).get_opcodes():
+        if tag == "equal":
+            continue
+        removed += i2 - i1
+        added += j2 - j1
+        if first is None:
+            first = (j1 + 1, b[j1] if j1 < j2 else None, a[i1] if i1 < i2 else None)
+    if first is None:  # only line endings or a final newline differ
+        return "differs only in line endings or whitespace at the end"
+    line, new, old = first
+    shown = _clip(new) if new is not None else f"(removed) {_clip(old or '')}"
+    return f"+{added}/-{removed} lines; first difference at line {line}: {shown}"
+
+
+def _clip(text: str, size: int = 60) -> str:
+    text = text.strip()
+    return repr(text if len(text) <= size else text[: size - 1] + "…")
 
 _WEIGHTS = {"link": 1.0, "co-citation": 1.0, "coupling": 1.0, "tags": 0.5, "text": 1.0}
 

@@ -6,8 +6,10 @@ JavaScript is vaultindex's own (canvas 2D drawing, a Barnes-Hut force layout in 
 docs/graph-view.md says why no third-party renderer is used.
 
 Safety: the JSON is escaped so that no note text can close the <script> element (`<`, `>`,
-`&`, U+2028 and U+2029 become \\u escapes), the page only ever sets note text through
-textContent or canvas text, and a Content-Security-Policy forbids any network request.
+`&`, U+2028 and U+2029 become \\u escapes, and so do the characters HTML calls parse errors:
+C1 controls and noncharacters such as U+FFFE), strings holding bytes that are not UTF-8 take
+quote_path's form (as in --json), the page only ever sets note text through textContent or
+canvas text, and a Content-Security-Policy forbids any network request.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .export import OTHER_COLOUR, PALETTE, start_layout
+from .export import OTHER_COLOUR, PALETTE, community_names, start_layout
+from .text import json_safe
 
 if TYPE_CHECKING:  # networkx is imported by graph.py and export.py only
     import networkx as nx
@@ -29,19 +32,27 @@ COLOR_MODES = ("community", "tag")
 OPEN_WITH = ("obsidian", "file")
 LEGEND_SIZE = len(PALETTE)
 _PLACEHOLDER = re.compile(r"@@(CSS|DATA|LAYOUT|MAIN|VERSION)@@")
+# Characters written as \\u escapes inside the page's JSON: those that could end the element or
+# start a comment (< > &), JavaScript's line terminators, and what HTML's parser reports as an
+# error (C1 controls, noncharacters U+FDD0..U+FDEF and U+xFFFE/U+xFFFF in every plane).
+_SCRIPT_ESCAPE = re.compile("[<>&\u007f-\u009f\u2028\u2029\ufdd0-\ufdef\ufffe\uffff"
+                            + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(1, 17)) + "]")
+
+
+def _u_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a JSON string spells an astral character as a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def script_json(value: Any) -> str:
     """JSON that is safe inside a <script> element: nothing in it can end the element or start
-    an HTML comment, and JavaScript line terminators are escaped."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (
-        text.replace("&", "\\u0026")
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    an HTML comment, JavaScript line terminators are escaped, and so is every character the
+    HTML parser would flag. Strings holding undecodable bytes take quote_path's form."""
+    text = json.dumps(json_safe(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _SCRIPT_ESCAPE.sub(lambda m: _u_escape(m.group()), text)
 
 
 def _asset(name: str) -> str:
@@ -109,7 +120,7 @@ def page_data(
 
     vault = vault or graph.graph.get("vault") or graph.graph.get("name") or ""
     root = root or graph.graph.get("root")
-    return {
+    return json_safe({
         "meta": {
             "vault": str(vault),
             "title": title or "",
@@ -139,7 +150,7 @@ def page_data(
             "y": [positions[n][1] for n in nodes],
         },
         "edges": edges,
-    }
+    })
 
 
 def _legend_slot(community: Any) -> int:
@@ -148,23 +159,23 @@ def _legend_slot(community: Any) -> int:
 
 
 def _community_legend(graph: "nx.DiGraph", nodes: list[str]) -> list[dict[str, Any]]:
-    """One entry per coloured community: named after its most central node, hinted by its
-    most common tags."""
+    """One entry per coloured community: named after its most central note (see
+    export.community_names: never an attachment), hinted by its most common tags."""
     members: dict[int, list[str]] = {}
     for node in nodes:
         c = graph.nodes[node].get("community")
         if isinstance(c, int) and 0 <= c < LEGEND_SIZE:
             members.setdefault(c, []).append(node)
+    names = graph.graph.get("community_names") or community_names(graph)
     legend = []
     for c in range(LEGEND_SIZE):
         group = members.get(c, [])
         if len(group) < 2:
             # Louvain numbers communities by size, so everything from here on is a singleton.
             break
-        hub = max(group, key=lambda n: (graph.nodes[n].get("pagerank", 0.0), str(n)))
         tags = Counter(t for n in group for t in graph.nodes[n].get("tags") or () if "/" not in t)
         hint = " ".join("#" + t for t, _ in tags.most_common(3))
-        legend.append({"label": str(graph.nodes[hub].get("title") or hub), "hint": hint, "size": len(group)})
+        legend.append({"label": str(names.get(c, "")), "hint": hint, "size": len(group)})
     return legend
 
 

@@ -3,6 +3,7 @@
 A mention is a whole-word, case-insensitive occurrence of one of the given names in a note's
 body, outside frontmatter, code, math, comments and links (wikilinks, embeds, Markdown
 links). Spaces inside a name match any run of spaces or tabs, so a name never spans lines.
+Emphasis around a name still counts: `*EWC*`, `**EWC**`, `_EWC_`, `__EWC__`.
 """
 
 from __future__ import annotations
@@ -49,14 +50,31 @@ def names_of(title: str, aliases: Iterable[str], file_name: str) -> list[str]:
     return list(seen.values())
 
 
+_MARKS = ("", "_", "__", "___")
+
+
 def search_phrases(names: Iterable[str]) -> list[str]:
-    """Full-text phrase queries (just the words) that find every note that may mention a name."""
-    phrases = []
+    """Full-text queries that find every note that may mention a name: the name's words as a
+    phrase, then (after all the phrases) the words that emphasis underscores stick to.
+
+    The index reads `__EWC__` as the one word `__ewc__`, so `_EWC_` and `__EWC__` are asked
+    for as words of their own (a short OR query per name, a superset that find_mentions sifts).
+    """
+    phrases, marked = [], []
     for name in names:
         words = _WORD.findall(name)
-        if words:
-            phrases.append('"' + " ".join(words) + '"')
-    return list(dict.fromkeys(phrases))
+        if not words:
+            continue
+        phrases.append('"' + " ".join(words) + '"')
+        first, last = words[0].strip("_"), words[-1].strip("_")
+        if len(words) == 1 and first:
+            variants = [p + first + s for p in _MARKS for s in _MARKS if p or s]
+        else:
+            variants = [p + first for p in _MARKS[1:] if first]
+            variants += [last + s for s in _MARKS[1:] if last]
+        if variants:
+            marked.append(" OR ".join(variants))
+    return list(dict.fromkeys(phrases + marked))
 
 
 def _pattern(names: Iterable[str]) -> re.Pattern[str] | None:
@@ -68,7 +86,11 @@ def _pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     if not parts:
         return None
     # Whole words: no word character (or `#`, a tag) right before, no word character after.
-    return re.compile(r"(?<![\w#])(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+    # Underscores are word characters, but a run of them around a name is emphasis
+    # (`_EWC_`, `__EWC__`): they may stand between the name and the word boundary.
+    return re.compile(
+        r"(?<![\w#])_{0,3}(?P<name>" + "|".join(parts) + r")(?:_{1,3})?(?!\w)", re.IGNORECASE
+    )
 
 
 def _blank(text: str, pattern: re.Pattern[str]) -> str:
@@ -88,10 +110,11 @@ def find_mentions(text: str, names: Iterable[str]) -> list[Found]:
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
     found = []
     for m in pattern.finditer(masked):
-        i = bisect.bisect_right(starts, m.start()) - 1
+        at, stop = m.span("name")
+        i = bisect.bisect_right(starts, at) - 1
         end = text.find("\n", starts[i])
         line = text[starts[i] : end if end >= 0 else len(text)].strip()
         if len(line) > CONTEXT_CHARS:
             line = line[: CONTEXT_CHARS - 1] + "…"
-        found.append(Found(i + 1, m.start() - starts[i] + 1, text[m.start() : m.end()], line))
+        found.append(Found(i + 1, at - starts[i] + 1, text[at:stop], line))
     return found

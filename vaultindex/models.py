@@ -163,3 +163,48 @@ class SyncStats:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.modified or self.removed)
+
+
+@_pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class BibEntry:
+    """One entry of a bibliography file (BibTeX or CSL-JSON), decoded to Unicode (see bib.py).
+
+    `authors` are "Last, First" ("von Last, Jr, First"; a single name as it is); `doi` and
+    `arxiv` are normalised as notes' ids are; `path` and `line` say where the entry is written.
+    `fields` keeps every field as read (lower-case names; BibTeX values with macros expanded,
+    LaTeX not decoded: `bib.decode_latex` decodes one)."""
+
+    key: str
+    type: str = ""
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    month: int | None = None
+    venue: str = ""
+    doi: str = ""
+    arxiv: str = ""
+    url: str = ""
+    path: str = ""
+    line: int = 0
+    crossref: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+
+    def field(self, name: str, default: str = "") -> str:
+        """A field's value as read ("" when the entry has none)."""
+        wanted = name.lower()
+        return next((v for k, v in self.fields if k == wanted), default)
+
+    @property
+    def display_authors(self) -> tuple[str, ...]:
+        """Authors as "First von Last Jr" (how a note or a title page shows them)."""
+        shown = []
+        for name in self.authors:
+            parts = [p.strip() for p in name.split(", ")]
+            if len(parts) == 2:
+                shown.append(f"{parts[1]} {parts[0]}".strip())
+            elif len(parts) >= 3:
+                shown.append(f"{', '.join(parts[2:])} {parts[0]} {parts[1]}".strip())
+            else:
+                shown.append(name)
+        return tuple(shown)

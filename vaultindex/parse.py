@@ -22,6 +22,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -33,12 +34,17 @@ from .versions import PARSER_VERSION
 __all__ = [
     "PARSER_VERSION",
     "decode",
+    "drawing_text",
+    "excalidraw_sections",
     "expand_tags",
     "find_inline_tags",
+    "is_excalidraw",
     "mask_code",
     "normalize_arxiv",
     "normalize_doi",
     "parse_note",
+    "render_inline",
+    "strip_comments",
 ]
 
 
@@ -259,6 +265,25 @@ def mask_code(text: str) -> str:
     numbers found in it are valid in the original.
     """
     return _blank_spans(text, _code_spans(text))
+
+
+def strip_comments(text: str) -> str:
+    """`text` without its `%% comments %%` and `<!-- -->` (a `%%` inside code is kept).
+
+    Obsidian shows neither in reading view; an unclosed comment runs to the end of the note.
+    A comment's line breaks are kept, so the lines around it stay apart.
+    """
+    if "%%" not in text and "<!--" not in text:
+        return text
+    parts: list[str] = []
+    prev = 0
+    for start, end in _code_spans(text):
+        if text.startswith(("%%", "<!--"), start):
+            parts.append(text[prev:start])
+            parts.append("\n" * text.count("\n", start, end))
+            prev = end
+    parts.append(text[prev:])
+    return "".join(parts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -592,8 +617,10 @@ def _yaml_too_deep(yaml_text: str) -> bool:
                     return True  # stop early: libyaml gets slow at depth
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
-    except yaml.YAMLError:
-        return False  # the real load reports the syntax error with its line
+    except yaml.YAMLError as exc:
+        # A syntax error is reported by the real load, with its line; but libyaml 0.2.5 (PyYAML
+        # 6.0.3+ wheels) also stops at a nesting limit of its own, which is "too deep" too.
+        return "nesting depth" in str(getattr(exc, "problem", "") or "")
     return False
 
 
@@ -860,6 +887,273 @@ def _paper(fm: dict[str, Any], yaml_text: str, path: str, diags: list[Diagnostic
     )
 
 
+def _with_header_ids(paper: Paper, ids: dict[str, str]) -> Paper:
+    """The paper with the header's ids filled in where the frontmatter left a field empty."""
+    fields = ("doi", "arxiv", "url", "citekey")
+    changes = {f: ids[f] for f in fields if ids.get(f) and not getattr(paper, f)}
+    return replace(paper, **changes) if changes else paper
+
+
+# --------------------------------------------------------------------------------------------
+# titles: frontmatter `title`, else a leading H1, else the file name (rendered to plain text)
+# --------------------------------------------------------------------------------------------
+
+_INLINE_CODE = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+_INLINE_EMBED = re.compile(r"!\[\[[^\[\]\n]*\]\]|!\[[^\]\n]*\]\([^)\n]*\)")
+_INLINE_WIKI = re.compile(r"\[\[([^\[\]\n]*)\]\]")
+_INLINE_MD = re.compile(r"\[([^\[\]\n]*)\]\([^)\n]*\)")
+# a pair of marks around text: `***x***`, `**x**`, `*x*`, `==x==`, `~~x~~`; underscores only
+# at word boundaries (`snake_case_name` keeps its underscores)
+_INLINE_EMPHASIS = re.compile(
+    r"(\*{1,3}|==|~~)(?=\S)(.+?)(?<=\S)\1|(?<![^\W_])(_{1,3})(?=\S)(.+?)(?<=\S)\3(?![^\W_])"
+)
+_INLINE_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_ESCAPED = 0xE000  # escaped ASCII marks are carried as private-use characters meanwhile
+_DOUBLE_BRACKETS = re.compile(r"\[{2,}|\]{2,}")
+_ESCAPED_CHARS = re.compile("[\ue021-\ue07e]")
+# template placeholders: Templater `<% ... %>`, core templates and Zotero `{{ ... }}`
+_PLACEHOLDER = re.compile(r"<%.*?%>|\{\{.*?\}\}")
+
+
+def _wiki_text(m: re.Match[str]) -> str:
+    inner = m.group(1).replace("\\|", "|")
+    target, bar, shown = inner.partition("|")
+    if bar and shown.strip():
+        return shown.strip()
+    note, _, sub = target.partition("#")
+    sub = sub.lstrip("^").replace("#", " > ").strip()
+    note = note.strip()
+    return f"{note} > {sub}" if note and sub else note or sub
+
+
+def _render_plain(text: str) -> str:
+    """Links, embeds, emphasis and escapes of one line -> the text a reader sees."""
+    text = _INLINE_EMBED.sub("", text)
+    text = _INLINE_WIKI.sub(_wiki_text, text)
+    text = _INLINE_MD.sub(r"\1", text)
+    for _ in range(3):  # nested marks: ***x***, **_x_**
+        text, n = _INLINE_EMPHASIS.subn(lambda m: m.group(2) or m.group(4), text)
+        if not n:
+            break
+    # the brackets of a broken link (or an escaped one) are not worth showing as link syntax
+    return _DOUBLE_BRACKETS.sub(lambda m: m.group()[0], _unescape(text))
+
+
+def _unescape(text: str, backslash: str = "") -> str:
+    return _ESCAPED_CHARS.sub(lambda m: backslash + chr(ord(m.group()) - _ESCAPED), text)
+
+
+def render_inline(text: str) -> str:
+    """A heading or title written in Markdown -> plain text, on one line.
+
+    `An Introduction to [[dataview|Dataview]]` -> `An Introduction to Dataview`; `[[a]]` -> `a`;
+    `*x*`, `**x**`, `_x_`, `` `x` `` -> `x`; `[t](url)` -> `t`; embeds are dropped. Code
+    spans keep their text as written.
+    """
+    if "\\" in text:  # an escaped mark is literal: hide it from the patterns until the end
+        text = _INLINE_ESCAPE.sub(lambda m: chr(_ESCAPED + ord(m.group(1))), text)
+    parts: list[str] = []
+    pos = 0
+    if "`" in text:
+        for m in _INLINE_CODE.finditer(text):
+            parts.append(_render_plain(text[pos : m.start()]))
+            parts.append(_unescape(m.group(2), "\\"))  # in code a backslash is literal
+            pos = m.end()
+    parts.append(_render_plain(text[pos:]))
+    return " ".join("".join(parts).split())
+
+
+def _is_placeholder(text: str) -> bool:
+    """A template's `{{title}}` or `<% tp.file.title %>`: nothing but placeholders."""
+    return bool(_PLACEHOLDER.search(text)) and not _PLACEHOLDER.sub("", text).strip(" \t-:|")
+
+
+def _top_h1(body: str, headings: list[Heading], first_line: int) -> Heading | None:
+    """The H1 on the body's first non-blank line, if that line is one."""
+    m = re.search(r"\S", body)
+    if m is None or not headings:
+        return None
+    line = body.count("\n", 0, m.start()) + 1 + first_line
+    first = headings[0]
+    return first if first.line == line and first.level == 1 else None
+
+
+def _is_title_h1(top: Heading | None, headings: list[Heading]) -> bool:
+    """A leading H1 names the note only when it is the note's one H1: a note whose sections
+    are H1s (`# Concepts` ... `# Reference`) has no title heading."""
+    return top is not None and sum(h.level == 1 for h in headings) == 1
+
+
+def _title(raw_title: Any, lead: Heading | None, stem: str) -> str:
+    """Frontmatter `title` (a property: plain text, kept as written), else the leading H1
+    rendered to its text, else the file name; never empty."""
+    if isinstance(raw_title, (str, int, float)) and not isinstance(raw_title, bool):
+        title = str(raw_title).strip()
+        if title:
+            return title
+    if lead is not None and not _is_placeholder(lead.text):
+        title = render_inline(lead.text)
+        if title:
+            return title
+    return stem
+
+
+# --------------------------------------------------------------------------------------------
+# Excalidraw drawings: only the text a reader sees on the drawing is the note's text
+# --------------------------------------------------------------------------------------------
+
+EXCALIDRAW_SUFFIX = ".excalidraw.md"
+# The section headings the Excalidraw plugin writes (`# Text Elements` in old files, under
+# `# Excalidraw Data` in new ones); a `%%` line hides what follows (the drawing) from Obsidian.
+_EXCALIDRAW_SECTION = re.compile(
+    r"^[ \t]{0,3}#{1,6}[ \t]+(text elements|element links|embedded files|drawing|excalidraw data)"
+    r"[ \t#]*$|^[ \t]*%%[ \t]*$",
+    re.I | re.M,
+)
+# sections whose links Obsidian reads (they are outside the `%%` comment): the text on the
+# drawing, links set on elements, and the embedded images
+_EXCALIDRAW_LINKED = frozenset({"text elements", "element links", "embedded files"})
+_EXCALIDRAW_BLOCK_ID = re.compile(r"[ \t]*\^[A-Za-z0-9-]+[ \t]*$", re.M)
+
+
+def is_excalidraw(path: str, frontmatter: dict[str, Any]) -> bool:
+    """A drawing of the Excalidraw plugin: named `*.excalidraw.md` or marked in frontmatter."""
+    return path.lower().endswith(EXCALIDRAW_SUFFIX) or any(
+        str(key).lower() == "excalidraw-plugin" for key in frontmatter
+    )
+
+
+def excalidraw_sections(body: str) -> tuple[str, str]:
+    """(text for links and tags, text elements for search) of a drawing's body.
+
+    The first keeps offsets and line breaks (everything else is blanked); the second is the
+    `Text Elements` section alone, without the block ids the plugin puts after each element.
+    The drawing JSON (`## Drawing`, `json` or `compressed-json` blocks) is in neither.
+    """
+    keep: list[tuple[int, int]] = []
+    text_parts: list[str] = []
+    marks = list(_EXCALIDRAW_SECTION.finditer(body))
+    for i, m in enumerate(marks):
+        name = (m.group(1) or "").lower()
+        if name not in _EXCALIDRAW_LINKED:
+            continue
+        start = m.end()
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(body)
+        keep.append((start, end))
+        if name == "text elements":
+            text_parts.append(_EXCALIDRAW_BLOCK_ID.sub("", body[start:end]).strip("\n"))
+    blanks, prev = [], 0
+    for start, end in keep:
+        blanks.append((prev, start))
+        prev = end
+    blanks.append((prev, len(body)))
+    return _blank_spans(body, blanks), "\n\n".join(p for p in text_parts if p.strip())
+
+
+def drawing_text(body: str) -> str | None:
+    """The text elements of a body laid out as an Excalidraw drawing, else None.
+
+    For callers that have the text but not the path (snippets): a `Text Elements` section
+    together with a `Drawing` section or the plugin's "Switch to EXCALIDRAW VIEW" banner.
+    """
+    names = {(m.group(1) or "").lower() for m in _EXCALIDRAW_SECTION.finditer(body)}
+    if "text elements" not in names or not ("drawing" in names or "EXCALIDRAW VIEW" in body[:2000]):
+        return None
+    return excalidraw_sections(body)[1]
+
+
+def _excalidraw_stem(path: str) -> str:
+    base = path.rsplit("/", 1)[-1]
+    if base.lower().endswith(EXCALIDRAW_SUFFIX):
+        return base[: -len(EXCALIDRAW_SUFFIX)] or base
+    return _stem(path)
+
+
+# --------------------------------------------------------------------------------------------
+# a paper note's own identifiers: metadata lines at its top (Zotero-style templates)
+# --------------------------------------------------------------------------------------------
+
+# `Key: value`, `- **Key**: value`, `**Key:** value`, `> Key:: value` (Dataview), `键：值`
+_META_LINE = re.compile(
+    r"^[ \t]*(?:>[ \t]*)*(?:[-*+][ \t]+)?(?:\*\*|__)?(?P<key>[^:：*_\[\]\n]{1,40}?)[ \t]*"
+    r"(?:\*\*|__)?[ \t]*(?:::?|：)[ \t]*(?:\*\*|__)?[ \t]*(?P<value>.*)$"
+)
+_LINK_LINE = re.compile(r"^[ \t]*(?:>[ \t]*)*(?:[-*+][ \t]+)?\[(?P<text>[^\[\]\n]+)\]\([^)\n]*\)")
+_URL_LINE = re.compile(r"^[ \t]*(?:>[ \t]*)*<?(?:https?://|doi:)[^\s<>]+>?[ \t]*$", re.I)
+# keys whose value is the paper itself (its address, identifier or where it appeared)
+_IDENTITY_KEYS = frozenset(
+    {
+        "url", "link", "links", "doi", "arxiv", "arxiv id", "arxiv-id", "eprint", "pdf",
+        "paper", "journal", "publication", "publication title", "publicationtitle", "venue",
+        "proceedings", "conference", "published in", "source", "citekey", "citation key",
+        "citationkey", "identifier", "zotero", "item link", "local library",
+        "网址", "链接", "原文链接", "论文链接", "期刊", "来源", "出处", "论文", "原文", "会议",
+    }
+)
+# the text of a link to the paper itself: `[Paper](http://arxiv.org/abs/...)`
+_SELF_LINK_WORDS = frozenset(
+    {"paper", "arxiv", "pdf", "abstract", "abs", "doi", "link", "url", "source", "full text",
+     "publisher", "论文", "原文", "链接", "全文"}
+)
+_URL_KEYS = frozenset(
+    {"url", "link", "links", "pdf", "paper", "source", "item link", "网址", "链接", "原文链接", "论文链接"}
+)
+_URL_IN = re.compile(r"https?://[^\s<>)\]]+", re.I)
+_CITEKEY_VALUE = re.compile(r"^\[?\[?@?([\w:.#$%&\-+?<>~/]+?)\]?\]?$")
+
+
+def _identity_line(line: str) -> str | None:
+    """"key" for a metadata line that names the note's own paper, else None."""
+    if _URL_LINE.match(line):
+        return "url"
+    m = _META_LINE.match(line)
+    if m is not None:
+        key = " ".join(m.group("key").split()).lower()
+        return key if key in _IDENTITY_KEYS else None
+    m = _LINK_LINE.match(line)
+    if m is not None:
+        return "link" if " ".join(m.group("text").split()).lower() in _SELF_LINK_WORDS else None
+    return None
+
+
+def _header_lines(masked: str, headings: list[Heading], top: Heading | None, offset: int):
+    """(start, end, key) of the identity lines above the first section heading.
+
+    An H1 on the first line (a title, even in a note whose sections are H1s too) does not end
+    the header. A note without a section heading has no header: a short note that is just
+    `arXiv:2206.14486` cites that paper.
+    """
+    stop_line = next((h.line - offset for h in headings if h is not top), None)
+    if stop_line is None:
+        return []
+    found = []
+    pos = 0
+    for line in masked.split("\n", stop_line)[: stop_line - 1]:
+        start, pos = pos, pos + len(line) + 1
+        if line.strip() and (key := _identity_line(line)) is not None:
+            found.append((start, start + len(line), key))
+    return found
+
+
+def _header_identity(masked: str, spans: list[tuple[int, int, str]]) -> dict[str, str]:
+    """The first DOI, arXiv id, URL and citekey written on the identity lines."""
+    ids: dict[str, str] = {}
+    for start, end, key in spans:
+        line = masked[start:end]
+        if "doi" not in ids and (m := _DOI.search(line)):
+            ids["doi"] = _trim_doi(m.group(0))
+        if "arxiv" not in ids and (m := _ARXIV_MARKED.search(line)):
+            ids["arxiv"] = _arxiv_key(m.group(1))
+        if "url" not in ids and key in _URL_KEYS and (m := _URL_IN.search(line)):
+            ids["url"] = m.group(0).rstrip(".,;")
+        if "citekey" not in ids and key in ("citekey", "citation key", "citationkey"):
+            meta = _META_LINE.match(line)
+            value = meta.group("value").strip() if meta else ""
+            if (cm := _CITEKEY_VALUE.match(value)) and cm.group(1):
+                ids["citekey"] = cm.group(1)
+    return ids
+
+
 # --------------------------------------------------------------------------------------------
 # the note
 # --------------------------------------------------------------------------------------------
@@ -934,6 +1228,12 @@ def _parse_note(path: str, text: str) -> Note:
     for key, value in fm.items():
         low.setdefault(key.lower(), value)  # property names are matched case-insensitively
 
+    # -- a drawing is read from its text elements only (offsets kept, the rest blanked)
+    drawing = is_excalidraw(path, low)
+    indexed_body = body
+    if drawing:
+        body, indexed_body = excalidraw_sections(body)
+
     # -- body: mask once, then every regex runs on text with the same offsets
     lines = _Body(body, first_line)
     masked = mask_code(body)
@@ -984,14 +1284,29 @@ def _parse_note(path: str, text: str) -> Note:
     tags.extend(tag for tag, _ in _tags_in(unlinked))
     all_tags = expand_tags(tags)
 
-    # -- citations: frontmatter reference lists, then the body in order
+    # -- the note's own paper: frontmatter first, then the identity lines a template writes
+    # at its top; what those lines name is the note itself
+    top = _top_h1(body, headings, first_line)
+    paper = _paper(low, yaml_text, path, diags)
+    header = [] if drawing else _header_lines(masked, headings, top, first_line)
+    if header:
+        paper = _with_header_ids(paper, _header_identity(masked, header))
+
+    # -- citations: frontmatter reference lists, then the body in order; never the note's own
+    # ids, nor anything on its identity lines
     citations: list[Citation] = []
-    seen: set[tuple[str, str]] = set()
+    seen = {("doi", paper.doi), ("arxiv", paper.arxiv), ("citekey", paper.citekey.casefold())}
 
     def cite(kind: str, key: str, line: int, ctx: str) -> None:
-        if key and (kind, key) not in seen:
-            seen.add((kind, key))
+        if is_new(kind, key):
             citations.append(Citation(key, kind, line, ctx))
+
+    def is_new(kind: str, key: str) -> bool:
+        folded = key.casefold() if kind == "citekey" else key
+        if not key or (kind, folded) in seen:
+            return False
+        seen.add((kind, folded))
+        return True
 
     finder = _LineFinder(yaml_text, _REFERENCE_TOKEN) if yaml_text else None
     for field_name in _REFERENCE_FIELDS:
@@ -1016,20 +1331,18 @@ def _parse_note(path: str, text: str) -> Note:
         for m in _ARXIV_MARKED.finditer(masked):
             found.append((m.start(), "arxiv", _arxiv_key(m.group(1))))
     found.sort(key=lambda item: item[0])
+    header_starts = [start for start, _, _ in header]
     for pos, kind, key in found:
-        cite(kind, key, lines.line(pos), lines.context(pos))
+        i = bisect.bisect_right(header_starts, pos)
+        if (not i or pos >= header[i - 1][1]) and is_new(kind, key):  # not on an identity line
+            citations.append(Citation(key, kind, lines.line(pos), lines.context(pos)))
 
-    # -- title, aliases, paper
-    raw_title = low.get("title")
-    title = ""
-    if isinstance(raw_title, (str, int, float)) and not isinstance(raw_title, bool):
-        title = str(raw_title).strip()
-    if not title:
-        first_h1 = next((h.text for h in headings if h.level == 1 and h.text), "")
-        title = first_h1 or _stem(path) or path
+    # -- title, aliases
+    stem = (_excalidraw_stem(path) if drawing else _stem(path)) or path
+    lead = top if not drawing and _is_title_h1(top, headings) else None  # a drawing: its name
+    title = _title(low.get("title"), lead, stem)
     aliases = _string_list(low.get("aliases")) + _string_list(low.get("alias"))
     aliases = list(dict.fromkeys(aliases))
-    paper = _paper(low, yaml_text, path, diags)
 
     return Note(
         path=path,
@@ -1042,6 +1355,6 @@ def _parse_note(path: str, text: str) -> Note:
         block_ids=tuple(block_ids),
         paper=paper,
         frontmatter=fm,
-        body=body,
+        body=indexed_body,
         diagnostics=tuple(diags),
     )

@@ -18,13 +18,17 @@ Link rules (Obsidian's observed behaviour, see docs/DESIGN):
 * several matches: a file at the vault root wins, else one in the linking note's folder,
   else the shortest path (in characters), else the alphabetically first; the answer is then
   "ambiguous" and lists every candidate in that order;
-* aliases are a fallback for bare targets only, and only when ``resolve_aliases`` is on.
+* aliases are a fallback for bare targets only, and only when ``resolve_aliases`` is on;
+* generated pages and sync-tool conflict copies are "quiet": a bare name reaches one only
+  when no other file has that name (vaultindex's own rule, see docs/obsidian-compatibility.md).
 
 Invalidation contract for callers that keep resolved links: adding or removing the file
 ``dir/Name.ext`` (or changing its aliases ``A``) can only change the resolution of targets
 whose ``link_key(target)`` is ``name_key("Name.ext")`` (or ``name_key(a)`` for ``a`` in ``A``,
-old and new). For citations, re-resolve those whose ``citation_key(c)`` is in
-``CitationIndex.keys_for(path)`` (before and after the change).
+old and new), or ``name_key`` of a path in ``Resolver.copies_of(dir/Name.ext)`` (its conflict
+copies, which become quiet or loud with it); re-adding a path with another ``generated`` flag
+changes the targets keyed by its own name. For citations, re-resolve those whose
+``citation_key(c)`` is in ``CitationIndex.keys_for(path)`` (before and after the change).
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ __all__ = [
     "name_key",
     "link_key",
     "citation_key",
+    "ConflictCopy",
+    "conflict_copy",
+    "conflict_candidates",
 ]
 
 
@@ -63,6 +70,63 @@ class Resolution:
 
 
 _UNRESOLVED = Resolution("unresolved")
+
+
+# -- sync-tool conflict copies ----------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ConflictCopy:
+    """A file that a sync tool left beside `original` when two machines changed it at once."""
+
+    path: str
+    original: str
+    tool: str  # "Syncthing", "Dropbox", "Nextcloud/ownCloud" or "OneDrive"
+
+
+_DATE = r"\d{4}-\d{2}-\d{2}"
+# Each pattern matches the part a tool inserts between a file's stem and its extension.
+_CONFLICT_MARKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # note.sync-conflict-20260101-120000-ABCDEFG.md (the device id's first 7 characters)
+    ("Syncthing", re.compile(r"\.sync-conflict-\d{8}-\d{6}-[A-Z0-9]{7}")),
+    # note (conflicted copy 2026-01-01 120000).md, also with the user's name before the date
+    ("Nextcloud/ownCloud", re.compile(rf" \(conflicted copy (?:[^()/]{{1,64}} )?{_DATE} \d{{6}}\)")),
+    # ownCloud before 2.5: note_conflict-20260101-120000.md
+    ("Nextcloud/ownCloud", re.compile(r"_conflict-\d{8}-\d{6}")),
+    # note (conflicted copy 2026-01-01).md, note (Someone's conflicted copy 2026-01-01).md, ... (1).md
+    ("Dropbox", re.compile(rf" \((?:[^()/]{{1,64}}['\u2019]s )?conflicted copy {_DATE}(?: \(\d+\))?\)")),
+    # note-DESKTOP-AB12CD3.md: OneDrive appends the computer's name. Any word can follow a
+    # hyphen, so only the names Windows gives a computer itself (DESKTOP-/LAPTOP-/WIN- and
+    # 7 to 11 upper-case letters and digits, at least one digit) count.
+    ("OneDrive", re.compile(r"-(?:DESKTOP|LAPTOP|WIN)-(?=[A-Z]*\d)[A-Z0-9]{7,11}")),
+)
+
+
+def conflict_candidates(path: str) -> tuple[tuple[str, str], ...]:
+    """PURE: (original path, tool) for every reading of `path` as a sync tool's conflict copy,
+    from its name alone (whether that original exists is the caller's question)."""
+    folder, sep, base = path.rpartition("/")
+    if "conflict" not in base and "-DESKTOP-" not in base and "-LAPTOP-" not in base and "-WIN-" not in base:
+        return ()  # the common case, in a fraction of a microsecond
+    dot = base.rfind(".")
+    splits = [(base[:dot], base[dot:]), (base, "")] if dot > 0 else [(base, "")]
+    found = []
+    for stem, ext in splits:  # `name.ext`, or a name without an extension
+        for tool, mark in _CONFLICT_MARKS:
+            for m in mark.finditer(stem):
+                if m.end() == len(stem) and m.start() > 0:
+                    found.append((f"{folder}{sep}{stem[: m.start()]}{ext}", tool))
+    return tuple(dict.fromkeys(found))
+
+
+def conflict_copy(path: str, exists) -> ConflictCopy | None:
+    """PURE: `path` as a conflict copy when its name says so AND `exists(original)` is true
+    for the file it copies, in the same folder; else None. `exists` is any predicate or
+    container of paths (compare names as the file system does)."""
+    check = exists if callable(exists) else exists.__contains__
+    for original, tool in conflict_candidates(path):
+        if original != path and check(original):
+            return ConflictCopy(path, original, tool)
+    return None
 _MD = ".md"
 
 
@@ -115,7 +179,8 @@ class Resolver:
     With `resolve_aliases`, a bare target that matches no file name falls back to aliases.
     """
 
-    __slots__ = ("resolve_aliases", "_folded", "_alias_keys", "_by_base", "_by_path", "_by_alias")
+    __slots__ = ("resolve_aliases", "_folded", "_alias_keys", "_by_base", "_by_path", "_by_alias", "_generated",
+                 "_copy_of")
 
     def __init__(
         self,
@@ -130,6 +195,9 @@ class Resolver:
         self._by_base: dict[str, set[str]] = {}  # folded file name (with extension) -> paths
         self._by_path: dict[str, set[str]] = {}  # folded full path -> paths (case variants)
         self._by_alias: dict[str, set[str]] = {}  # alias key -> paths
+        self._generated: set[str] = set()  # pages vaultindex wrote (tag pages)
+        # folded path of a possible original -> the paths named as its conflict copies
+        self._copy_of: dict[str, set[str]] = {}
         for path in paths:
             self.add(path)
         for path, names in (aliases or {}).items():
@@ -137,14 +205,22 @@ class Resolver:
 
     # -- the set of paths ---------------------------------------------------------------
 
-    def add(self, path: str, aliases: Iterable[str] = ()) -> None:
-        """Register `path` with `aliases` (replacing the aliases it had, if already known)."""
+    def add(self, path: str, aliases: Iterable[str] = (), *, generated: bool = False) -> None:
+        """Register `path` with `aliases` (replacing the aliases it had, if already known).
+
+        A `generated` path (a tag page) and a sync tool's conflict copy (see `conflict_copy`)
+        are quiet: a bare name reaches one only when no other file has that name, so neither
+        ever takes a link from a note nor makes one ambiguous."""
         if path in self._folded:
             self.remove(path)
         folded = _fold_path(path)
         self._folded[path] = folded
         self._by_base.setdefault(folded.rsplit("/", 1)[-1], set()).add(path)
         self._by_path.setdefault(folded, set()).add(path)
+        if generated:
+            self._generated.add(path)
+        for original, _tool in conflict_candidates(path):
+            self._copy_of.setdefault(_fold_path(original), set()).add(path)
         keys = tuple(dict.fromkeys(k for k in map(name_key, aliases) if k))
         if keys:
             self._alias_keys[path] = keys
@@ -158,6 +234,9 @@ class Resolver:
             return
         _discard(self._by_base, folded.rsplit("/", 1)[-1], path)
         _discard(self._by_path, folded, path)
+        self._generated.discard(path)
+        for original, _tool in conflict_candidates(path):
+            _discard(self._copy_of, _fold_path(original), path)
         for key in self._alias_keys.pop(path, ()):
             _discard(self._by_alias, key, path)
 
@@ -169,6 +248,19 @@ class Resolver:
 
     def __iter__(self):
         return iter(self._folded)
+
+    def conflict_copy(self, path: str) -> ConflictCopy | None:
+        """`path` as a conflict copy of a file this resolver knows (names compared folded)."""
+        by_path = self._by_path
+        return conflict_copy(path, lambda original: _fold_path(original) in by_path)
+
+    def copies_of(self, path: str) -> tuple[str, ...]:
+        """The known paths whose names make them conflict copies of `path` (when it exists)."""
+        return tuple(sorted(self._copy_of.get(_fold_path(path), ())))
+
+    def is_quiet(self, path: str) -> bool:
+        """Whether bare names skip `path` when another file has the same name."""
+        return path in self._generated or self.conflict_copy(path) is not None
 
     def paths_for_key(self, key: str) -> tuple[str, ...]:
         """All paths whose file name has `name_key` equal to `key` (a key, not a name), sorted."""
@@ -196,6 +288,10 @@ class Resolver:
         if not hits and not name.endswith(_MD):
             hits = self._by_base.get(name + _MD)
         if hits:
+            if len(hits) > 1:
+                loud = [p for p in hits if not self.is_quiet(p)]
+                if loud:
+                    hits = loud
             return _pick(hits, source, "name")
         if self.resolve_aliases:
             hits = self._by_alias.get(name_key(target))

@@ -1,8 +1,10 @@
 """The text a search hit's snippet is cut from: a note's body as a reader sees it.
 
-Headings (indexed on their own), lines of nothing but tags, list marks, emphasis and the
-syntax of links are left out, so that the highlighter picks a sentence rather than a row of tags (whose words
-match a query as well as prose does) and the snippet reads like the note.
+Comments (`%% %%`, `<!-- -->`), an Excalidraw drawing's JSON, headings (indexed on their
+own), lines of nothing but tags, list marks, emphasis and the syntax of links are left out,
+so that the highlighter picks a sentence rather than a row of tags (whose words match a
+query as well as prose does) and the snippet reads like the note. Words in comments are
+still searchable (as in Obsidian, whose search reads the raw text); they are never shown.
 """
 
 from __future__ import annotations
@@ -29,9 +31,19 @@ def _link_text(m: re.Match) -> str:
     return f"{note} > {sub}" if note and sub else note or sub
 
 
+def shown(body: str) -> str:
+    """What Obsidian's reading view shows of a note's body: no `%% comments %%` or `<!-- -->`,
+    and of an Excalidraw drawing only its text elements (never the drawing's JSON)."""
+    # the parser loads only when snippets are made
+    from .parse import drawing_text, strip_comments
+
+    drawing = drawing_text(body) if "Text Elements" in body else None
+    return strip_comments(body) if drawing is None else drawing
+
+
 def readable(body: str) -> str:
-    """`body` without headings, tag-only lines and Markdown marks, line breaks kept."""
-    text = _TAG_ONLY_LINE.sub("", _HEADING_LINE.sub("", body))
+    """`body` as shown, without headings, tag-only lines and Markdown marks, line breaks kept."""
+    text = _TAG_ONLY_LINE.sub("", _HEADING_LINE.sub("", shown(body)))
     text = _EMBED.sub("", text)
     text = _WIKILINK.sub(_link_text, text)
     text = _MDLINK.sub(r"\1", text)
@@ -41,8 +53,8 @@ def readable(body: str) -> str:
 
 
 def first_line(body: str, limit: int = 200) -> str:
-    """The first line of prose: no heading, fence, rule or tag-only line."""
-    for line in body.splitlines():
+    """The first line of prose: no heading, fence, rule, comment or tag-only line."""
+    for line in shown(body).splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith(("#", "---", "```", "~~~")) or _TAG_ONLY_LINE.fullmatch(stripped):
             continue

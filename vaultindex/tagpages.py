@@ -30,6 +30,7 @@ The tag is kept under `tag_name`, not `tag`: `tag` is Obsidian's legacy spelling
 from __future__ import annotations
 
 import difflib
+import errno
 import functools
 import hashlib
 import os
@@ -41,7 +42,7 @@ import weakref
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Container, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 import yaml
@@ -54,6 +55,8 @@ __all__ = [
     "GENERATED_BY",
     "PAGE_SORTS",
     "TAG_SORTS",
+    "DEFAULT_NAME",
+    "BadPageName",
     "BadTagFolder",
     "PageEntry",
     "TagInfo",
@@ -61,6 +64,7 @@ __all__ = [
     "TagPage",
     "TagPagesResult",
     "check_folder",
+    "check_name",
     "collect_tags",
     "count_tags",
     "is_generated",
@@ -154,6 +158,7 @@ class TagPagesResult:
     folder: str
     written: tuple[str, ...] = ()  # created or rewritten
     deleted: tuple[str, ...] = ()
+    renamed: tuple[tuple[str, str], ...] = ()  # (old path, new path): pages holding the user's text
     unchanged: tuple[str, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
     dry_run: bool = False
@@ -161,7 +166,7 @@ class TagPagesResult:
 
     @property
     def changed(self) -> bool:
-        return bool(self.written or self.deleted)
+        return bool(self.written or self.deleted or self.renamed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,13 +338,54 @@ def check_folder(folder: str) -> str:
     return "/".join(parts)
 
 
-def page_paths(tags: Iterable[str], folder: str) -> dict[str, str]:
-    """tag -> vault-relative page path: `ml` -> `Tags/ml.md`, `ml/vision` -> `Tags/ml/vision.md`.
+DEFAULT_NAME = "{tag} (tag)"
 
-    The page of a nested tag sits in the folder named after its parent's page, so the names
+
+class BadPageName(VaultIndexError):
+    """The tag page name template is not usable."""
+
+
+def check_name(template: str) -> str:
+    """The page name template (`{tag}` stands for one tag level) when it gives safe, portable
+    file names for every tag; BadPageName otherwise."""
+    text = str(template)
+    shown = repr(text)
+    if text.count("{tag}") != 1 or text.replace("{tag}", "").count("{") or text.replace("{tag}", "").count("}"):
+        raise BadPageName(f"tag page name {shown} must hold {{tag}} exactly once (and no other braces), such as \"{DEFAULT_NAME}\"")
+    for sample in ("x", "Δ"):
+        name = text.replace("{tag}", sample)
+        if safe_segment(name) != unicodedata.normalize("NFC", name):
+            raise BadPageName(
+                f"tag page name {shown} does not make a portable file name (no / \\ : * ? \" < > | # ^ [ ], "
+                "no leading dot or trailing space or dot): try \"" + DEFAULT_NAME + "\""
+            )
+    return text
+
+
+def _page_name(template: str, level: str) -> str:
+    return template.replace("{tag}", level)
+
+
+def page_paths(
+    tags: Iterable[str], folder: str, *, name: str = DEFAULT_NAME, taken: Container[str] = frozenset()
+) -> dict[str, str]:
+    """tag -> vault-relative page path: `ml` -> `Tags/ml (tag).md`, `ml/vision` -> `Tags/ml/vision (tag).md`.
+
+    `name` is the file name template (`{tag}` = the tag level); `taken` holds the name keys
+    (`resolve.name_key`) of the vault's other files. No page gets a name key in `taken`, nor one
+    another page has: such a page adds a short hash of its tag to the level (`vision-1a2b3c (tag)`),
+    the page with the fewest levels (then the first tag) keeping the plain name among pages.
+    The page of a nested tag sits in a folder named after its parent's level, so the names
     are chosen level by level (parents of nested tags are included even when not given).
     Every path stays inside `folder`, whatever the tag contains.
     """
+    return _page_paths(tags, folder, name, taken)[0]
+
+
+def _page_paths(tags: Iterable[str], folder: str, name: str, taken: Container[str]) -> tuple[dict[str, str], set[str]]:
+    """page_paths, and every name key it considered (a change in `taken` at one of those keys
+    can change the answer; at any other key it cannot)."""
+    tags = list(tags)
     folder = folder.strip("/")
     wanted = set()
     for tag in tags:
@@ -354,7 +400,25 @@ def page_paths(tags: Iterable[str], folder: str) -> dict[str, str]:
     for parts in sorted(wanted, key=len):
         own = names[parts[:-1]][parts[-1]]
         stems[parts] = f"{stems[parts[:-1]]}/{own}" if len(parts) > 1 else own
-    return {tag: f"{folder}/{stems[tuple(tag.split('/'))]}.md" for tag in tags}
+    considered: set[str] = set()
+    used: set[str] = set()
+    out: dict[str, str] = {}
+    for tag in sorted(set(tags), key=lambda t: (t.count("/"), t)):
+        stem = stems[tuple(tag.split("/"))]
+        where, _, level = stem.rpartition("/")
+        file = _page_name(name, level)
+        key = name_key(file)
+        size = 6
+        while True:
+            considered.add(key)
+            if key not in used and key not in taken:
+                break
+            file = _page_name(name, f"{level}-{_digest(tag, min(size, 40))}" + (f"-{size}" if size > 40 else ""))
+            key = name_key(file)
+            size += 6
+        used.add(key)
+        out[tag] = f"{folder}/{where}/{file}.md" if where else f"{folder}/{file}.md"
+    return out, considered
 
 
 # --------------------------------------------------------------------------------------------
@@ -386,12 +450,15 @@ def plan_pages(
     modified: Mapping[str, int] | None = None,
     other_paths: Iterable[str] = (),
     cache: dict | None = None,
+    name: str = DEFAULT_NAME,
 ) -> list[TagPage]:
     """The pages to write, sorted by path: one per tag carried by at least `min_count` notes.
 
     `modified` maps note paths to mtimes (for sort="modified"); `other_paths` are the vault's
     other files (attachments, excluded notes, other pages), which can make a name ambiguous.
-    Generated pages among `notes` are not listed and give no tags.
+    Generated pages among `notes` are not listed and give no tags. `name` is the page file
+    name template (see page_paths): no page ever gets the name of a note or file that is not a
+    generated page, so a page never takes a bare `[[Name]]` link in Obsidian.
 
     `cache` (any dict the caller keeps between calls) only saves work, never changes the
     answer: the next call then redoes only what the changed notes (compared by identity)
@@ -399,7 +466,7 @@ def plan_pages(
     """
     if sort not in PAGE_SORTS:
         raise VaultIndexError(f"cannot sort tag pages by {sort!r}: use one of {', '.join(PAGE_SORTS)}")
-    params = (folder, sort, max(1, min_count))
+    params = (folder, sort, max(1, min_count), name)
     planner = cache.get("planner") if cache is not None else None
     if planner is None or planner.params != params:
         planner = _Planner(*params)
@@ -411,9 +478,15 @@ def plan_pages(
 class _Planner:
     """plan_pages' state between calls: tag membership, names, entries and pages."""
 
-    def __init__(self, folder: str, sort: str, min_count: int):
-        self.params = (folder, sort, min_count)
-        self.folder, self.sort, self.min_count = folder, sort, min_count
+    def __init__(self, folder: str, sort: str, min_count: int, name: str):
+        self.params = (folder, sort, min_count, name)
+        self.folder, self.sort, self.min_count, self.name = folder, sort, min_count, name
+        # Name keys of the files pages must not be named like (all but generated pages), and
+        # the keys the last naming looked at: only a change there can rename a page.
+        self.taken: Counter = Counter()
+        self.taker: dict[str, str] = {}  # path -> its key, for the paths counted in `taken`
+        self.others: set[str] = set()
+        self.name_keys: set[str] = set()
         self.notes: dict[str, Note] = {}  # path -> note as last seen
         self.mtimes: dict[str, int] = {}
         self.by_tag: dict[str, set[str]] = {}
@@ -439,6 +512,30 @@ class _Planner:
         if key is None:
             key = self.keys[path] = name_key(path.rsplit("/", 1)[-1])
         return key
+
+    def _take_names(self, current: Mapping[str, Note], other_paths: Iterable[str], changed: list[str], gone: list[str]) -> set[str]:
+        """Bring `taken` up to date (every file but generated pages); the keys that came or went."""
+        others = set(other_paths) - current.keys()
+        moved: set[str] = set()
+        check = [*changed, *gone, *(others ^ self.others)]
+        self.others = others
+        for path in check:
+            note = current.get(path)
+            wanted = (note is not None and not (note.frontmatter and KEY_GENERATED in note.frontmatter
+                                               and is_generated(note.frontmatter))) or path in others
+            had = self.taker.get(path)
+            if wanted and had is None:
+                key = self.taker[path] = self._key(path)
+                self.taken[key] += 1
+                if self.taken[key] == 1:
+                    moved.add(key)
+            elif not wanted and had is not None:
+                del self.taker[path]
+                self.taken[had] -= 1
+                if self.taken[had] <= 0:
+                    del self.taken[had]
+                    moved.add(had)
+        return moved
 
     def _entry(self, note: Note, target: str) -> PageEntry:
         return PageEntry(
@@ -486,10 +583,11 @@ class _Planner:
             if by_mtime:
                 self.mtimes[path] = modified.get(path, 0)
 
-        # 2. page paths: they depend on the set of tags only
-        rebuild_all = set(self.by_tag) != set(self.paths)
+        # 2. page paths: they depend on the set of tags, and on the names of the other files
+        renamed = self._take_names(current, other_paths, changed, gone)
+        rebuild_all = set(self.by_tag) != set(self.paths) or bool(renamed & self.name_keys)
         if rebuild_all:
-            self.paths = page_paths(self.by_tag, self.folder)
+            self.paths, self.name_keys = _page_paths(self.by_tag, self.folder, self.name, self.taken)
         kept = {t for t, members in self.by_tag.items() if len(members) >= self.min_count}
 
         # 3. names: a file added or removed anywhere can make a name (un)ambiguous
@@ -954,7 +1052,38 @@ class _Disk:
         except OSError as exc:
             return f"cannot delete it: {exc.strerror or exc}"
         self.memo.pop(rel, None)
-        # Remove the folders this leaves empty, up to (not including) the tag folder.
+        self._prune(rel)
+        return ""
+
+    def move(self, rel: str, key: tuple, new: str) -> str:
+        """Rename a page to `new`, never over an existing file; "" when done, else why not."""
+        if not (self._inside(rel) and self._inside(new)):
+            return "its folder leads out of the tag page folder (a symlink?): left untouched"
+        if not self._unchanged_since(rel, key):
+            return "changed while the tag pages were being written: left for the next run"
+        target = self.full(new)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(self.full(rel), target)  # fails when `new` exists: nothing is overwritten
+            except FileExistsError:
+                raise
+            except OSError:  # no hard links here (FAT, some network drives): check, then rename
+                if os.path.lexists(target):
+                    raise FileExistsError(errno.EEXIST, "exists", str(target)) from None
+                os.rename(self.full(rel), target)
+            else:
+                os.unlink(self.full(rel))
+        except FileExistsError:
+            return f"cannot be renamed to {new}: a file is there"
+        except OSError as exc:
+            return f"cannot be renamed to {new}: {exc.strerror or exc}"
+        self.memo.pop(rel, None)
+        self._prune(rel)
+        return ""
+
+    def _prune(self, rel: str) -> None:
+        """Remove the folders that `rel` leaving makes empty, up to (not including) the tag folder."""
         parent = posixpath.dirname(rel)
         while parent and parent != self.folder and parent.startswith(self.folder + "/"):
             try:
@@ -962,7 +1091,6 @@ class _Disk:
             except OSError:
                 break
             parent = posixpath.dirname(parent)
-        return ""
 
     def files(self) -> list[str]:
         """Markdown files under the tag folder (hidden names and symlinked folders skipped)."""
@@ -997,17 +1125,22 @@ def write_pages(
     dir: str | None = None,  # noqa: A002 - the config and CLI name
     sort: str | None = None,
     min_count: int | None = None,
+    name: str | None = None,
     dry_run: bool = False,
 ) -> TagPagesResult:
     """Bring the tag pages in line with the index: write the pages whose text changes, delete
     the generated pages of tags that are gone, leave everything else alone.
 
     Options default to `.vaultindex/config.toml` [tags]. Uses the notes as currently indexed
-    (sync first). With dry_run nothing is written and `diff` shows what would change. Cheap
-    when nothing changed: one stat per file in the tag folder, no reads, no writes.
+    (sync first). A page never has the name of another file of the vault: a page written under
+    a name that is now taken (or under an older naming scheme) is renamed when it holds text of
+    the user's, else deleted and written again under its new name. With dry_run nothing is
+    written and `diff` shows what would change. Cheap when nothing changed: one stat per file
+    in the tag folder, no reads, no writes.
     """
     cfg = vault.config.tags
     folder = check_folder(cfg.dir if dir is None else dir)
+    template = check_name(getattr(cfg, "name", DEFAULT_NAME) if name is None else name)
     sort = cfg.sort if sort is None else sort
     if sort not in PAGE_SORTS:
         raise VaultIndexError(f"cannot sort tag pages by {sort!r}: use one of {', '.join(PAGE_SORTS)}")
@@ -1026,20 +1159,31 @@ def write_pages(
 
     def plan(gone: set[str]) -> list[TagPage]:
         live = [n for n in notes if n.path not in gone] if gone else notes
-        return plan_pages(live, folder, sort=sort, min_count=min_count, modified=modified, other_paths=others - gone, cache=cache)
+        return plan_pages(live, folder, sort=sort, min_count=min_count, modified=modified, other_paths=others - gone,
+                          cache=cache, name=template)
 
     pages = plan(set())
     planned_folded = {_fold(p.path) for p in pages}
+    by_tag = {p.tag: p for p in pages}
 
     written: list[str] = []
     deleted: list[str] = []
+    renamed: list[tuple[str, str]] = []
     unchanged: list[str] = []
     warnings: list[Diagnostic] = []
     diffs: list[str] = []
+    moved_text: dict[str, str] = {}  # dry run: new path -> the text a rename would bring there
 
-    # 1. Pages on disk that no tag wants any more: delete ours, or keep them as orphans when
-    #    they hold text of the user's; never touch anything else.
+    def taken_keys() -> set[str]:
+        """Name keys a page must not have: every file but generated pages, and the pages."""
+        keys = {name_key(p.rsplit("/", 1)[-1]) for p in others if not _is_page(records.get(p))}
+        return keys | {name_key(p.path.rsplit("/", 1)[-1]) for p in pages}
+
+    # 1. Pages on disk that no tag wants under that name any more: rename the ones holding
+    #    text of the user's to the page's new name (or keep them as orphans when the tag is
+    #    gone), delete the others; never touch anything that is not a generated page.
     orphans: list[TagPage] = []
+    taken: set[str] | None = None
     for rel in disk.files():
         if _fold(rel) in planned_folded:
             continue
@@ -1050,12 +1194,37 @@ def write_pages(
         if not is_generated(parts.data):
             continue  # the user's own note in the tag folder
         if _has_user_text(parts):
-            tag = parts.data.get(KEY_TAG) if parts.data else None
-            tag = str(tag) if tag not in (None, "") else rel.rsplit("/", 1)[-1].removesuffix(".md")
-            orphans.append(TagPage(tag=tag, path=rel, sort=sort))
-            warnings.append(
-                Diagnostic(rel, f"tag {tag!r} has no page any more, but this page holds your text: kept; delete it when done")
-            )
+            raw = parts.data.get(KEY_TAG) if parts.data else None
+            tag = str(raw) if raw not in (None, "") else rel.rsplit("/", 1)[-1].removesuffix(".md")
+            target = by_tag.get(tag)
+            orphan = target is None
+            if orphan:
+                # The tag is gone: keep the page, under a name no other file has.
+                if taken is None:
+                    taken = taken_keys()
+                if name_key(rel.rsplit("/", 1)[-1]) not in taken:
+                    orphans.append(TagPage(tag=tag, path=rel, sort=sort))
+                    warnings.append(Diagnostic(rel, _ORPHAN_NOTE.format(tag=tag)))
+                    continue
+                target = TagPage(tag=tag, path=page_paths([tag], folder, name=template, taken=taken)[tag], sort=sort)
+                taken.add(name_key(target.path.rsplit("/", 1)[-1]))
+            if disk.look(target.path)[0] != "absent" or target.path in moved_text:
+                problem = f"holds your text, but {target.path} exists: not renamed; move your text there and delete this page"
+            elif dry_run:
+                diffs.append(_diff(rel, text, None))
+                moved_text[target.path] = text
+                problem = ""
+            else:
+                problem = disk.move(rel, key, target.path)
+            if problem:
+                warnings.append(Diagnostic(rel, problem))
+                if orphan:
+                    orphans.append(TagPage(tag=tag, path=rel, sort=sort))
+                continue
+            renamed.append((rel, target.path))
+            if orphan:
+                orphans.append(target)
+                warnings.append(Diagnostic(target.path, _ORPHAN_NOTE.format(tag=tag)))
             continue
         if dry_run:
             diffs.append(_diff(rel, text, None))
@@ -1068,10 +1237,14 @@ def write_pages(
             deleted.append(rel)
 
     # 2. The pages themselves (planned again when a deleted page freed a name).
-    if deleted:
-        pages = plan(set(deleted))
+    gone = set(deleted) | {old for old, _ in renamed}
+    if gone:
+        pages = plan(gone)
     for page in sorted([*pages, *orphans], key=lambda p: p.path):
-        kind, key, text = disk.look(page.path)
+        if page.path in moved_text:
+            kind, key, text = "file", None, moved_text[page.path]
+        else:
+            kind, key, text = disk.look(page.path)
         if kind not in ("absent", "file"):
             warnings.append(Diagnostic(page.path, f"is a {kind}, not a tag page: left untouched"))
             continue
@@ -1086,14 +1259,14 @@ def write_pages(
         if new is None:
             warnings.append(Diagnostic(page.path, note))
             continue
-        if new == text:
+        if new == text and page.path not in moved_text:
             memo[page.path] = _Seen(key, text, page)
             unchanged.append(page.path)
             continue
         if note:
             warnings.append(Diagnostic(page.path, note))
         if dry_run:
-            diffs.append(_diff(page.path, text, new))
+            diffs.append(_diff(page.path, None if page.path in moved_text else text, new))
             written.append(page.path)
             continue
         problem = disk.write(page.path, new, key, page)
@@ -1106,8 +1279,18 @@ def write_pages(
         folder=folder,
         written=tuple(sorted(written)),
         deleted=tuple(sorted(deleted)),
+        renamed=tuple(sorted(renamed)),
         unchanged=tuple(sorted(unchanged)),
         warnings=tuple(sorted(warnings, key=lambda d: (d.path, d.message))),
         dry_run=dry_run,
         diff="".join(diffs) if dry_run else "",
     )
+
+
+_ORPHAN_NOTE = "tag {tag!r} has no page any more, but this page holds your text: kept; delete it when done"
+
+
+def _is_page(record) -> bool:
+    """Whether an indexed record is a generated page (which pages may be named like)."""
+    note = getattr(record, "note", None)
+    return note is not None and bool(note.frontmatter) and is_generated(note.frontmatter)

@@ -496,8 +496,8 @@ class Vault:
         return self.graph.rank(limit, by=by)
 
     def doctor(self):
-        """Link problems, duplicate paper notes and invalid frontmatter (graph.DoctorReport)."""
-        return self.graph.doctor()
+        """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (graph.DoctorReport)."""
+        return self.graph.doctor(read_text=self.read_text)
 
     def mentions(self, note: "Note | str") -> list:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).

@@ -4,13 +4,33 @@ one Vault method and renders the answer (data on stdout, progress and warnings o
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
-import click
+
+def _interrupted_while_loading(signum, frame) -> None:  # nothing is written yet: just stop
+    os.write(2, b"Interrupted.\n")
+    os._exit(130)
+
+
+# Ctrl-C while click and the commands load (a few hundred ms on a busy machine) stops quietly,
+# as it does within a command, instead of printing an import's traceback.
+_ON_MAIN_THREAD = threading.current_thread() is threading.main_thread()
+_PREVIOUS_SIGINT = signal.signal(signal.SIGINT, _interrupted_while_loading) if _ON_MAIN_THREAD else None
+
+
+def _restore_ctrl_c() -> None:
+    if _ON_MAIN_THREAD and signal.getsignal(signal.SIGINT) is _interrupted_while_loading:
+        signal.signal(signal.SIGINT, _PREVIOUS_SIGINT)
+
+
+import click  # noqa: E402
 
 from .. import __version__
 from ..errors import VaultIndexError
-from .base import VaultGroup, pass_vault  # noqa: F401  (re-exported for command modules)
+from ..text import escape_controls
+from .base import VaultGroup, complete_folder, pass_vault  # noqa: F401  (pass_vault: re-exported for command modules)
 
 
 @click.group(
@@ -25,8 +45,10 @@ from .base import VaultGroup, pass_vault  # noqa: F401  (re-exported for command
     "vault_path",
     envvar="VAULTINDEX_VAULT",
     metavar="PATH",
+    shell_complete=complete_folder,
     help="The vault folder [env VAULTINDEX_VAULT; default: the nearest folder up holding "
-    ".vaultindex/ or .obsidian/, else the current folder].",
+    ".vaultindex/ or .obsidian/, else the current folder (said on stderr; never the home "
+    "folder or /)].",
 )
 @click.option(
     "--index-dir",
@@ -52,7 +74,7 @@ def _register() -> None:
     # Each module adds its commands to `cli`; imported here so `cli` is complete on import.
     from . import index  # noqa: F401
 
-    for optional in ("graph", "watch", "tags", "export"):
+    for optional in ("graph", "watch", "tags", "export", "new"):
         try:
             __import__(f"{__name__}.{optional}")
         except ModuleNotFoundError as exc:
@@ -61,13 +83,16 @@ def _register() -> None:
 
 
 _register()
+_restore_ctrl_c()
 
 
 def main() -> None:
     try:
         cli.main(prog_name="vaultindex", standalone_mode=True)
-    except VaultIndexError as exc:  # raised outside a command (rare)
-        click.echo(f"Error: {exc}", err=True)
+    except VaultIndexError as exc:  # raised outside a command, or re-raised for VAULTINDEX_DEBUG=1
+        if os.environ.get("VAULTINDEX_DEBUG") == "1":
+            raise  # the traceback, as README and --help promise
+        click.echo(f"Error: {escape_controls(str(exc))}", err=True)
         sys.exit(1)
 
 

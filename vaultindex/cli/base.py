@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -13,7 +14,7 @@ import click
 
 from ..errors import VaultIndexError
 from ..models import Diagnostic, to_json
-from ..text import json_safe
+from ..text import escape_controls, json_safe, quote_path
 
 
 class VaultGroup(click.Group):
@@ -28,22 +29,67 @@ class VaultGroup(click.Group):
         except VaultIndexError as exc:
             if os.environ.get("VAULTINDEX_DEBUG") == "1":
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            warn(f"Error: {exc}")
             ctx.exit(1)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback (a batch in hand is not committed)
+            if os.environ.get("VAULTINDEX_DEBUG") == "1":
+                raise
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
         except BrokenPipeError:  # `vaultindex search x | head`
             sys.stderr.close()
             ctx.exit(0)
         except Exception as exc:
             if os.environ.get("VAULTINDEX_DEBUG") == "1":
                 raise
-            click.echo(
+            warn(
                 f"Error: internal error: {type(exc).__name__}: {exc} "
-                "(set VAULTINDEX_DEBUG=1 for the traceback, and please report it)",
-                err=True,
+                "(set VAULTINDEX_DEBUG=1 for the traceback, and please report it)"
             )
             ctx.exit(1)
+
+
+def complete_note(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Shell completion of a NOTE argument from what is indexed: file names, titles and aliases
+    starting with what was typed (paths once it holds a `/`). Reads only: it never syncs or
+    writes the index, prints nothing, and offers nothing when there is no index or no vault."""
+    from click.shell_completion import CompletionItem
+
+    try:
+        from ..config import locate_vault
+        from ..vault import Vault
+
+        where = locate_vault(ctx.find_root().params.get("vault_path"))
+        notes = Vault.open(where.root).notes()
+    except Exception:  # no vault, no index, a damaged one: no suggestions, and no noise
+        return []
+    typed = incomplete.casefold()
+    offers: dict[str, str] = {}  # value -> path it names
+    by_name: dict[str, list[str]] = {}
+    for note in notes:
+        by_name.setdefault(note.name.casefold(), []).append(note.path)
+    for note in notes:
+        if "/" in incomplete:
+            names = [note.path, note.path.removesuffix(".md")]
+        else:
+            unique = len(by_name[note.name.casefold()]) == 1
+            names = [note.name if unique else note.path, note.title, *note.aliases]
+        for name in names:
+            if name and name.casefold().startswith(typed) and "\n" not in name:
+                offers.setdefault(name, note.path)
+    return [CompletionItem(value, help=path) for value, path in sorted(offers.items())[:COMPLETION_LIMIT]]
+
+
+COMPLETION_LIMIT = 200
+
+
+def complete_folder(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Shell completion of a folder (--vault): the shell lists the folders itself."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="dir")]
 
 
 def pass_vault(refresh: bool = True) -> Callable:
@@ -73,11 +119,23 @@ def pass_vault(refresh: bool = True) -> Callable:
 
 
 def open_vault(ctx: click.Context):
+    from ..config import locate_vault
     from ..vault import Vault
 
     root = ctx.find_root()
     if "vault" not in root.obj:
-        root.obj["vault"] = Vault.open(root.obj.get("vault_path"), index_dir=root.obj.get("index_dir"))
+        where = locate_vault(root.obj.get("vault_path"))
+        if where.fallback:
+            # Said every time, not only the first: the index may live outside the folder, so
+            # nothing in it tells a first run from a later one, and a query that silently reads
+            # a source checkout or a parent of two vaults is worse than one line on stderr.
+            warn(
+                f"Note: no .obsidian/ or .vaultindex/ folder here or above; using {quote_path(str(where.root))} "
+                "as the vault. Choose another with --vault PATH or VAULTINDEX_VAULT."
+            )
+        vault = root.obj["vault"] = Vault.open(where.root, index_dir=root.obj.get("index_dir"))
+        for message in getattr(vault.config, "warnings", ()):
+            warn(message)
     return root.obj["vault"]
 
 
@@ -114,13 +172,47 @@ def progress_bar(label: str = "Indexing", then: str = "Writing the index..."):
 
 
 def warn(message: str) -> None:
-    click.echo(message, err=True)
+    """A line for the person on stderr. Whatever it quotes from the vault (a path, a title, a
+    diagnostic) has its control characters escaped, so that a note can never drive the terminal."""
+    click.echo("\n".join(escape_controls(line) for line in message.split("\n")), err=True)
+
+
+def for_terminal(value: Any) -> Any:
+    """A copy of a query's answer to print for a person: paths (fields `path`, `paths`,
+    `candidates`, `notes`) quoted as git does, all other text with its control characters
+    escaped. `--json` prints the answer itself, with the exact text."""
+
+    def shown(item: Any, as_path: bool) -> Any:
+        if isinstance(item, str):
+            return quote_path(item) if as_path else escape_controls(item)
+        if isinstance(item, (list, tuple)):
+            return type(item)(shown(v, as_path) for v in item)
+        if isinstance(item, dict):
+            return {shown(k, False): shown(v, False) for k, v in item.items()}
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            changes = {
+                f.name: shown(getattr(item, f.name), f.name in _PATH_FIELDS)
+                for f in dataclasses.fields(item)
+                if f.init
+            }
+            return dataclasses.replace(item, **changes)
+        return item
+
+    return shown(value, False)
+
+
+_PATH_FIELDS = frozenset({"path", "paths", "candidates", "notes"})
+
+
+def diagnostic_line(d: Diagnostic) -> str:
+    where = f"{quote_path(d.path)}:{d.line}" if d.line else quote_path(d.path)
+    return f"{d.severity}: {where}: {escape_controls(d.message)}"
 
 
 def report_diagnostics(diagnostics: Iterable[Diagnostic], limit: int = 50) -> int:
     diagnostics = list(diagnostics)
     for d in diagnostics[:limit]:
-        warn(f"{d.severity}: {d}")
+        warn(diagnostic_line(d))
     if len(diagnostics) > limit:
         warn(f"... and {len(diagnostics) - limit} more (see `vaultindex doctor`)")
     return len(diagnostics)
@@ -148,6 +240,30 @@ def emit_json(data: Any) -> None:
 def emit_nl(items: Iterable[Any]) -> None:
     for item in items:
         click.echo(json.dumps(json_safe(to_json(item)), ensure_ascii=False))
+
+
+def path_options(fn: Callable) -> Callable:
+    """--paths and -0/--print0 for a command whose answer is a list of notes."""
+    fn = click.option(
+        "-0", "--print0", "print0", is_flag=True,
+        help="Print only paths, each followed by a NUL byte, exactly as on disk (for xargs -0; implies --paths).",
+    )(fn)
+    fn = click.option(
+        "--paths", is_flag=True,
+        help="Print only paths, one per line (for xargs $EDITOR); odd names are quoted as git does.",
+    )(fn)
+    return fn
+
+
+def emit_paths(paths: Iterable[str], print0: bool) -> None:
+    """Paths for a pipe: NUL-terminated raw bytes with -0, else one per line, quoted when odd
+    (a name with a newline would otherwise read as two paths)."""
+    if not print0:
+        for path in paths:
+            click.echo(quote_path(path))
+        return
+    for path in paths:
+        click.echo(os.fsencode(path) + b"\0", nl=False)  # bytes go to the binary stream as they are
 
 
 def output_options(fn: Callable) -> Callable:

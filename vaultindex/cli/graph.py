@@ -9,7 +9,17 @@ import click
 
 from . import cli
 from ..models import to_json
-from .base import emit_json, emit_nl, output_options, pass_vault, warn
+from .base import (
+    complete_note,
+    emit_json,
+    emit_nl,
+    emit_paths,
+    for_terminal,
+    output_options,
+    pass_vault,
+    path_options,
+    warn,
+)
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
@@ -26,6 +36,14 @@ def _emit(items, as_json: bool, nl: bool) -> bool:
     return False
 
 
+def _emit_paths(found, paths: bool, print0: bool) -> bool:
+    """--paths / -0: only the notes' paths; True when the caller should not print text."""
+    if paths or print0:
+        emit_paths((item.path for item in found), print0)
+        return True
+    return False
+
+
 def _heading(path: str, title: str) -> str:
     name = path.rsplit("/", 1)[-1].removesuffix(".md")
     extra = f"  {title}" if title and title != name else ""
@@ -33,10 +51,11 @@ def _heading(path: str, title: str) -> str:
 
 
 @cli.command()
-@click.argument("note")
+@click.argument("note", shell_complete=complete_note)
 @output_options
+@path_options
 @pass_vault()
-def backlinks(vault, note: str, as_json: bool, nl: bool) -> None:
+def backlinks(vault, note: str, as_json: bool, nl: bool, paths: bool, print0: bool) -> None:
     """Notes that link to, embed or cite NOTE, with each line, grouped by note.
 
     \b
@@ -50,9 +69,9 @@ def backlinks(vault, note: str, as_json: bool, nl: bool) -> None:
     found = vault.backlinks(note)
     count = sum(len(b.links) for b in found)
     warn(f"{_plural(len(found), 'note')} {'links' if len(found) == 1 else 'link'} here ({_plural(count, 'link')}).")
-    if _emit(found, as_json, nl):
+    if _emit(found, as_json, nl) or _emit_paths(found, paths, print0):
         return
-    for group in found:
+    for group in for_terminal(found):
         click.echo(_heading(group.path, group.title))
         # One row per line of text, however many links it holds: "(2 links, cite)".
         by_line: dict[int, list] = {}
@@ -67,10 +86,11 @@ def backlinks(vault, note: str, as_json: bool, nl: bool) -> None:
 
 
 @cli.command()
-@click.argument("note")
+@click.argument("note", shell_complete=complete_note)
 @output_options
+@path_options
 @pass_vault()
-def mentions(vault, note: str, as_json: bool, nl: bool) -> None:
+def mentions(vault, note: str, as_json: bool, nl: bool, paths: bool, print0: bool) -> None:
     """Notes that name NOTE (title, alias or file name) without linking to it.
 
     Whole words, any letter case; text inside links, code and comments does not count.
@@ -84,16 +104,16 @@ def mentions(vault, note: str, as_json: bool, nl: bool) -> None:
     found = vault.mentions(note)
     count = sum(len(m.mentions) for m in found)
     warn(f"{_plural(count, 'unlinked mention')} in {_plural(len(found), 'note')}.")
-    if _emit(found, as_json, nl):
+    if _emit(found, as_json, nl) or _emit_paths(found, paths, print0):
         return
-    for group in found:
+    for group in for_terminal(found):
         click.echo(_heading(group.path, group.title))
         for m in group.mentions:
             click.echo(f"  {m.line}: {m.context}")
 
 
 @cli.command()
-@click.argument("note")
+@click.argument("note", shell_complete=complete_note)
 @output_options
 @pass_vault()
 def links(vault, note: str, as_json: bool, nl: bool) -> None:
@@ -112,7 +132,7 @@ def links(vault, note: str, as_json: bool, nl: bool) -> None:
         return
     if not found:
         warn("No outgoing links.")
-    for link in found:
+    for link in for_terminal(found):
         if link.kind == "cite":
             written = {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(link.form, "") + link.target
         elif link.form == "markdown":
@@ -153,7 +173,7 @@ def unresolved(vault, kind: str, as_json: bool, nl: bool) -> None:
     warn(f"{_plural(len(found), 'unresolved target')}.")
     if _emit(found, as_json, nl):
         return
-    for target in found:
+    for target in for_terminal(found):
         what = "cited, no note" if target.kind == "paper" else "no such file"
         label = target.target if target.kind == "paper" else f"[[{target.target}]]"
         click.echo(f"{click.style(label, bold=True)}  ({what}; used {_plural(target.count, 'time')})")
@@ -163,9 +183,9 @@ def unresolved(vault, kind: str, as_json: bool, nl: bool) -> None:
 
 @cli.command()
 @output_options
-@click.option("--paths", is_flag=True, help="Print only paths, one per line.")
+@path_options
 @pass_vault()
-def orphans(vault, as_json: bool, nl: bool, paths: bool) -> None:
+def orphans(vault, as_json: bool, nl: bool, paths: bool, print0: bool) -> None:
     """Notes with no links to or from any other note or file.
 
     \b
@@ -175,10 +195,10 @@ def orphans(vault, as_json: bool, nl: bool, paths: bool) -> None:
     """
     found = vault.orphans()
     warn(f"{_plural(len(found), 'orphan note')}.")
-    if _emit(found, as_json, nl):
+    if _emit(found, as_json, nl) or _emit_paths(found, paths, print0):
         return
-    for ref in found:
-        click.echo(ref.path if paths else _heading(ref.path, ref.title))
+    for ref in for_terminal(found):
+        click.echo(_heading(ref.path, ref.title))
 
 
 _REASON_TEXT = {
@@ -191,11 +211,12 @@ _REASON_TEXT = {
 
 
 @cli.command()
-@click.argument("note")
+@click.argument("note", shell_complete=complete_note)
 @click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="Most notes to show.")
 @output_options
+@path_options
 @pass_vault()
-def related(vault, note: str, limit: int, as_json: bool, nl: bool) -> None:
+def related(vault, note: str, limit: int, as_json: bool, nl: bool, paths: bool, print0: bool) -> None:
     """Notes related to NOTE, best first, with the reasons.
 
     Combines direct links, co-citation (linked or cited together from the same note),
@@ -212,15 +233,17 @@ def related(vault, note: str, limit: int, as_json: bool, nl: bool) -> None:
         return
     if not found:
         warn("No related notes found.")
-    for rank, hit in enumerate(found, 1):
+    if _emit_paths(found, paths, print0):
+        return
+    for rank, hit in enumerate(for_terminal(found), 1):
         click.echo(click.style(f"{rank:>2}. {hit.title}", bold=True) + f"  ({hit.score:.2f})")
         click.echo(f"    {click.style(hit.path, fg='cyan')}")
         click.echo("    " + "; ".join(_REASON_TEXT[r.kind](r) for r in hit.reasons))
 
 
 @cli.command()
-@click.argument("source", metavar="A")
-@click.argument("target", metavar="B")
+@click.argument("source", metavar="A", shell_complete=complete_note)
+@click.argument("target", metavar="B", shell_complete=complete_note)
 @click.option("--directed", is_flag=True, help="Follow links only in their direction (A links to ... B).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 @pass_vault()
@@ -244,7 +267,7 @@ def path(vault, source: str, target: str, directed: bool, as_json: bool) -> None
         click.get_current_context().exit(1)
     if as_json:
         return
-    for step in found.steps:
+    for step in for_terminal(found.steps):
         if not step.direction:
             click.echo(_heading(step.path, step.title))
             continue
@@ -258,8 +281,9 @@ def path(vault, source: str, target: str, directed: bool, as_json: bool) -> None
 @click.option("--by", type=click.Choice(["pagerank", "in"]), default="pagerank", show_default=True,
               help="Order by PageRank or by the number of notes linking in.")
 @output_options
+@path_options
 @pass_vault()
-def rank(vault, limit: int, by: str, as_json: bool, nl: bool) -> None:
+def rank(vault, limit: int, by: str, as_json: bool, nl: bool, paths: bool, print0: bool) -> None:
     """The vault's hubs: notes by PageRank and in-degree over note-to-note links.
 
     \b
@@ -268,8 +292,9 @@ def rank(vault, limit: int, by: str, as_json: bool, nl: bool) -> None:
       vaultindex rank --by in -n 50 --json
     """
     found = vault.rank(limit, by=by)
-    if _emit(found, as_json, nl):
+    if _emit(found, as_json, nl) or _emit_paths(found, paths, print0):
         return
+    found = for_terminal(found)
     click.echo(click.style(f"{'#':>3}  {'pagerank':>8}  {'in':>4}  {'out':>4}  note", bold=True))
     for i, r in enumerate(found, 1):
         click.echo(f"{i:>3}  {r.pagerank:8.4f}  {r.in_degree:>4}  {r.out_degree:>4}  {_heading(r.path, r.title)}")
@@ -282,10 +307,11 @@ def rank(vault, limit: int, by: str, as_json: bool, nl: bool) -> None:
 def doctor(vault, strict: bool, as_json: bool, nl: bool) -> None:
     """Check links and notes: ambiguous links, case-only mismatches, broken heading and block
     links, links into excluded files, [[Alias]] links Obsidian will not open, duplicate paper
-    notes and invalid frontmatter.
+    notes, invalid frontmatter, and conflict copies that Syncthing, Dropbox, Nextcloud,
+    ownCloud or OneDrive left beside a note (with how each differs from it).
 
-    Broken heading and block links, [[Alias]] links and invalid frontmatter are errors;
-    the rest are warnings.
+    Broken heading and block links, [[Alias]] links, invalid frontmatter and conflict
+    copies are errors; the rest are warnings. Tag pages are never reported.
 
     \b
     Examples:
@@ -298,7 +324,7 @@ def doctor(vault, strict: bool, as_json: bool, nl: bool) -> None:
     elif nl:
         emit_nl(report.problems)
     else:
-        for p in report.problems:
+        for p in for_terminal(report.problems):
             colour = "red" if p.severity == "error" else "yellow"
             click.echo(f"{click.style(p.severity, fg=colour)}: {p} [{p.code}]")
     warn(f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}.")

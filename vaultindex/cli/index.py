@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
+from ..text import escape_controls
 from . import cli
 from .base import (
     emit_json,
     emit_nl,
+    emit_paths,
+    for_terminal,
     highlight,
     open_vault,
     output_options,
     pass_vault,
+    path_options,
     progress_bar,
     report_sync,
     strip_marks,
@@ -101,9 +107,9 @@ def info(ctx: click.Context, as_json: bool) -> None:
 @click.argument("query", nargs=-1, required=True)
 @click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(1, 10_000), help="Most hits to show.")
 @output_options
-@click.option("--paths", is_flag=True, help="Print only paths, one per line (for xargs $EDITOR).")
+@path_options
 @pass_vault()
-def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, paths: bool) -> None:
+def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, paths: bool, print0: bool) -> None:
     """Search the vault, best note first.
 
     \b
@@ -117,7 +123,9 @@ def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, p
       vaultindex search "data pruning"
       vaultindex search 'tag:ml/vision year:>2020 distillation'
       vaultindex search --paths "catastrophic forgetting" | xargs $EDITOR
+      vaultindex search -0 "catastrophic forgetting" | xargs -0 $EDITOR
     """
+    paths = paths or print0
     result = vault.search(" ".join(query), limit=limit, snippets=not paths)
     if result.suggestion:
         warn(f'did you mean "{result.suggestion}"? (showing those matches too)')
@@ -128,17 +136,25 @@ def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, p
     elif nl:
         emit_nl(_plain(h) for h in result.hits)
     elif paths:
-        for hit in result.hits:
-            click.echo(hit.path)
+        emit_paths((hit.path for hit in result.hits), print0)
     else:
-        for rank, hit in enumerate(result.hits, 1):
+        for rank, (raw, hit) in enumerate(zip(result.hits, for_terminal(result.hits)), 1):
             year = f" ({hit.year})" if hit.year else ""
             fuzzy = "  ~typo" if hit.fuzzy else ""
             click.echo(click.style(f"{rank:>2}. {hit.title}{year}", bold=True) + fuzzy)
             tags = "  " + " ".join(f"#{t}" for t in hit.tags) if hit.tags else ""
             click.echo(f"    {click.style(hit.path, fg='cyan')}{tags}")
             if hit.snippet:
-                click.echo(f"    {highlight(hit.snippet)}")
+                click.echo(f"    {highlight(_escaped_snippet(raw.snippet))}")
+
+
+def _escaped_snippet(raw: str) -> str:
+    """The snippet with the note's control characters escaped, and the index's own match
+    markers (\\x01, \\x02) kept for highlight()."""
+    return "".join(part if part in MARKS else escape_controls(part) for part in re.split("([\x01\x02])", raw))
+
+
+MARKS = ("\x01", "\x02")
 
 
 def _plain(hit):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..text import quote_path
 from . import cli
 from .base import emit_json, pass_vault, report_diagnostics, warn
 
@@ -70,18 +71,30 @@ def _list_tags(vault, flat: bool, sort: str, with_notes: bool, as_json: bool) ->
     type=click.Choice(["title", "year", "modified"]),
     help="Order of notes on a page; year also groups them by year [config: tags.sort; default title].",
 )
+@click.option(
+    "--name",
+    "name",
+    metavar="TEMPLATE",
+    help='Page file name, {tag} standing for the tag level [config: tags.name; default "{tag} (tag)"].',
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
 @pass_vault()
-def write(vault, folder: str | None, dry_run: bool, min_count: int | None, sort: str | None, as_json: bool) -> None:
+def write(
+    vault, folder: str | None, dry_run: bool, min_count: int | None, sort: str | None, name: str | None, as_json: bool
+) -> None:
     """Write one note per tag (and nested level) listing its notes.
 
     \b
-    Pages go to FOLDER/ml.md, FOLDER/ml/vision.md, ... Only the text between the
-    <!-- vaultindex:begin --> and <!-- vaultindex:end --> markers is generated: write your
-    own notes above or below, they are kept. A page is rewritten only when its text
-    changes; pages of tags that are gone are deleted when they hold no text of yours;
-    files that vaultindex did not write are never touched. Defaults come from
-    .vaultindex/config.toml [tags] (dir, sort, min_count, watch); options override them.
+    Pages go to "FOLDER/ml (tag).md", "FOLDER/ml/vision (tag).md", ... A page never
+    has the file name of another file in the vault (it would take [[links]] from that
+    note in Obsidian): when a note has it, the page adds a short hash to its name, and
+    pages written under a name that is now taken are renamed or deleted. Only the text
+    between the <!-- vaultindex:begin --> and <!-- vaultindex:end --> markers is
+    generated: write your own notes above or below, they are kept. A page is rewritten
+    only when its text changes; pages of tags that are gone are deleted when they hold
+    no text of yours; files that vaultindex did not write are never touched. Defaults
+    come from .vaultindex/config.toml [tags] (dir, sort, min_count, name, watch);
+    options override them.
 
     \b
     Examples:
@@ -89,7 +102,7 @@ def write(vault, folder: str | None, dry_run: bool, min_count: int | None, sort:
       vaultindex tags write --dry-run
       vaultindex tags write --dir Index/Tags --sort year --min-count 2
     """
-    result = vault.write_tag_pages(dir=folder, sort=sort, min_count=min_count, dry_run=dry_run)
+    result = vault.write_tag_pages(dir=folder, sort=sort, min_count=min_count, name=name, dry_run=dry_run)
     report_diagnostics(result.warnings)
     if as_json:
         data = {
@@ -97,6 +110,7 @@ def write(vault, folder: str | None, dry_run: bool, min_count: int | None, sort:
             "dry_run": result.dry_run,
             "written": list(result.written),
             "deleted": list(result.deleted),
+            "renamed": [list(pair) for pair in result.renamed],
             "unchanged": list(result.unchanged),
             "warnings": [str(d) for d in result.warnings],
         }
@@ -108,11 +122,14 @@ def write(vault, folder: str | None, dry_run: bool, min_count: int | None, sort:
             click.echo(result.diff, nl=False)
     else:
         for path in result.written:
-            click.echo(f"wrote {path}")
+            click.echo(f"wrote {quote_path(path)}")
         for path in result.deleted:
-            click.echo(f"deleted {path}")
-    verb = ("would write", "would delete") if dry_run else ("written", "deleted")
+            click.echo(f"deleted {quote_path(path)}")
+        for old, new in result.renamed:
+            click.echo(f"renamed {quote_path(old)} -> {quote_path(new)}")
+    verb = ("would write", "would delete", "would rename") if dry_run else ("written", "deleted", "renamed")
+    moved = f", {len(result.renamed)} {verb[2]}" if result.renamed else ""
     warn(
-        f"Tag pages in {result.folder}/: {len(result.written)} {verb[0]}, {len(result.deleted)} {verb[1]}, "
+        f"Tag pages in {result.folder}/: {len(result.written)} {verb[0]}, {len(result.deleted)} {verb[1]}{moved}, "
         f"{len(result.unchanged)} unchanged"
     )

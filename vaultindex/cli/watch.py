@@ -9,6 +9,7 @@ from datetime import datetime
 
 import click
 
+from ..text import json_safe, quote_path
 from . import cli
 from .base import open_vault, progress_bar, report_diagnostics, report_sync, warn
 
@@ -53,15 +54,15 @@ def watch(ctx: click.Context, debounce_ms: int, polling: bool, nl: bool) -> None
     def on_ready(start) -> None:
         report_sync(start.stats)
         folders = f", {start.folders:,} folders" if start.mode != "polling" else ""
-        warn(f"Watching {vault.root} ({start.mode}{folders}). Press Ctrl-C to stop.")
+        warn(f"Watching {quote_path(str(vault.root))} ({start.mode}{folders}). Press Ctrl-C to stop.")
 
     def on_batch(stats, paths) -> None:
-        warn(batch_line(stats, paths))
+        warn(batch_line(stats, [quote_path(p) for p in paths]))  # warn() escapes what is left
         report_diagnostics(stats.diagnostics)
         if nl:
             click.echo(
                 json.dumps(
-                    {
+                    json_safe({
                         "time": datetime.now().isoformat(timespec="seconds"),
                         "added": stats.added,
                         "modified": stats.modified,
@@ -70,7 +71,7 @@ def watch(ctx: click.Context, debounce_ms: int, polling: bool, nl: bool) -> None
                         "ms": round(stats.seconds * 1000, 1),
                         "paths": list(paths),
                         "warnings": [str(d) for d in stats.diagnostics],
-                    },
+                    }),
                     ensure_ascii=False,
                 )
             )
