@@ -75,6 +75,10 @@ def resolve_index_dir(root: Path, config: Config, explicit: str | os.PathLike | 
     return default_index_dir(root)
 
 
+class IndexMissing(VaultIndexError):
+    """No index has been built for this vault yet."""
+
+
 class Vault:
     """A vault folder and its index (outside the vault by default, see store.py)."""
 
@@ -211,8 +215,11 @@ class Vault:
 
     @property
     def store(self) -> Store:
-        """The current build's database, opened read-only."""
-        build = self._ensure_index()
+        """The current build's database, opened read-only (IndexMissing when there is none:
+        the queries that build the index when it is missing call _ensure_index first)."""
+        build = current_build(self.index_dir)
+        if build < 0:
+            raise IndexMissing("there is no index yet: run `vaultindex sync`")
         if self._reader is None or self._reader_build != build:
             if self._reader is not None:
                 self._reader.close()
@@ -311,6 +318,7 @@ class Vault:
     def search(self, query: str, limit: int = 10, snippets: bool = True) -> SearchResult:
         """Ranked notes for a query; exact matches first, then typo-tolerant ones. Without
         snippets the notes' files are not read (a quarter of a fresh `search --paths`)."""
+        self._ensure_index()
         read_body = (lambda stored: self._body_for_snippet(decode_path(stored))) if snippets else None
         try:
             raw, suggestion = self.fulltext.search(query, limit, read_body)
@@ -407,6 +415,7 @@ class Vault:
         """The link and citation graph (graph.LinkGraph) of the indexed notes, built from the store."""
         from .graph import LinkGraph
 
+        self._ensure_index()
         store = self.store
         key = (self._reader_build, store.get_meta("generation"), store.get_meta("last_sync"), self.config.resolve_aliases)
         if self._graph is None or self._graph_key != key:
@@ -428,6 +437,7 @@ class Vault:
 
     def backlinks(self, note: "Note | str") -> list:
         """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
+        self._ensure_index()
         from .graph import Backlink, LinkLine
 
         path = self._graph_path(note)
@@ -449,6 +459,7 @@ class Vault:
 
     def links(self, note: "Note | str") -> list:
         """The note's outgoing links and citations with where each points (graph.OutLink)."""
+        self._ensure_index()
         from .graph import OutLink
 
         path = self._graph_path(note)
@@ -463,6 +474,7 @@ class Vault:
 
     def unresolved(self) -> list:
         """Dangling link targets and cited papers with no note, most used first (graph.UnresolvedTarget)."""
+        self._ensure_index()
         from .graph import UnresolvedTarget, Use
 
         uses: dict[str, list] = {}
@@ -483,20 +495,24 @@ class Vault:
 
     def orphans(self) -> list:
         """Notes with no links to or from another note or file (graph.NoteRef)."""
+        self._ensure_index()
         from .graph import NoteRef
 
         return [NoteRef(p, t) for p, t in self._ask(lambda s: s.orphans())]
 
     def path(self, a: "Note | str", b: "Note | str", directed: bool = False):
         """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
+        self._ensure_index()
         return self.graph.path(self._graph_path(a), self._graph_path(b), directed=directed)
 
     def rank(self, limit: int = 20, by: str = "pagerank") -> list:
         """The vault's hubs by PageRank (or by="in": in-degree) (graph.RankedNote)."""
+        self._ensure_index()
         return self.graph.rank(limit, by=by)
 
     def doctor(self):
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (graph.DoctorReport)."""
+        self._ensure_index()
         return self.graph.doctor(read_text=self.read_text)
 
     def mentions(self, note: "Note | str") -> list:
@@ -504,6 +520,7 @@ class Vault:
 
         The full-text index picks the candidate notes; only those files are read.
         """
+        self._ensure_index()
         from .errors import QueryError
         from .graph import Mention, MentionLine
         from .mentions import find_mentions, names_of, search_phrases
@@ -537,6 +554,7 @@ class Vault:
 
     def related(self, note: "Note | str", limit: int = 10) -> list:
         """Notes related to `note`, best first, each with its reasons (graph.RelatedNote)."""
+        self._ensure_index()
         from .fulltext import similar_paths
 
         graph = self.graph
