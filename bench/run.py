@@ -177,6 +177,11 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+def index_folder(vault: Path) -> Path:
+    """Where vaultindex keeps the vault's index (the cache folder set in main())."""
+    return Path(json.loads(vi(vault, "info", "--json").out)["index_dir"])
+
+
 def du(path: Path) -> int:
     total = 0
     for folder, _, files in os.walk(path):
@@ -270,8 +275,9 @@ class Bench:
                 inside.append(json.loads(r.out)["seconds"])
         self.put("full_sync_s", median(walls), "s", walls, in_process_s=median(inside))
         self.put("sync_rss_mb", max(rss), "MB", rss)  # all processes: the sub-writers hold the postings
-        index_dir = self.vault / ".vaultindex"
-        self.put("index_mb", du(index_dir) / 1e6, "MB", None, whoosh_only_mb=round(du(index_dir / "index") / 1e6, 2))
+        index_dir = index_folder(self.vault)  # outside the vault (issue 14): ask `vaultindex info`
+        whoosh = sum(du(p / "fulltext") for p in index_dir.glob("b*"))
+        self.put("index_mb", du(index_dir) / 1e6, "MB", None, whoosh_only_mb=round(whoosh / 1e6, 2))
 
     def noop_sync(self) -> None:
         vi(self.vault, "sync")  # settle
@@ -900,6 +906,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
+    # The indexes live in the user's cache folder: keep the bench's beside its vaults.
+    ENV["XDG_CACHE_HOME"] = str(work.resolve() / ".cache")
+    ENV.pop("VAULTINDEX_INDEX_DIR", None)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results_file = out / "results.json"
@@ -923,6 +932,8 @@ def main(argv: list[str] | None = None) -> int:
         results_file.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")
         write_markdown(results, out / "results.md")
         if not args.keep:
+            with contextlib.suppress(Exception):
+                shutil.rmtree(index_folder(bench.vault), ignore_errors=True)
             shutil.rmtree(bench.vault, ignore_errors=True)
     try:
         write_plot(results, out / "results.png")

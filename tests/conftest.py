@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,36 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_VAULT = REPO / "example_vault"
 CORPORA = REPO.parent / "shared" / "corpora"
+
+_CACHE: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Indexes live in the user's cache folder: point it at a temporary folder for the whole run,
+    so that no test writes to ~/.cache. Each vault (a fresh tmp_path) gets its own index folder
+    in it, named from its real path, so no two tests share an index; subprocesses inherit it."""
+    global _CACHE
+    _CACHE = tempfile.mkdtemp(prefix="vaultindex-test-cache-")
+    os.environ["XDG_CACHE_HOME"] = _CACHE
+    os.environ.pop("VAULTINDEX_INDEX_DIR", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _CACHE:
+        shutil.rmtree(_CACHE, ignore_errors=True)
+
+
+def index_dir(vault_root: Path) -> Path:
+    """The index folder of a vault in this test run."""
+    from vaultindex import Vault
+
+    return Vault.open(vault_root).index_dir
+
+
+def build_dir(vault_root: Path) -> Path:
+    """The folder of the current build (store.sqlite and fulltext/) of a vault's index."""
+    folder = index_dir(vault_root)
+    return folder / f"b{(folder / 'current').read_text().strip()}"
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ OWNERS = {
     "watchdog": {"watch"},
     "yaml": {"parse.frontmatter", "tagpages", "writes"},  # tagpages and writes write frontmatter
     "frontmatter": {"parse.frontmatter"},  # python-frontmatter: reading and writing frontmatter
+    "sqlite3": {"store"},
+    "platformdirs": {"store"},
     "bibtexparser": {"bib"},
     "pylatexenc": {"bib"},  # bibtexparser's LaTeX decoder, for what bib.py's fast rules leave
     "re2": {"config"},

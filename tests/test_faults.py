@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE_VAULT, REPO
+from conftest import EXAMPLE_VAULT, REPO, build_dir, index_dir
 from vaultindex import Vault
 from vaultindex.cli import cli as vaultindex_cli
 
@@ -162,11 +162,19 @@ def assert_same(root: Path, want: tuple[dict, dict], what: str) -> None:
 
 
 def leftovers(root: Path) -> list[str]:
-    """Temporary files a killed writer may leave: Whoosh's TOC and temp folder, staged caches."""
-    state = root / ".vaultindex"
-    found = [*state.glob("index/_MAIN_*.toc.*"), *state.glob("index/MAIN.tmp"), *state.glob(".*.tmp"),
-             *state.glob("notes/.*.tmp")]
+    """Temporary files a killed writer may leave: Whoosh's TOC and temp folder, a half-built
+    generation beside the current one, staged small files."""
+    state = index_dir(root)
+    current = (state / "current").read_text().strip() if (state / "current").exists() else ""
+    found = [*state.glob("b*/fulltext/_MAIN_*.toc.*"), *state.glob("b*/fulltext/MAIN.tmp"), *state.glob(".*.tmp"),
+             *(p for p in state.glob("b*") if p.name != f"b{current}")]
     return sorted(p.relative_to(state).as_posix() for p in found)
+
+
+def copy_vault(src: Path, dest: Path) -> None:
+    """A copy of a synced vault with a copy of its index (which lives outside the vault)."""
+    shutil.copytree(src, dest)
+    shutil.copytree(index_dir(src), index_dir(dest))
 
 
 def kill_after(argv: list[str], delay: float) -> str:
@@ -392,26 +400,25 @@ def synced_template(tmp_path_factory) -> tuple[Path, tuple[dict, dict]]:
     return root, snapshot(root)
 
 
-TARGETS = {  # what to damage: globs under .vaultindex/ (the first file each matches)
-    "TOC": ("index/_MAIN_*.toc",),
-    "segment": ("index/*.seg",),
-    "state cache": ("state.pickle",),
-    "note cache": ("notes/*.pickle",),
-    "graph cache": ("graph.pickle",),
-    "version stamp": ("version.json",),
-    "TOC and state cache": ("index/_MAIN_*.toc", "state.pickle"),
-    "segment and state cache": ("index/*.seg", "state.pickle"),
+TARGETS = {  # what to damage: globs under the index folder (the first file each matches)
+    "TOC": ("b*/fulltext/_MAIN_*.toc",),
+    "segment": ("b*/fulltext/*.seg",),
+    "database": ("b*/store.sqlite",),
+    "build pointer": ("current",),
+    "marker": ("vaultindex-index.json",),
+    "TOC and database": ("b*/fulltext/_MAIN_*.toc", "b*/store.sqlite"),
+    "segment and database": ("b*/fulltext/*.seg", "b*/store.sqlite"),
 }
 # Which commands must find the damage, rebuild and say so. The others answer right without the
-# damaged file: graph queries (backlinks) read the caches of the index generation and never open
-# Whoosh, so a damaged TOC or segment shows at the next sync or search; a damaged cache is
-# recognised when it is read and rebuilt from the index, the source of truth, without a word.
+# damaged file: graph queries (backlinks) read the database and never open Whoosh, so a damaged
+# TOC or segment shows at the next sync or search; a damaged database shows when a page it needs
+# is read (sync checks every page); a damaged build pointer is a missing index, built again.
 MUST_REBUILD = {
     "TOC": {"sync", "search"},
     "segment": {"sync", "search"},
-    "version stamp": {"sync", "search", "backlinks"},
-    "TOC and state cache": {"sync", "search", "backlinks"},
-    "segment and state cache": {"sync", "search", "backlinks"},
+    "database": {"sync"},
+    "TOC and database": {"sync", "search"},
+    "segment and database": {"sync", "search"},
 }
 DAMAGE = {
     "emptied": lambda data: b"",
@@ -441,9 +448,9 @@ def test_a_damaged_index_file_is_detected_and_rebuilt_never_a_traceback(synced_t
         expected[name] = invoke(template, *args).stdout
     for name, args in QUERY_COMMANDS.items():
         root = tmp_path / name
-        shutil.copytree(template, root)
+        copy_vault(template, root)
         for pattern in TARGETS[target]:
-            victim = sorted((root / ".vaultindex").glob(pattern))[0]
+            victim = sorted(index_dir(root).glob(pattern))[0]
             victim.write_bytes(DAMAGE[damage](victim.read_bytes()))
         result = invoke(root, *args)
         assert result.exit_code == 0, result.output
@@ -454,32 +461,16 @@ def test_a_damaged_index_file_is_detected_and_rebuilt_never_a_traceback(synced_t
         # Whatever the damage, one sync later the index and every cache are sound again.
         invoke(root, "sync")
         assert_same(root, want, f"after a {damage} {target} and `{name}`")
-        if target != "note cache":  # see test_a_damaged_note_cache_is_written_again_by_sync
-            assert_caches_sound(root)
+        assert_store_sound(root)
         assert "+0 ~0 -0" in invoke(root, "sync").stderr
 
 
-def assert_caches_sound(root: Path) -> None:
-    """A new process finds every note and the graph in the caches, without reading the index back."""
+def assert_store_sound(root: Path) -> None:
+    """A new process reads every note from the database, which passes SQLite's own check."""
     vault = Vault.open(root)
-
-    def read_back():
-        raise AssertionError("a cache was missing or damaged: the notes were read back from the index")
-
-    vault.fulltext.records = read_back
+    vault.store.check()
     assert len(vault.catalog.records) == len(list(vault.catalog.records.values()))
-    assert vault.graph is not None
-
-
-def test_a_damaged_note_cache_is_written_again_by_sync(synced_template, tmp_path):
-    template, want = synced_template
-    root = tmp_path / "vault"
-    shutil.copytree(template, root)
-    for shard in (root / ".vaultindex").glob("notes/*.pickle"):
-        shard.write_bytes(b"")
-    invoke(root, "sync")
-    assert_same(root, want, "answers stay right: the notes are read back from the index")
-    assert_caches_sound(root)
+    assert vault.graph is not None and vault.repaired is None
 
 
 # -- a full disk in the middle of a commit --------------------------------------------------------
@@ -549,7 +540,7 @@ def test_a_full_disk_during_a_commit_is_one_error_and_the_old_index_still_answer
 
     # How much a successful commit of these changes writes, to fail at points all through it.
     probe = tmp_path / "probe"
-    shutil.copytree(template, probe)
+    copy_vault(template, probe)
     change(probe)
     disk.used = 0
     invoke(probe, "sync")
@@ -558,7 +549,7 @@ def test_a_full_disk_during_a_commit_is_one_error_and_the_old_index_still_answer
     fractions = [0.0, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99]
     for fraction in fractions:
         root = tmp_path / f"full-{fraction}"
-        shutil.copytree(template, root)
+        copy_vault(template, root)
         before = snapshot(root)
         old_answer = invoke(root, "search", "--paths", "contrastive").stdout
         assert "papers/SimCLR.md" in old_answer
@@ -590,8 +581,7 @@ def test_a_read_only_index_folder_is_a_clear_error_too(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr("vaultindex.catalog.stage_cache", refuse)
-    monkeypatch.setattr("vaultindex.vault.stage_cache", refuse)
+    monkeypatch.setattr("vaultindex.store.Store.transaction", refuse)
     result = invoke(root, "sync")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: cannot write the index") and "Permission denied" in result.stderr
@@ -604,7 +594,8 @@ HOLD_LOCK = """
 import sys, time
 from pathlib import Path
 from vaultindex.lock import WriterLock
-lock = WriterLock(Path(sys.argv[1]) / ".vaultindex" / "write.lock")
+from vaultindex import Vault
+lock = Vault.open(sys.argv[1]).writer_lock
 assert lock.acquire(sys.argv[2])
 print("held", flush=True)
 time.sleep(600)
@@ -626,20 +617,21 @@ def test_a_lock_left_by_a_killed_process_never_blocks_the_next_writer(example_co
         holder.wait(WAIT)
         holder.stdout.close()
     # The lock file still names the dead process; the kernel has released its lock.
-    assert str(holder.pid) in (example_copy / ".vaultindex" / "write.lock").read_text()
+    assert str(holder.pid) in (index_dir(example_copy) / "writer.lock").read_text()
     (example_copy / "papers" / "New.md").write_text("# New\n")
     assert "+1 ~0 -0" in clean(cli(example_copy, "sync", "--wait", "0")).stderr
 
 
 def test_stray_temporary_files_of_a_crashed_writer_are_cleaned(example_copy):
     clean(cli(example_copy, "sync"))
-    state = example_copy / ".vaultindex"
+    state = index_dir(example_copy)
+    build = build_dir(example_copy)
     strays = [
-        state / "index" / "_MAIN_7.toc.1795330441.1218357",  # Whoosh's TOC temp file
-        state / "index" / "MAIN.tmp" / "abc.doclist",  # Whoosh's temp folder
-        state / ".state.pickle.4242.tmp",  # staged caches
-        state / ".graph.pickle.4242.tmp",
-        state / "notes" / ".03.pickle.4242.tmp",
+        build / "fulltext" / "_MAIN_7.toc.1795330441.1218357",  # Whoosh's TOC temp file
+        build / "fulltext" / "MAIN.tmp" / "abc.doclist",  # Whoosh's temp folder
+        state / ".current.4242.tmp",  # a staged build pointer
+        state / "b99" / "store.sqlite",  # a half-built generation of a killed rebuild
+        state / "b99" / "fulltext" / "_MAIN_1.toc",
     ]
     for stray in strays:
         stray.parent.mkdir(parents=True, exist_ok=True)
@@ -647,7 +639,7 @@ def test_stray_temporary_files_of_a_crashed_writer_are_cleaned(example_copy):
     assert leftovers(example_copy)
     clean(cli(example_copy, "sync"))
     assert not leftovers(example_copy) and not any(s.exists() for s in strays)
-    assert (state / "index" / "MAIN_WRITELOCK").exists()  # Whoosh's lock file is never removed
+    assert (build / "fulltext" / "MAIN_WRITELOCK").exists()  # Whoosh's lock file is never removed
     assert "+0 ~0 -0" in clean(cli(example_copy, "sync")).stderr
 
 
@@ -701,16 +693,16 @@ def test_a_fifo_made_while_watch_runs_does_not_stop_it(tmp_path):
 
 def test_an_unreadable_note_is_reported_by_name_and_the_rest_indexed(example_copy, monkeypatch):
     """Tests run as root, which reads any file: the refusal is simulated."""
-    import vaultindex.vault as vault_module
+    import vaultindex.indexer as indexer_module
 
-    real = vault_module._read_file
+    real = indexer_module.read_file
 
     def read(path):
         if Path(path).name == "LoRA.md":
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
         return real(path)
 
-    monkeypatch.setattr(vault_module, "_read_file", read)
+    monkeypatch.setattr(indexer_module, "read_file", read)
     stats = Vault.open(example_copy).sync()
     problems = [d for d in stats.diagnostics if d.path == "papers/LoRA.md"]
     assert problems and "Permission denied" in problems[0].message, stats.diagnostics

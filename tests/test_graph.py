@@ -462,18 +462,15 @@ def test_generated_tag_pages_are_left_out(tmp_path):
     assert g.to_networkx(include_generated=True).has_edge("Tags/ml.md", "Paper.md")
 
 
-def test_graph_is_saved_with_the_catalog(tmp_path):
+def test_backlinks_come_from_the_store_rows_as_the_graph_gives_them(tmp_path):
     write(tmp_path, "a.md", "[[b]]\n")
     write(tmp_path, "b.md", "x\n")
     synced(tmp_path)
     fresh = Vault.open(tmp_path)
-    assert isinstance(fresh.catalog.graph, LinkGraph)  # read from the pickle, not rebuilt
-    assert sources(fresh.backlinks("b")) == ["a.md"]
-    # The notes are cached on their own (catalog.NoteStore) and reattached by the owner.
-    state = pickle.loads(pickle.dumps(fresh.graph))
-    assert state._views == {} and state.notes == {}
-    state.notes = fresh.catalog.notes
-    assert state.backlinks("b.md") == fresh.graph.backlinks("b.md")
+    assert sources(fresh.backlinks("b")) == ["a.md"]  # SQL over the link rows, no graph built
+    assert fresh._graph is None
+    assert isinstance(fresh.catalog.graph, LinkGraph)  # built from the store when asked
+    assert fresh.graph.backlinks("b.md") == fresh.backlinks("b")
 
 
 def test_pagerank_matches_networkx_definition():

@@ -335,9 +335,7 @@ def test_python_tags_in_frontmatter_and_tag_pages_never_run(tmp_path):
 JUSTIFIED = {
     ("webbrowser", "cli/export.py"): "`graph --open` opens the page it just wrote, by a file:// URI from Path.as_uri()",
     ("subprocess", "export.py"): "`graph -o x.svg` runs Graphviz's `dot` (shutil.which, an argument list, no shell, DOT on stdin, a timeout)",
-    ("pickle", "catalog.py"): "caches under .vaultindex/, written by vaultindex itself (see docs/reliability.md)",
     ("pickle", "fulltext.py"): "the type of errors a damaged index raises",
-    ("pickle", "graph.py"): "the graph's name indexes, kept pickled inside the graph cache (read only with it)",
 }
 FORBIDDEN = {
     "subprocess": r"\bsubprocess\b",

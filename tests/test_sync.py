@@ -10,13 +10,43 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import write
+import sqlite3
+
+from conftest import build_dir, write
+from vaultindex.store import decode_path
 from vaultindex import Vault
 
 
 def stored(vault: Vault) -> dict:
     """What the index holds, comparable across vaults (file stamps left out)."""
     return {p: r.note for p, r in vault.catalog.records.items()}
+
+
+def link_rows(vault: Vault) -> dict:
+    """What the store's link rows answer, for every note."""
+    paths = sorted(vault.catalog.records)
+    return {
+        "links": {p: vault.links(p) for p in paths},
+        "backlinks": {p: vault.backlinks(p) for p in paths},
+        "unresolved": vault.unresolved(),
+        "orphans": vault.orphans(),
+        "tags": vault.tags(),
+    }
+
+
+def graph_answers(vault: Vault) -> dict:
+    """The same questions answered by graph.LinkGraph built from the notes (the reference)."""
+    from vaultindex.tagpages import count_tags
+
+    graph = vault.graph
+    paths = sorted(vault.catalog.records)
+    return {
+        "links": {p: graph.links(p) for p in paths},
+        "backlinks": {p: graph.backlinks(p) for p in paths},
+        "unresolved": graph.unresolved(),
+        "orphans": graph.orphans(),
+        "tags": count_tags(vault.notes()),
+    }
 
 
 def test_first_sync_indexes_every_note_and_second_is_a_no_op(example_copy):
@@ -59,8 +89,10 @@ def test_full_sync_rebuilds(example_copy):
 
 def test_version_change_triggers_a_rebuild_with_a_reason(example_copy):
     Vault.open(example_copy).sync()
-    stamp = example_copy / ".vaultindex/version.json"
-    stamp.write_text(json.dumps({"schema": -1, "parser": -1}))
+    db = sqlite3.connect(build_dir(example_copy) / "store.sqlite")
+    with db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (json.dumps({"schema": -1, "parser": -1}),))
+    db.close()
     stats = Vault.open(example_copy).sync()
     assert "another version" in stats.rebuilt
     assert stats.added == stats.notes
@@ -69,10 +101,9 @@ def test_version_change_triggers_a_rebuild_with_a_reason(example_copy):
 def test_corrupt_index_is_rebuilt_with_a_message(example_copy):
     vault = Vault.open(example_copy)
     vault.sync()
-    for f in (example_copy / ".vaultindex/index").iterdir():
+    for f in (build_dir(example_copy) / "fulltext").iterdir():
         if f.suffix in (".toc", ".seg") or f.name.endswith(".toc"):
             f.write_bytes(b"garbage")
-    (example_copy / ".vaultindex/catalog.pickle").write_bytes(b"not a pickle")
     stats = Vault.open(example_copy).sync()
     assert stats.rebuilt
     assert Vault.open(example_copy).search("data pruning").hits
@@ -179,31 +210,24 @@ def test_incremental_sync_equals_full_rebuild(tmp_path_factory, steps):
     fresh.sync(full=True)
     incremental = Vault.open(root)
     assert stored(incremental) == stored(fresh)
-    assert {r.note.path for r in incremental.fulltext.records()} == set(stored(fresh))
+    assert {decode_path(p) for p in incremental.fulltext.paths()} == set(stored(fresh))
+    # The link rows, kept current incrementally, answer as a fresh build and as LinkGraph do.
+    assert link_rows(incremental) == link_rows(fresh) == graph_answers(fresh)
     del vault
 
 
-def test_a_missing_or_stale_note_shard_is_recovered_from_the_index(example_copy):
+def test_a_damaged_database_is_rebuilt_and_a_noop_sync_writes_nothing(example_copy):
     vault = Vault.open(example_copy)
     vault.sync()
     expected = stored(vault)
-    shards = sorted((example_copy / ".vaultindex/notes").glob("*.pickle"))
-    assert len(shards) > 1
-    shards[0].unlink()
-    shards[1].write_bytes(b"damaged")
-    again = Vault.open(example_copy)
-    assert stored(again) == expected  # taken from the index
-    assert again.backlinks("Beyond neural scaling laws")
-    write(example_copy, "New.md", "# New\n")
-    Vault.open(example_copy).sync()  # rewrites every shard
-    assert stored(Vault.open(example_copy)) == {**expected, "New.md": Vault.open(example_copy).find_note("New.md")}
-
-
-def test_one_edit_rewrites_only_its_note_shard(example_copy):
-    vault = Vault.open(example_copy)
-    vault.sync()
-    before = {p.name: p.stat().st_mtime_ns for p in (example_copy / ".vaultindex/notes").glob("*.pickle")}
-    (example_copy / "papers/LocoProp.md").write_text("# LocoProp\nRewritten.\n")
-    Vault.open(example_copy).sync()
-    after = {p.name: p.stat().st_mtime_ns for p in (example_copy / ".vaultindex/notes").glob("*.pickle")}
-    assert sum(before[n] != after[n] for n in before) == 1
+    build = build_dir(example_copy)
+    files = {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in build.iterdir() if p.is_file()}
+    assert Vault.open(example_copy).sync().changed is False
+    assert Vault.open(example_copy).backlinks("Beyond neural scaling laws")
+    assert {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in build.iterdir() if p.is_file()} == files
+    (build / "store.sqlite").write_bytes(b"damaged" * 1000)
+    for extra in ("store.sqlite-wal", "store.sqlite-shm"):
+        (build / extra).unlink(missing_ok=True)
+    stats = Vault.open(example_copy).sync()
+    assert stats.rebuilt
+    assert stored(Vault.open(example_copy)) == expected

@@ -54,6 +54,7 @@ class Config:
     open_with: str = "obsidian"  # how the HTML graph opens a note: "obsidian" or "file"
     graph_attachments: bool = False  # [graph] attachments: `graph` draws attachments too
     tags: TagPagesConfig = field(default_factory=TagPagesConfig)
+    index_dir: str = ""  # where the index lives ("": the user's cache folder; relative: to the vault)
     bibliography: tuple[str, ...] = ()  # CSL-JSON or .bib files besides the vault's *.bib
     new: NewNoteConfig = field(default_factory=NewNoteConfig)
     # Problems with the settings that did not stop vaultindex (a pattern skipped), for the CLI to show.
@@ -269,6 +270,8 @@ def load_config(vault: Path) -> Config:
         changes["exclude"] = tuple(excl)
     if "max_file_size" in data:
         changes["max_file_size"] = _parse_size(data["max_file_size"])
+    if "index_dir" in data:
+        changes["index_dir"] = _expect(data, "index_dir", str, where)
     if "resolve_aliases" in data:
         changes["resolve_aliases"] = _expect(data, "resolve_aliases", bool, where)
     if "open_with" in data.get("graph", {}):

@@ -1,8 +1,8 @@
 """Owns the Whoosh index: its schema, writing batches, and ranked, typo-tolerant queries.
 
-The only module that imports whoosh. Notes are stored with their parsed form (without the
-body) so that the index alone is the source of truth: the catalog and the graph can always
-be rebuilt from it.
+The only module that imports whoosh. Only the words are here: the notes themselves are rows
+of the store (store.py), which holds everything a hit shows. A document's `path` is
+`store.encode_path(path)`: valid UTF-8 even for a file name that is not.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from whoosh.index import EmptyIndexError
 
 from .errors import IndexCorrupt, QueryError
 from .models import Record
+from .store import encode_path
 from .snippet import first_line, readable
 from .versions import SCHEMA_VERSION
 
@@ -305,15 +306,14 @@ def _schema() -> fields.Schema:
         venue=fields.TEXT(analyzer=plain),
         cites=fields.KEYWORD(commas=True, lowercase=True),
         kind=fields.ID(),  # "generated" for the pages vaultindex writes, which search leaves out
-        record=fields.STORED(),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class RawHit:
-    path: str
+    path: str  # as stored: store.decode_path gives the note's path
     score: float
-    record: Record
+    record: Any  # None: the store has the note
     snippet: str
     fuzzy: bool
 
@@ -322,7 +322,7 @@ def _document(record: Record, body: str) -> dict[str, Any]:
     note = record.note
     words = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags]
     doc: dict[str, Any] = {
-        "path": note.path,
+        "path": encode_path(note.path),
         "title": note.title,
         "aliases": "\n".join(note.aliases),
         "headings": "\n".join(h.text for h in note.headings),
@@ -335,7 +335,6 @@ def _document(record: Record, body: str) -> dict[str, Any]:
         "venue": note.paper.venue,
         "cites": ",".join(c.key for c in note.citations),
         "kind": "generated" if note.generated else "note",
-        "record": record,
     }
     if note.paper.year is not None and 0 < note.paper.year < 1 << 31:
         doc["year"] = note.paper.year
@@ -470,8 +469,9 @@ class Batch:
 class FullText:
     """The index folder: open, create, write batches, search."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, readonly: bool = False):
         self.folder = folder
+        self.readonly = readonly  # a reader: never writes a file (a read-only mount works)
         self._ix: Any = None
         self._searcher: Any = None
 
@@ -492,7 +492,7 @@ class FullText:
         """Open the index; retry the rare race with a concurrent commit; IndexCorrupt if unreadable."""
         for attempt in range(OPEN_RETRIES):
             try:
-                self._ix = index.open_dir(str(self.folder), indexname=INDEX_NAME)
+                self._ix = index.open_dir(str(self.folder), indexname=INDEX_NAME, readonly=self.readonly)
                 return
             except FileNotFoundError:
                 time.sleep(0.01 * (attempt + 1))
@@ -543,19 +543,15 @@ class FullText:
             self._searcher.close()
             self._searcher = None
 
-    # -- reading stored records ---------------------------------------------------------------
-    def records(self) -> Iterator[Record]:
-        """Every stored record; raises IndexCorrupt when a segment cannot be read."""
+    def paths(self) -> list[str]:
+        """Every document's stored path, once per document (as stored: see store.decode_path)."""
         try:
-            with self.searcher() as s:
-                for fields_ in s.reader().all_stored_fields():
-                    rec = fields_.get("record")
-                    if isinstance(rec, Record):
-                        yield rec
+            with self._reading(), self.searcher() as s:
+                return [fields_["path"] for fields_ in s.reader().all_stored_fields()]
         except IndexCorrupt:
             raise
         except Exception as exc:
-            raise IndexCorrupt(f"stored notes cannot be read ({type(exc).__name__}: {exc})") from exc
+            raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
 
     # -- writing -------------------------------------------------------------------------------
     def begin(self, expected: int = 0) -> "Batch":
@@ -654,7 +650,7 @@ class FullText:
         results.scorer = _passage_score
         out = []
         for hit in results:
-            record = hit["record"]
+            record = None
             body = read_body(hit["path"]) if read_body else ""
             snippet = hit.highlights("body", text=readable(body), top=1) if body else ""
             if not snippet and body:

@@ -4,8 +4,9 @@ networkx is imported here (and, per DESIGN.md, by the export modules only). `Lin
 stores, per note, where each of its links and citations points (one compact entry per link,
 parallel to `Note.links`), a reverse index from each target to the notes pointing at it, and
 a reverse index from each link key to the notes that use it. An edit re-resolves only what
-it can affect (see `LinkGraph.update`), and the object pickles small, so a fresh process
-answers `backlinks` without rebuilding anything.
+it can affect (see `LinkGraph.update`). The store's link rows (store.py, indexer.py) answer
+backlinks, links, unresolved and orphans; a LinkGraph is built from the stored notes when a
+whole-graph question (rank, path, related, doctor, views, exports) is asked.
 
 networkx graphs are views built on demand from that state (`to_networkx`, `simple`) and cached
 until the next change: node ids are vault paths for notes, attachments and excluded files,
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import pickle
 import re
 import unicodedata
 from collections import Counter
@@ -267,29 +267,9 @@ class LinkGraph:
         self._by_key: dict[str, set[str]] = {}  # link_key -> sources using it
         self._by_cite: dict[tuple[str, str], set[str]] = {}  # citation_key -> sources using it
         self._views: dict = {}  # cached networkx views, never pickled
-        # The resolver and citation index pickled, kept while no name, alias or citekey changes:
-        # they are four fifths of the pickle, and a typical edit changes only links.
+        # (Kept for update()'s bookkeeping; nothing pickles a LinkGraph any more: it is built
+        # from the store's rows when a whole-graph question is asked.)
         self._names_blob: bytes | None = None
-
-    # -- pickling: the cached views are rebuilt on demand ------------------------------------
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_views"] = {}
-        # The notes are cached on their own (catalog.NoteStore): the owner reattaches them.
-        state["notes"] = {}
-        if self._names_blob is None:
-            self._names_blob = pickle.dumps((self.resolver, self.citation_index), protocol=pickle.HIGHEST_PROTOCOL)
-        state["_names_blob"] = self._names_blob
-        state["resolver"] = state["citation_index"] = None
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        blob = state.get("_names_blob")
-        if blob is not None:
-            self.resolver, self.citation_index = pickle.loads(blob)
-        else:  # pickled before the names were kept apart
-            self._names_blob = None
 
     def compatible(self, resolve_aliases: bool) -> bool:
         """Whether this (possibly unpickled) graph can be kept and updated under these settings."""

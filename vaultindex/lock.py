@@ -6,6 +6,7 @@ import fcntl
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 from .errors import IndexLocked
 
@@ -16,8 +17,9 @@ class WriterLock:
     The file keeps the holder's pid and role, so a second writer can say who has the index.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, prepare: Callable[[], None] | None = None):
         self.path = path
+        self._prepare = prepare  # makes the folder the lock file lives in (see Vault)
         self._fd: int | None = None
 
     @property
@@ -28,8 +30,9 @@ class WriterLock:
         """Take the lock, waiting up to `wait` seconds; False when another process holds it."""
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if self._prepare is not None:
+            self._prepare()
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -62,7 +65,7 @@ class WriterLock:
     def is_held_elsewhere(self) -> bool:
         """Whether another process holds the lock now (a test: it is not taken)."""
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             return False
         try:

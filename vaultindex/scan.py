@@ -27,6 +27,9 @@ class Scan:
     notes: dict[str, FileInfo] = field(default_factory=dict)
     attachments: set[str] = field(default_factory=set)
     excluded: set[str] = field(default_factory=set)  # exist, but the user excluded them
+    # Folders that exist but cannot be listed (permissions, a network drive that is away):
+    # what is indexed under them stays as it is, as `git status` does.
+    unreadable: set[str] = field(default_factory=set)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -69,8 +72,10 @@ def _walk(
 ) -> None:
     try:
         st = folder.stat()
+    except FileNotFoundError:
+        return  # gone: what was indexed under it is removed
     except OSError as exc:
-        out.diagnostics.append(Diagnostic(rel or ".", f"cannot read folder: {exc.strerror}"))
+        _unreadable(out, rel, exc)
         return
     ident = (st.st_dev, st.st_ino)
     if ident in seen:
@@ -79,8 +84,10 @@ def _walk(
     seen.add(ident)
     try:
         entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
     except OSError as exc:
-        out.diagnostics.append(Diagnostic(rel or ".", f"cannot list folder: {exc.strerror}"))
+        _unreadable(out, rel, exc)
         return
     for entry in entries:
         name = entry.name
@@ -114,6 +121,13 @@ def _walk(
             out.attachments.add(path)  # still a link target
             continue
         out.notes[path] = FileInfo(info.st_size, info.st_mtime_ns)
+
+
+def _unreadable(out: Scan, rel: str, exc: OSError) -> None:
+    out.unreadable.add(rel)
+    out.diagnostics.append(
+        Diagnostic(rel or ".", f"cannot list folder: {exc.strerror or exc}; its notes stay as they were indexed")
+    )
 
 
 def diff(disk: Mapping[str, FileInfo], indexed: Mapping[str, FileInfo]) -> Changes:

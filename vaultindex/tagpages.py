@@ -50,6 +50,7 @@ import yaml
 from .errors import VaultIndexError
 from .models import Diagnostic, Note
 from .resolve import name_key
+from .text import escape_controls, has_bad_bytes
 
 __all__ = [
     "GENERATED_BY",
@@ -431,9 +432,9 @@ _WIKILINK_UNSAFE = re.compile(r"[#^|\[\]\n\r]")
 def link_target(path: str, name_counts: Mapping[str, int]) -> str:
     """The shortest wikilink target that reaches `path`: its file name when no other file in
     the vault has that name (compared as Obsidian does), else its path; both without `.md`.
-    "" when the path holds characters a wikilink cannot carry (`# ^ | [ ]`)."""
+    "" when the path holds characters a wikilink cannot carry (`# ^ | [ ]`, bytes that are not UTF-8)."""
     base = path.rsplit("/", 1)[-1]
-    if _WIKILINK_UNSAFE.search(path):
+    if _WIKILINK_UNSAFE.search(path) or has_bad_bytes(path):
         return ""
     stem = base[:-3] if base.lower().endswith(".md") else base
     if name_counts.get(name_key(base), 0) <= 1:
@@ -717,11 +718,12 @@ def _note_link(entry: PageEntry, page_path: str) -> str:
         if "/" in entry.target or (title and title != entry.target):
             return f"[[{entry.target}|{title or _label(entry.target)}]]"
         return f"[[{entry.target}]]"
-    # A file name a wikilink cannot carry: a relative Markdown link, URL-encoded.
+    # A file name a wikilink cannot carry: a relative Markdown link, URL-encoded (byte for
+    # byte, so that a name that is not UTF-8 keeps its bytes), its label shown safely.
     rel = posixpath.relpath(entry.path, posixpath.dirname(page_path) or ".")
     name = entry.path.rsplit("/", 1)[-1]
-    label = _text(entry.title or name.removesuffix(".md"))
-    return f"[{label}]({quote(rel)})"
+    label = _text(escape_controls(entry.title or name.removesuffix(".md")))
+    return f"[{label}]({quote(os.fsencode(rel))})"
 
 
 def _authors(authors: Sequence[str]) -> str:

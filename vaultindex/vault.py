@@ -1,61 +1,48 @@
-"""The facade: open a vault, bring its index up to date (sync/apply), and answer queries."""
+"""The facade: open a vault, bring its index up to date (sync/apply), and answer queries.
+
+Writing is indexer.py's; the rows are store.py's; whole-graph questions go to graph.py's
+LinkGraph, built from the store when one is asked.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import functools
-import hashlib
 import json
 import logging
 import os
-import shutil
-import stat
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
-from .catalog import (
-    CACHE_FILES,
-    GRAPH_FILE,
-    NOTES_DIR,
-    STATE_FILE,
-    Catalog,
-    NoteStore,
-    discard,
-    index_generation,
-    publish,
-    read_cache,
-    stage_cache,
-    write_cache,
-)
 from .config import STATE_DIR, Config, find_vault, load_config
-from .errors import AmbiguousNote, IndexCorrupt, IndexWriteError, NoteNotFound
+from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
 from .lock import WriterLock
 from .models import Diagnostic, Note, Record, SearchHit, SyncStats
-from .scan import FileInfo, Scan, diff, is_ignored_name, is_note, scan
 from .sections import best_section, headings_fit, query_words
-from .versions import CATALOG_VERSION, PARSER_VERSION, SCHEMA_VERSION
+from .store import (
+    DB_FILE,
+    FULLTEXT_DIR,
+    LOCK_FILE,
+    Store,
+    check_folder,
+    current_build,
+    decode_candidates,
+    decode_path,
+    default_index_dir,
+    encode_path,
+    folder_size,
+    make_folder,
+    remove_legacy_index,
+    write_error,
+)
 
 Progress = Callable[[int, int], None]
-
-INDEX_DIR = "index"
-INDEX_NAME = "MAIN"  # fulltext.INDEX_NAME, repeated here so that reading the generation needs no Whoosh
-VERSION_FILE = "version.json"
-LOCK_FILE = "write.lock"
-CACHE_WAIT = 1.0  # seconds a reader waits for a writer's caches before rebuilding them itself
+INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
 
 log = logging.getLogger(__name__)
-
-
-
-
-def _fulltext():
-    # Whoosh is imported on first use so that `vaultindex --help` starts fast.
-    from . import fulltext
-
-    return fulltext
 
 
 @dataclass(frozen=True)
@@ -73,189 +60,98 @@ class SearchResult:
     suggestion: str | None = None  # the corrected query when typo tolerance was used
 
 
-def _consistent(method):
-    """A query over the caches, asked again on the new state when a writer committed while the
-    caches were being read (so that notes and graph never come from different commits)."""
+@dataclass(frozen=True)
+class IndexInfo:
+    """What `vaultindex info` shows."""
 
-    @functools.wraps(method)
-    def ask(self, *args, **kwargs):
-        if self._asking:  # called by another query: the outermost one asks again
-            return method(self, *args, **kwargs)
-        self._asking = True
-        try:
-            for attempt in range(3):
-                self._moved_on = False
-                try:
-                    answer = method(self, *args, **kwargs)
-                except Exception:
-                    # Half old, half new state can look inconsistent (a note the old graph names
-                    # is gone from the new notes): only then is the error not the answer.
-                    if not self._moved_on or attempt == 2:
-                        raise
-                else:
-                    if not self._moved_on:
-                        break
-                self._catalog = None
-            return answer
-        finally:
-            self._asking = False
+    vault: str
+    index_dir: str
+    size: int  # bytes of every file in the index folder
+    notes: int
+    generation: int  # the Whoosh commit the store's rows belong to (-1: no index yet)
+    build: int  # the folder of the current build (a full rebuild makes a new one)
+    last_sync: float | None  # seconds since the epoch
+    watch: str  # "pid N" of a running watch, "" when none
+    writer: str  # who holds the writer lock now ("" when nobody)
 
-    return ask
+
+def resolve_index_dir(root: Path, config: Config, explicit: str | os.PathLike | None = None) -> Path:
+    """--index-dir, else $VAULTINDEX_INDEX_DIR, else the config's index_dir (relative to the
+    vault), else the user's cache folder (one folder per vault)."""
+    for choice in (explicit, os.environ.get(INDEX_DIR_ENV) or None, getattr(config, "index_dir", None) or None):
+        if choice:
+            path = Path(choice).expanduser()
+            return path if path.is_absolute() else (root / path if choice is not explicit else Path.cwd() / path)
+    return default_index_dir(root)
+
+
+class IndexMissing(VaultIndexError):
+    """No index has been built for this vault yet."""
 
 
 class Vault:
-    """A vault folder and its index under `<vault>/.vaultindex/`."""
+    """A vault folder and its index (outside the vault by default, see store.py)."""
 
-    def __init__(self, root: Path, config: Config):
+    def __init__(self, root: Path, config: Config, index_dir: str | os.PathLike | None = None):
         self.root = root
         self.config = config
-        self.state_dir = root / STATE_DIR
-        self._lock = WriterLock(self.state_dir / LOCK_FILE)
-        self._catalog: Catalog | None = None
+        self.state_dir = root / STATE_DIR  # the user's config lives here (and older in-vault indexes)
+        self.index_dir = resolve_index_dir(root, config, index_dir)
+        self._lock = WriterLock(self.index_dir / LOCK_FILE, prepare=self._prepare_writing)
+        self._indexer = None
+        self._reader: Store | None = None
+        self._reader_build = -1
         self._ft = None
-        self._caches_stale = False  # the catalog was read from the index: its caches need writing
-        self._moved_on = False  # a writer committed while this process read the caches (see _consistent)
-        self._asking = False  # inside a _consistent query
+        self._ft_build = -1
+        self._graph = None
+        self._seen_state: tuple[int, float | None] | None = None  # see reload()
+        self._graph_key: tuple | None = None
         self.repaired: SyncStats | None = None  # set when a query had to rebuild a damaged index
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None) -> "Vault":
+    def open(cls, path: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> "Vault":
         root = find_vault(path)
-        return cls(root, load_config(root))
+        vault = cls(root, load_config(root), index_dir)
+        check_folder(vault.index_dir)  # a symlink or a folder of the user's: refused now
+        return vault
 
-    # -- state on disk ---------------------------------------------------------------------------
+    # -- the writer ----------------------------------------------------------------------------------
     @property
-    def fulltext(self):
-        if self._ft is None:
-            self._ft = _fulltext().FullText(self.state_dir / INDEX_DIR)
-        return self._ft
+    def writer_lock(self) -> WriterLock:
+        """The one writer lock (sync, watch, tags write)."""
+        return self._lock
 
-    def _generation(self) -> int:
-        return index_generation(self.state_dir / INDEX_DIR, INDEX_NAME)
+    def _writer(self):
+        from .indexer import Indexer
 
-    def _stale_reason(self) -> str:
-        """Why the index must be rebuilt from scratch, or "" when it can be updated."""
-        if self._generation() < 0:
-            return "no index yet" if not (self.state_dir / INDEX_DIR).exists() else "index is missing"
+        if self._indexer is None:
+            self._indexer = Indexer(self.root, self.config, self.index_dir)
+        return self._indexer
+
+    def _prepare_writing(self) -> None:
+        """Make the index folder (0700, marked as ours) and drop an older in-vault index."""
+        make_folder(self.index_dir, self.root)
+        same = os.path.realpath(self.index_dir) == os.path.realpath(self.state_dir)
+        if not same and remove_legacy_index(self.state_dir):
+            log.warning("Removed the old index inside the vault (%s/); the index now lives in %s.", STATE_DIR, self.index_dir)
+
+    def _take_lock(self, role: str, wait: float, must: bool) -> bool:
         try:
-            stamp = json.loads((self.state_dir / VERSION_FILE).read_text())
-        except (OSError, ValueError):
-            return "index version stamp is missing"
-        if stamp != self._version_stamp():
-            return "index was built by another version of vaultindex"
-        return ""
+            if must:
+                self._lock.acquire_or_raise(role, wait)
+                return True
+            return self._lock.acquire(role, wait)
+        except OSError as exc:
+            if not must:
+                return False
+            raise write_error(self.index_dir, exc, "the index is as it was before" if self._has_index() else "there is no index yet") from exc
 
-    def _version_stamp(self) -> dict:
-        return {"schema": SCHEMA_VERSION, "parser": PARSER_VERSION, "catalog": CATALOG_VERSION}
+    def _has_index(self) -> bool:
+        return current_build(self.index_dir) >= 0
 
-    def _write_version(self) -> None:
-        _atomic_write(self.state_dir / VERSION_FILE, json.dumps(self._version_stamp()).encode())
-
-    def _load_catalog(self) -> Catalog:
-        """The caches when they belong to the index's generation, else rebuilt from the index itself."""
-        generation = self._generation()
-        cached = read_cache(self.state_dir, STATE_FILE, generation)
-        # A writer publishes the caches a few renames after its commit: wait for them
-        # rather than rebuild everything from the index.
-        deadline = time.monotonic() + CACHE_WAIT
-        while cached is None and time.monotonic() < deadline and not self._lock.held and self._lock.is_held_elsewhere():
-            time.sleep(0.02)
-            generation = self._generation()
-            cached = read_cache(self.state_dir, STATE_FILE, generation)
-        if cached is not None:
-            stamps, attachments, excluded, shard_generations = cached
-            return Catalog(
-                generation, stamps, attachments, excluded, shard_generations,
-                load=self._read_cache, from_index=self._notes_from_index,
-            )
-        # Stale or missing caches: the index has every parsed note (attachments come with the next scan).
-        records = list(self.fulltext.records())
-        self._caches_stale = True
-        catalog = Catalog(self.fulltext.generation(), notes=NoteStore(), from_index=self._notes_from_index)
-        for record in records:
-            catalog.put(record)
-        return catalog
-
-    def _read_cache(self, name: str, generation: int):
-        return read_cache(self.state_dir, name, generation)
-
-    def _notes_from_index(self) -> dict[str, Note]:
-        catalog = self._catalog
-        if catalog is not None and self._generation() != catalog.generation:
-            # Not a damaged cache: a writer replaced a note shard after we read the state. The
-            # notes read now are newer than the graph in hand, so the query is asked again.
-            self._moved_on = True
-        return {r.note.path: r.note for r in self.fulltext.records()}
-
-    def _stage_catalog(self, catalog: Catalog, generation: int, notes: bool = True):
-        """Write the caches for `generation` under temporary names: the note shards that
-        changed and the graph (when asked), then the state. Returns what publish() needs
-        and the shard generations the state records."""
-        folder = self.state_dir
-        staged = []
-        shard_generations = list(catalog.shard_generations)
-        written: set[int] = set()
-        try:
-            if notes:
-                store = catalog.notes
-                written = set(store.dirty)
-                for i in sorted(written):
-                    staged.append(stage_cache(folder, f"{NOTES_DIR}/{i:02d}.pickle", generation, store.shard_blobs(i)))
-                    shard_generations[i] = generation
-                if catalog.graph is not None:
-                    staged.append(stage_cache(folder, GRAPH_FILE, generation, catalog.graph))
-            # The state goes last: a reader that finds it for this generation finds the rest too.
-            state = (catalog.stamps, catalog.attachments, catalog.excluded, shard_generations)
-            staged.append(stage_cache(folder, STATE_FILE, generation, state))
-        except BaseException:  # a full disk, say: leave no temporary files behind
-            discard(staged)
-            raise
-        return staged, shard_generations, written
-
-    def _published(self, catalog: Catalog, staged, shard_generations, written: set[int]) -> None:
-        publish(staged)
-        catalog.shard_generations = shard_generations
-        if written:
-            catalog.notes.dirty -= written
-
-    def _save_catalog(self, catalog: Catalog, notes: bool = True) -> None:
-        self._published(catalog, *self._stage_catalog(catalog, catalog.generation, notes))
-
-    def _commit(self, catalog: Catalog, batch) -> None:
-        """Commit the filled index batch with the caches of the next generation ready beforehand,
-        so that readers see new caches a few renames after the new index, not a save later.
-        On an error the caller cancels the batch and drops the in-memory catalog."""
-        expected = self._generation() + 1  # each Whoosh commit adds one generation
-        staged, shard_generations, written = self._stage_catalog(catalog, expected)
-        try:
-            batch.commit()
-        except BaseException:
-            discard(staged)
-            raise
-        catalog.generation = self._generation()
-        if catalog.generation == expected:
-            self._published(catalog, staged, shard_generations, written)
-        else:
-            discard(staged)
-            self._save_catalog(catalog)
-
-    @property
-    def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self._catalog = self._load_catalog()
-        return self._catalog
-
-    @_consistent
-    def notes(self) -> list[Note]:
-        """Every indexed note (bodies not included), sorted by path."""
-        store = self.catalog.notes
-        store.decode_all()
-        return [store[p] for p in sorted(store)]
-
-    # -- writing -----------------------------------------------------------------------------------
     def sync(self, full: bool = False, progress: Progress | None = None, wait: float = 10.0) -> SyncStats:
         """Bring the index up to date with the disk: only changed notes are read and indexed."""
-        self._lock.acquire_or_raise("sync", wait)
+        self._take_lock("sync", wait, must=True)
         try:
             return self._apply(None, full=full, progress=progress, verify=True)
         finally:
@@ -265,8 +161,15 @@ class Vault:
         """The auto-sync before a query: update when no other process is writing, else use what is there."""
         if self._lock.held:
             return self._apply(None)
-        if not self._lock.acquire("sync", 0.0):
-            return None
+        if not self._take_lock("sync", 0.0, must=False):
+            if not self._has_index():
+                if self._lock.is_held_elsewhere():
+                    return None
+                raise IndexWriteError(
+                    f"there is no index yet and {self.index_dir} cannot be written: "
+                    "choose a writable folder with --index-dir (or VAULTINDEX_INDEX_DIR)"
+                )
+            return None  # another writer, or a read-only index folder: answer from the index as it is
         try:
             return self._apply(None)
         except IndexWriteError as exc:
@@ -279,242 +182,158 @@ class Vault:
         """Reconcile the given vault-relative paths (files or folders) with the disk; the caller holds the lock."""
         return self._apply(sorted(set(paths)))
 
-    def _apply(
-        self, dirty: list[str] | None, full: bool = False, progress: Progress | None = None, verify: bool = False
-    ) -> SyncStats:
-        """The one path that writes: scan (all, or the dirty paths), parse what changed, commit once.
+    def reconcile(self, progress: Progress | None = None) -> SyncStats:
+        """Compare the whole vault with the index and apply the differences; the caller holds the lock."""
+        return self._apply(None, progress=progress)
 
-        With verify, open the index first so a damaged one is rebuilt; otherwise damage shows
-        when the index is next written or searched, and is repaired then.
-        """
-        started = time.perf_counter()
-        if dirty is None:
-            self._remove_leftovers()
-        rebuilt = "" if not full else "a full rebuild was asked for"
-        if not rebuilt:
-            rebuilt = self._stale_reason()
-        catalog = None
-        if not rebuilt:
+    def forget(self) -> None:
+        """Drop what this object holds in memory (read again from disk on next use)."""
+        if self._indexer is not None:
+            self._indexer.close()
+        self._close_readers()
+
+    def _apply(self, dirty: list[str] | None, full: bool = False, progress: Progress | None = None, verify: bool = False) -> SyncStats:
+        if not self._lock.held:
+            self._take_lock("sync", 10.0, must=True)
             try:
-                if verify:
-                    self.fulltext.open()  # a damaged table of contents shows here
-                    self.fulltext.check()  # ... and a damaged segment here
-                catalog = self._catalog if self._catalog is not None else self._load_catalog()
-            except IndexCorrupt as exc:
-                rebuilt = f"the index could not be read ({exc})"
-        if rebuilt:
-            try:
-                self._reset_index()
-            except OSError as exc:
-                raise _write_error(self.state_dir, exc, intact=False) from exc
-            catalog = Catalog(self._generation(), notes=NoteStore(), from_index=self._notes_from_index)
-            dirty = None
-        assert catalog is not None
-        if verify and not rebuilt:
-            # Read every note shard (a tenth of a second at 10,000 notes): a damaged one is
-            # recovered from the index here and written again below.
-            catalog.notes.check_shards()
-        stamps = catalog.stamps
-        caches_stale, self._caches_stale = self._caches_stale, False
-        caches_stale = caches_stale or catalog.notes_dirty
-
-        # What is on disk now, for the whole vault or only the dirty region.
-        if dirty is None:
-            disk = scan(self.root, self.config)
-            in_region = None
-            indexed = stamps
-        else:
-            disk, in_region = self._scan_region(dirty)
-            indexed = {p: s for p, s in stamps.items() if in_region(p)}
-        changes = diff(disk.notes, {p: FileInfo(s[0], s[1]) for p, s in indexed.items()})
-
-        diagnostics = list(disk.diagnostics)
-        records: list[Record] = []  # the parsed notes; their bodies go straight to the index
-        added = modified = 0
-        touched: dict[str, tuple] = {}
-        todo = [*changes.added, *changes.modified]
-        batch = self.fulltext.begin(expected=len(changes.added))  # big batches are indexed while we read
+                return self._apply(dirty, full, progress, verify)
+            finally:
+                self._lock.release()
         try:
-            for path in changes.removed:
-                batch.delete(path)
-            for i, path in enumerate(todo, 1):
-                loaded = self._load(path, disk.notes[path], stamps.get(path), diagnostics)
-                if loaded is None:
-                    continue
-                if isinstance(loaded, tuple) and len(loaded) == 3 and isinstance(loaded[0], int):
-                    touched[path] = loaded  # same bytes, new stamp
-                else:
-                    record, body = loaded
-                    batch.add(record, body)
-                    records.append(record)
-                    diagnostics.extend(record.note.diagnostics)
-                    if path in stamps:
-                        modified += 1
-                    else:
-                        added += 1
-                if progress and (i % 50 == 0 or i == len(todo)):
-                    progress(i, len(todo))
-            # Notes that vanished between the scan and the read count as removed.
-            loaded_paths = {r.note.path for r in records} | set(touched)
-            vanished = [p for p in todo if p not in loaded_paths and p in stamps]
-            removed = [*changes.removed, *vanished]
-            for path in vanished:
-                batch.delete(path)
-
-            files_before = (catalog.attachments, catalog.excluded)
-            if dirty is None:
-                catalog.attachments, catalog.excluded = disk.attachments, disk.excluded
-            else:
-                catalog.attachments = {p for p in catalog.attachments if not in_region(p)} | disk.attachments
-                catalog.excluded = {p for p in catalog.excluded if not in_region(p)} | disk.excluded
-            notes_changed = bool(records or removed or files_before != (catalog.attachments, catalog.excluded))
-            if notes_changed or rebuilt:
-                # The graph first: it compares each note with the one it replaces.
-                self._update_graph(catalog, [r.note for r in records], removed)
-            for path in removed:
-                catalog.remove(path)
-            for record in records:
-                catalog.put(record)
-            stamps.update(touched)
-
-            if not batch.empty:
-                self._commit(catalog, batch)
-            elif notes_changed or touched or rebuilt or caches_stale:
-                self._save_catalog(catalog, notes=notes_changed or bool(rebuilt) or caches_stale)
-            if rebuilt:
-                self._write_version()
-        except BaseException as exc:
-            batch.cancel()  # nothing to undo once committed
-            self._catalog = None  # changed in memory, perhaps ahead of the disk: read it again
-            if isinstance(exc, IndexCorrupt) and not rebuilt:
-                stats = self._apply(None, full=True, progress=progress)
-                return replace(stats, rebuilt=f"the index could not be written ({exc})")
-            if isinstance(exc, OSError):
-                raise _write_error(self.state_dir, exc) from exc
+            stats = self._writer().apply(dirty, full=full, progress=progress, verify=verify)
+        except BaseException:
+            self.forget()
             raise
-        self._catalog = catalog
-        changed = tuple(sorted({r.note.path for r in records} | set(removed)))
-        return SyncStats(
-            added=added,
-            modified=modified,
-            removed=len(removed),
-            unchanged=len(stamps) - added - modified,
-            notes=len(stamps),
-            seconds=time.perf_counter() - started,
-            rebuilt=rebuilt if rebuilt not in ("no index yet",) else "",
-            diagnostics=tuple(diagnostics),
-            paths=changed,
-        )
+        if stats.changed or stats.rebuilt:
+            self._graph = None
+        return stats
 
-    def _remove_leftovers(self) -> None:
-        """Temporary files of a writer that was killed (the caller holds the writer lock, so no
-        other writer is using them): Whoosh's `_MAIN_<gen>.toc.<stamp>` files and its MAIN.tmp
-        folder, and the caches staged under `.<name>.<pid>.tmp`. Never the Whoosh lock file."""
-        self.fulltext.remove_stray_files()
-        for stray in [*self.state_dir.glob(".*.tmp"), *self.state_dir.glob(f"{NOTES_DIR}/.*.tmp")]:
-            with contextlib.suppress(OSError):
-                stray.unlink()
+    # -- readers ----------------------------------------------------------------------------------------
+    def _close_readers(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+        if self._ft is not None:
+            self._ft.close()
+        self._reader = self._ft = None
+        self._reader_build = self._ft_build = -1
 
-    def _scan_region(self, dirty: list[str]) -> tuple[Scan, Callable[[str], bool]]:
-        """Scan only the dirty paths: a file is looked at, a folder is scanned whole."""
-        files: set[str] = set()
-        folders: set[str] = set()
-        gone: set[str] = set()  # deleted or moved away: a file, or a folder and all under it
-        merged = Scan()
-        for rel in dirty:
-            rel = rel.strip("/")
-            if not rel:
-                folders.add("")
-            elif any(is_ignored_name(part) for part in rel.split("/")):
-                continue
-            elif (self.root / rel).is_dir():
-                folders.add(rel)
-            elif os.path.lexists(self.root / rel):
-                files.add(rel)
-            else:
-                gone.add(rel)
-        if "" in folders:
-            return scan(self.root, self.config), lambda p: True
-        for folder in sorted(folders):
-            part = scan(self.root, self.config, under=folder)
-            merged.notes.update(part.notes)
-            merged.attachments |= part.attachments
-            merged.excluded |= part.excluded
-            merged.diagnostics += part.diagnostics
-        for rel in sorted(files):
-            full = self.root / rel
-            try:
-                st = full.stat()
-            except OSError:
-                continue  # gone: absent from the scan, so it counts as removed
-            if not stat.S_ISREG(st.st_mode):
-                continue  # a FIFO or a device named like a note is no note (reading it would block)
-            if self.config.is_excluded(rel):
-                merged.excluded.add(rel)
-            elif not is_note(rel):
-                merged.attachments.add(rel)
-            elif st.st_size > self.config.max_file_size:
-                merged.attachments.add(rel)
-                merged.diagnostics.append(Diagnostic(rel, "larger than max_file_size, not indexed"))
-            else:
-                merged.notes[rel] = FileInfo(st.st_size, st.st_mtime_ns)
-        def in_region(path: str) -> bool:
-            if path in files or path in gone:
-                return True
-            return any(path.startswith(prefix + "/") for prefix in folders | gone)
+    def _ensure_index(self) -> int:
+        build = current_build(self.index_dir)
+        if build < 0:
+            self.sync()
+            build = current_build(self.index_dir)
+        return build
 
-        return merged, in_region
+    @property
+    def store(self) -> Store:
+        """The current build's database, opened read-only (IndexMissing when there is none:
+        the queries that build the index when it is missing call _ensure_index first)."""
+        build = current_build(self.index_dir)
+        if build < 0:
+            raise IndexMissing("there is no index yet: run `vaultindex sync`")
+        if self._reader is None or self._reader_build != build:
+            if self._reader is not None:
+                self._reader.close()
+            self._reader = Store(self.index_dir / f"b{build}" / DB_FILE)
+            self._reader_build = build
+        return self._reader
 
-    def _load(self, path: str, info: FileInfo, old_stamp, diagnostics: list[Diagnostic]):
-        """Read and parse one note: (record, body); a new stamp when only the stamp changed;
-        None when it cannot be read."""
+    @property
+    def fulltext(self):
+        from .fulltext import FullText  # Whoosh is imported on first use so that graph queries skip it
+
+        build = self._ensure_index()
+        if self._ft is None or self._ft_build != build:
+            if self._ft is not None:
+                self._ft.close()
+            self._ft = FullText(self.index_dir / f"b{build}" / FULLTEXT_DIR, readonly=True)
+            self._ft_build = build
+        return self._ft
+
+    def _ask(self, question: Callable[[Store], object]):
+        """Run a read on the store; a damaged database is rebuilt once (and said so)."""
         try:
-            data = _read_file(self.root / path)
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            diagnostics.append(Diagnostic(path, f"cannot read file: {exc.strerror}", severity="error"))
-            return None
-        sha = hashlib.sha1(data).hexdigest()
-        if old_stamp is not None and old_stamp[2] == sha:
-            return (info.size, info.mtime_ns, sha)
-        from .parse import decode, parse_note  # imported when a note is read: graph queries never need it
+            return question(self.store)
+        except IndexCorrupt as exc:
+            if current_build(self.index_dir) != self._reader_build:  # a rebuild switched builds meanwhile
+                return question(self.store)
+            self._repair(exc)
+            return question(self.store)
 
-        text, problems = decode(path, data)
-        note = parse_note(path, text)
-        if problems:
-            note = replace(note, diagnostics=tuple(problems) + note.diagnostics)
-        return Record(replace(note, body=""), info.size, info.mtime_ns, sha), note.body
+    def _repair(self, problem: Exception) -> None:
+        """Rebuild a damaged index (when no other process is writing it), and say so."""
+        if not self._take_lock("sync", 0.0, must=False):
+            raise IndexCorrupt(f"{problem}; run `vaultindex sync --full` once the other process is done")
+        try:
+            stats = self._apply(None, full=True)
+        finally:
+            self._lock.release()
+        self._close_readers()
+        self.repaired = replace(stats, rebuilt=str(problem))
 
-    def _reset_index(self) -> None:
-        """Remove the index and its caches (never the user's config) and create an empty index."""
-        folder = self.state_dir / INDEX_DIR
-        self.fulltext.close()
-        if folder.exists():
-            shutil.rmtree(folder)
-        for name in CACHE_FILES:
-            with contextlib.suppress(FileNotFoundError):
-                (self.state_dir / name).unlink()
-        shutil.rmtree(self.state_dir / NOTES_DIR, ignore_errors=True)
-        self._catalog = None
-        self.fulltext.create()
+    @property
+    def catalog(self) -> "CatalogView":
+        """What the index holds (stamps, records, attachments, excluded files), read from the store."""
+        return CatalogView(self)
+
+    def notes(self) -> list[Note]:
+        """Every indexed note (bodies not included), sorted by path."""
+        return self._ask(lambda s: s.all_notes())
+
+    def diagnostics(self) -> list[Diagnostic]:
+        """Problems found in the indexed notes, by path."""
+        return [d for note in self.notes() for d in note.diagnostics]
+
+    def info(self) -> IndexInfo:
+        """Where the index is and what it holds (never writes anything)."""
+        build = current_build(self.index_dir)
+        notes = generation = 0
+        last = None
+        if build >= 0:
+            try:
+                store = self.store
+                meta = store.meta()
+                notes = store.count()
+                generation = int(meta.get("generation", "-1"))
+                last = float(meta["last_sync"]) if meta.get("last_sync") else None
+            except (IndexCorrupt, ValueError):
+                generation = -1
+        else:
+            generation = -1
+        holder = self._lock.holder() if self._lock.is_held_elsewhere() else ""
+        watch = holder.split(",")[0] if holder.endswith("vaultindex watch") else ""
+        return IndexInfo(
+            vault=str(self.root),
+            index_dir=str(self.index_dir),
+            size=folder_size(self.index_dir) if os.path.isdir(self.index_dir) else 0,
+            notes=notes,
+            generation=generation,
+            build=build,
+            last_sync=last,
+            watch=watch,
+            writer=holder,
+        )
 
     # -- for long-running readers -------------------------------------------------------------------
     def reload(self) -> bool:
-        """Forget the notes and graph read so far when another writer (a watch in another
-        process or thread) has committed since; True when they will be read again."""
-        if self._catalog is not None and not self._lock.held and self._catalog.generation != self._generation():
-            self._catalog = None
+        """Forget the graph read so far when a writer (a watch in another process or thread) has
+        committed since; True when it will be read again. Store and full text follow by themselves."""
+        state = self.index_state()
+        seen, self._seen_state = self._seen_state, (state.generation, state.written_at)
+        if seen is not None and seen != self._seen_state:
+            self._graph = None
             return True
         return False
 
     def index_state(self) -> IndexState:
-        generation = self._generation()
-        toc = self.state_dir / INDEX_DIR / f"_{INDEX_NAME}_{generation}.toc"
-        try:
-            written_at: float | None = toc.stat().st_mtime
-        except OSError:
-            written_at = None
+        generation, written_at = -1, None
+        if current_build(self.index_dir) >= 0:
+            try:
+                meta = self.store.meta()
+                generation = int(meta.get("generation", "-1"))
+                written_at = float(meta["last_sync"]) if meta.get("last_sync") else None
+            except (IndexCorrupt, ValueError):
+                pass
         writer = ""
         if self._lock.held:
             writer = "this process"
@@ -524,16 +343,18 @@ class Vault:
 
     def indexed_sha1(self, path: str) -> str | None:
         """The SHA-1 of the file's bytes as last indexed; None when the note is not in the index."""
-        stamp = self.catalog.stamps.get(path)
-        return stamp[2] if stamp else None
+        record = self._ask(lambda s: s.record(path)) if current_build(self.index_dir) >= 0 else None
+        return record.sha1 if record is not None else None
 
     # -- queries -----------------------------------------------------------------------------------
     def read_text(self, path: str) -> str:
         """A note's current text from disk ("" when it cannot be read)."""
+        from .indexer import read_file
+
         try:
             from .parse import decode
 
-            return decode(path, _read_file(self.root / path))[0]
+            return decode(path, read_file(self.root / path))[0]
         except OSError:
             return ""
 
@@ -541,42 +362,35 @@ class Vault:
         """Ranked notes for a query; exact matches first, then typo-tolerant ones. Each hit
         with a snippet also names its best-matching section (sections.py). Without snippets
         the notes' files are not read (a quarter of a fresh `search --paths`)."""
-        if self._stale_reason():
-            self.sync()
+        self._ensure_index()
         texts: dict[str, str] = {}
-        read_body = functools.partial(self._body_for_snippet, keep=texts) if snippets else None
+        read_body = (lambda stored: self._body_for_snippet(decode_path(stored), keep=texts)) if snippets else None
         try:
             raw, suggestion = self.fulltext.search(query, limit, read_body)
         except IndexCorrupt as exc:
             self._repair(exc)
             raw, suggestion = self.fulltext.search(query, limit, read_body)
-        hits = tuple(
-            SearchHit(
-                path=h.path,
-                title=h.record.note.title,
+        paths = [decode_path(h.path) for h in raw]
+        notes = self._ask(lambda s: s.hit_fields(paths))
+        hits = []
+        for h, path in zip(raw, paths):
+            note = notes.get(path)
+            if note is None:  # committed to the full text a moment before the store (see store.py)
+                continue
+            hits.append(SearchHit(
+                path=path,
+                title=note.title,
                 score=round(h.score, 4),
                 snippet=h.snippet,
-                tags=h.record.note.tags,
-                year=h.record.note.paper.year,
-                authors=h.record.note.paper.authors,
+                tags=note.tags,
+                year=note.paper.year,
+                authors=note.paper.authors,
                 fuzzy=h.fuzzy,
-                section=_best_section(texts[h.path], h.record.note, suggestion if h.fuzzy else query)
-                if h.path in texts
+                section=_best_section(texts[path], note, suggestion if h.fuzzy else query)
+                if path in texts
                 else None,
-            )
-            for h in raw
-        )
-        return SearchResult(hits, suggestion)
-
-    def _repair(self, problem: Exception) -> None:
-        """Rebuild a damaged index (when no other process is writing it), and say so."""
-        if not self._lock.acquire("sync", 0.0):
-            raise IndexCorrupt(f"{problem}; run `vaultindex sync --full` once the other process is done")
-        try:
-            stats = self._apply(None, full=True)
-        finally:
-            self._lock.release()
-        self.repaired = replace(stats, rebuilt=str(problem))
+            ))
+        return SearchResult(tuple(hits), suggestion)
 
     def _body_for_snippet(self, path: str, keep: dict[str, str] | None = None) -> str:
         text = self.read_text(path)
@@ -588,40 +402,27 @@ class Vault:
                 text = text[end + 4 :]
         return text
 
-    @_consistent
     def find_note(self, name: str) -> Note:
         """A note named by path, file name, title or alias; NoteNotFound / AmbiguousNote otherwise."""
-        store = self.catalog.notes
-        wanted = name.strip()
-        for candidate in (wanted, wanted + ".md"):
-            if candidate in store:
-                return store[candidate]
-        key = _fold(wanted.removesuffix(".md"))
-        paths = sorted(store)
-        by_path = [
-            lambda p: _fold(p.removesuffix(".md")) == key,
-            lambda p: _fold(p.rsplit("/", 1)[-1].removesuffix(".md")) == key,
-        ]
-        by_note = [
-            lambda p: _fold(store[p].title) == key,
-            lambda p: any(_fold(a) == key for a in store[p].aliases),
-        ]
-        for i, probe in enumerate(by_path + by_note):
-            if i == len(by_path):
-                store.decode_all()  # titles and aliases need the notes themselves
-            found = [p for p in paths if probe(p)]
-            if len(found) == 1:
-                return store[found[0]]
-            if found:
-                raise AmbiguousNote(name, found)
-        raise NoteNotFound(f'no note named "{name}" (give a path, file name, title or alias)')
 
-    @_consistent
-    def diagnostics(self) -> list[Diagnostic]:
-        """Problems found in the indexed notes, by path."""
-        store = self.catalog.notes
-        store.decode_all()
-        return [d for p in sorted(store) for d in store[p].diagnostics]
+        def find(store: Store) -> Note:
+            wanted = name.strip()
+            for candidate in (wanted, wanted + ".md"):
+                note = store.note(candidate)
+                if note is not None:
+                    return note
+            key = _fold(wanted.removesuffix(".md"))
+            for what in ("path", "name", "title", "alias"):
+                found = store.name_matches(_safe_key(key), what)
+                if len(found) == 1:
+                    note = store.note(found[0])
+                    assert note is not None
+                    return note
+                if found:
+                    raise AmbiguousNote(name, found)
+            raise NoteNotFound(f'no note named "{name}" (give a path, file name, title or alias)')
+
+        return self._ask(find)
 
     # -- watch, tag pages, graph views: each owned by its module ------------------------------------
     def watch(self, stop_event=None, on_batch=None, debounce_ms: int = 200, polling: bool = False):
@@ -630,20 +431,28 @@ class Vault:
 
         return run(self, stop_event=stop_event, on_batch=on_batch, debounce_ms=debounce_ms, polling=polling)
 
-    @_consistent
     def tags(self):
         """Every tag with the notes carrying it (see tagpages.py)."""
-        from .tagpages import collect_tags
+        from .tagpages import TagInfo
 
-        return collect_tags(self)
+        return [TagInfo(tag, len(set(paths)), tuple(sorted(set(paths)))) for tag, paths in self._ask(lambda s: s.tag_counts())]
 
     def write_tag_pages(self, **options):
-        """Write one index note per tag; only pages whose text changes are touched (see tagpages.py)."""
+        """Write one index note per tag; only pages whose text changes are touched (see tagpages.py).
+
+        Holds the writer lock, so that it never acts on a half-built index (a `sync --full`)."""
         from .tagpages import write_pages
 
-        return write_pages(self, **options)
+        if self._lock.held:
+            return write_pages(self, **options)
+        if options.get("dry_run"):
+            return write_pages(self, **options)
+        self._take_lock("tags write", 10.0, must=True)
+        try:
+            return write_pages(self, **options)
+        finally:
+            self._lock.release()
 
-    @_consistent
     def graph_view(self, filters=None):
         """A networkx graph of the vault, filtered (see export.py)."""
         from .export import graph_view
@@ -651,105 +460,123 @@ class Vault:
         return graph_view(self, filters)
 
     # -- graph ---------------------------------------------------------------------------------------
-    def _update_graph(self, catalog: Catalog, upserted: list[Note], removed: list[str]) -> None:
-        """Keep catalog.graph in step with the notes (built when there is none, then updated)."""
-        from .graph import LinkGraph
-
-        graph = catalog.graph
-        if not (isinstance(graph, LinkGraph) and graph.compatible(self.config.resolve_aliases)):
-            graph = catalog.graph = self._build_graph(catalog)
-        graph.update(upserted, removed, catalog.attachments, catalog.excluded)
-
-    def _build_graph(self, catalog: Catalog):
-        from .graph import LinkGraph
-
-        graph = LinkGraph.build(
-            catalog.notes.values(),
-            catalog.attachments,
-            catalog.excluded,
-            resolve_aliases=self.config.resolve_aliases,
-        )
-        graph.notes = catalog.notes  # one store of notes, shared with the catalog
-        return graph
-
     @property
     def graph(self):
-        """The link and citation graph (graph.LinkGraph) of the indexed notes."""
+        """The link and citation graph (graph.LinkGraph) of the indexed notes, built from the store."""
         from .graph import LinkGraph
 
-        if self._stale_reason():
-            self.sync()
-        catalog = self.catalog
-        graph = catalog.graph
-        if not (isinstance(graph, LinkGraph) and graph.compatible(self.config.resolve_aliases)):
-            catalog.graph = graph = self._build_graph(catalog)
-            # Keep it for the next process, unless another one is writing (it will save its own).
-            if self._lock.acquire("sync", 0.0):
-                try:
-                    if self._generation() == catalog.generation:
-                        write_cache(self.state_dir, GRAPH_FILE, catalog.generation, graph)
-                finally:
-                    self._lock.release()
-        return graph
+        self._ensure_index()
+        store = self.store
+        key = (self._reader_build, store.get_meta("generation"), store.get_meta("last_sync"), self.config.resolve_aliases)
+        if self._graph is None or self._graph_key != key:
+            notes = store.all_notes()
+            self._graph = LinkGraph.build(
+                notes, store.files("attachment"), store.files("excluded"), resolve_aliases=self.config.resolve_aliases
+            )
+            self._graph_key = key
+        return self._graph
 
     def _graph_path(self, note: "Note | str") -> str:
         """The path of a note given as a Note, path, file name, title or alias (or a file's exact path)."""
         if isinstance(note, Note):
             return note.path
-        graph = self.graph
         wanted = str(note).strip()
-        if wanted in graph.attachments or wanted in graph.excluded:
+        if self._ask(lambda s: s.file_kind(wanted)) is not None:
             return wanted
         return self.find_note(wanted).path
 
-    @_consistent
     def backlinks(self, note: "Note | str") -> list:
         """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
-        return self.graph.backlinks(self._graph_path(note))
+        self._ensure_index()
+        from .graph import Backlink, LinkLine
 
-    @_consistent
+        path = self._graph_path(note)
+        rows = self._ask(lambda s: s.links_to(path))
+        by_source: dict[str, list] = {}
+        titles: dict[str, str] = {}
+        for source, cite, seq, kind, target, subpath, display, line, context, title in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
+            src = decode_path(source)
+            titles[src] = title
+            if cite:
+                by_source.setdefault(src, []).append(LinkLine(line, "cite", target, "", "", context))
+            else:
+                by_source.setdefault(src, []).append(LinkLine(line, kind, target, subpath, display, context))
+        out = []
+        for src in sorted(by_source):
+            lines = sorted(by_source[src], key=lambda ln: (ln.line, ln.kind != "cite"))
+            out.append(Backlink(src, titles[src], tuple(lines)))
+        return out
+
     def links(self, note: "Note | str") -> list:
         """The note's outgoing links and citations with where each points (graph.OutLink)."""
-        return self.graph.links(self._graph_path(note))
+        self._ensure_index()
+        from .graph import OutLink
 
-    @_consistent
+        path = self._graph_path(note)
+        out = []
+        for (_src, cite, _seq, _key, node, status, cands, kind, target, subpath, display, form, line, context) in self._ask(
+            lambda s: s.links_of(path)
+        ):
+            node = decode_path(node)
+            out.append(OutLink(line, kind, target, subpath, display, context, form, status,
+                               node if status != "unresolved" else None, node, decode_candidates(cands)))
+        return out
+
     def unresolved(self) -> list:
         """Dangling link targets and cited papers with no note, most used first (graph.UnresolvedTarget)."""
-        return self.graph.unresolved()
+        self._ensure_index()
+        from .graph import UnresolvedTarget, Use
 
-    @_consistent
+        uses: dict[str, list] = {}
+        forms: dict[str, Counter] = {}
+        for node, cite, source, line, context, target in self._ask(lambda s: s.unresolved_rows()):
+            uses.setdefault(node, []).append(Use(decode_path(source), line, context))
+            if not cite:
+                forms.setdefault(node, Counter())[target] += 1
+        out = []
+        for node, found in uses.items():
+            if node in forms:
+                kind, label = "link", min(forms[node], key=lambda f: (-forms[node][f], f))
+            else:
+                kind, label = "paper", _paper_label(node)
+            out.append(UnresolvedTarget(node, kind, label, len(found), tuple(found)))
+        out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
+        return out
+
     def orphans(self) -> list:
         """Notes with no links to or from another note or file (graph.NoteRef)."""
-        return self.graph.orphans()
+        self._ensure_index()
+        from .graph import NoteRef
 
-    @_consistent
+        return [NoteRef(p, t) for p, t in self._ask(lambda s: s.orphans())]
+
     def path(self, a: "Note | str", b: "Note | str", directed: bool = False):
         """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
+        self._ensure_index()
         return self.graph.path(self._graph_path(a), self._graph_path(b), directed=directed)
 
-    @_consistent
     def rank(self, limit: int = 20, by: str = "pagerank") -> list:
         """The vault's hubs by PageRank (or by="in": in-degree) (graph.RankedNote)."""
+        self._ensure_index()
         return self.graph.rank(limit, by=by)
 
-    @_consistent
     def doctor(self):
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (graph.DoctorReport)."""
+        self._ensure_index()
         return self.graph.doctor(read_text=self.read_text)
 
-    @_consistent
     def mentions(self, note: "Note | str") -> list:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).
 
         The full-text index picks the candidate notes; only those files are read.
         """
+        self._ensure_index()
         from .errors import QueryError
         from .graph import Mention, MentionLine
         from .mentions import find_mentions, names_of, search_phrases
 
-        graph = self.graph
         path = self._graph_path(note)
-        target = graph.notes.get(path)
+        target = self._ask(lambda s: s.note(path))
         if target is None:
             return []
         names = names_of(target.title, target.aliases, target.name)
@@ -757,26 +584,27 @@ class Vault:
         for phrase in search_phrases(names):
             try:
                 try:
-                    candidates.update(self.fulltext.matching_paths(phrase))
+                    candidates.update(decode_path(p) for p in self.fulltext.matching_paths(phrase))
                 except IndexCorrupt as exc:
                     self._repair(exc)
-                    candidates.update(self.fulltext.matching_paths(phrase))
+                    candidates.update(decode_path(p) for p in self.fulltext.matching_paths(phrase))
             except QueryError:  # only stop words, say: such a name cannot be searched for
                 continue
+        candidates.discard(path)
+        titles = self._ask(lambda s: s.titles(candidates))
         out = []
         for source in sorted(candidates):
-            if source == path or source not in graph.notes or source in graph.generated:
+            if source not in titles or titles[source][1]:
                 continue
             found = find_mentions(self.read_text(source), names)
             if found:
                 lines = tuple(MentionLine(f.line, f.column, f.text, f.context) for f in found)
-                out.append(Mention(source, graph.notes[source].title, lines))
+                out.append(Mention(source, titles[source][0], lines))
         return out
 
-    @_consistent
     def related(self, note: "Note | str", limit: int = 10) -> list:
         """Notes related to `note`, best first, each with its reasons (graph.RelatedNote)."""
-        from .errors import VaultIndexError
+        self._ensure_index()
         from .fulltext import similar_paths
 
         graph = self.graph
@@ -786,10 +614,11 @@ class Vault:
         if body.strip():
             try:
                 try:
-                    text_scores = dict(similar_paths(self.fulltext, path, body, limit=max(3 * limit, 30)))
+                    found = similar_paths(self.fulltext, encode_path(path), body, limit=max(3 * limit, 30))
                 except IndexCorrupt as exc:
                     self._repair(exc)
-                    text_scores = dict(similar_paths(self.fulltext, path, body, limit=max(3 * limit, 30)))
+                    found = similar_paths(self.fulltext, encode_path(path), body, limit=max(3 * limit, 30))
+                text_scores = {decode_path(p): s for p, s in found}
             except VaultIndexError:
                 text_scores = {}
         return graph.related(path, text_scores=text_scores, limit=limit)
@@ -806,40 +635,90 @@ def _best_section(text: str, note: Note, query: str | None):
     return best_section(text, headings, query_words(query or ""))
 
 
+class CatalogView:
+    """The index's content as the older catalog showed it: `stamps`, `records`, `attachments`, `excluded`."""
+
+    def __init__(self, vault: Vault):
+        self._vault = vault
+
+    @property
+    def generation(self) -> int:
+        return int(self._vault._ask(lambda s: s.get_meta("generation", "-1")))
+
+    @property
+    def stamps(self) -> dict[str, tuple[int, int, str]]:
+        return self._vault._ask(lambda s: s.stamps())
+
+    @property
+    def records(self) -> "Records":
+        return Records(self._vault)
+
+    @property
+    def attachments(self) -> set[str]:
+        return self._vault._ask(lambda s: s.files("attachment"))
+
+    @property
+    def excluded(self) -> set[str]:
+        return self._vault._ask(lambda s: s.files("excluded"))
+
+    @property
+    def graph(self):
+        return self._vault.graph
+
+
+class Records(Mapping):
+    """`path -> Record`, read from the store (all at once when iterated with items()/values())."""
+
+    def __init__(self, vault: Vault):
+        self._vault = vault
+        self._paths = vault._ask(lambda s: s.paths())
+        self._all: dict[str, Record] | None = None
+
+    def _load(self) -> dict[str, Record]:
+        if self._all is None:
+            self._all = {r.note.path: r for r in self._vault._ask(lambda s: list(s.records()))}
+        return self._all
+
+    def __getitem__(self, path: str) -> Record:
+        if self._all is not None:
+            return self._all[path]
+        record = self._vault._ask(lambda s: s.record(path))
+        if record is None:
+            raise KeyError(path)
+        return record
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, path: object) -> bool:
+        return path in set(self._paths)
+
+    def items(self):  # type: ignore[override]
+        data = self._load()
+        return [(p, data[p]) for p in self._paths if p in data]
+
+    def values(self):  # type: ignore[override]
+        return [r for _, r in self.items()]
+
+
 def _fold(text: str) -> str:
     import unicodedata
 
     return unicodedata.normalize("NFC", text).casefold().strip()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+def _safe_key(text: str) -> str:
+    from .store import _text
+
+    return _text(text)
 
 
-def _read_file(path: Path) -> bytes:
-    """A regular file's bytes. Opened without blocking and checked, so that a FIFO put where a
-    note was (between the scan and the read) is an error, not a wait for a writer that never comes."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with open(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        return fh.read()
+def _paper_label(node: str) -> str:
+    kind, _, key = node[len("paper:") :].partition(":")
+    return {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(kind, kind + ":") + key
 
 
-def _write_error(folder: Path, exc: OSError, intact: bool = True) -> IndexWriteError:
-    reason = exc.strerror or str(exc)
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        hint = "free some disk space"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        hint = f"make {folder} writable"
-    else:
-        hint = "fix the problem"
-    state = "the index is as it was before" if intact else "there is no usable index now"
-    return IndexWriteError(f"cannot write the index in {folder} ({reason}); {state}: {hint} and run `vaultindex sync` again")
+_ = (contextlib, errno, json, time, IndexLocked)

@@ -452,7 +452,7 @@ class _Watcher:
         self._take_lock()
         try:
             # Reconcile while this is the only thread: a big rebuild forks Whoosh writers.
-            stats = self.vault._apply(None, progress=self.progress)
+            stats = self.vault.reconcile(progress=self.progress)
             stats = self._with_tag_pages(stats, changed=set())[0] if self._pages_wanted() else stats
             logging.getLogger(_OVERFLOW_LOGGER).addHandler(self.alarm)
             self._start_observer()
@@ -465,7 +465,7 @@ class _Watcher:
             self._stop_observer()
             logging.getLogger(_OVERFLOW_LOGGER).removeHandler(self.alarm)
             if self.owns_lock:
-                self.vault._lock.release()
+                self.vault.writer_lock.release()
         return WatchSummary(**self.totals, mode=self.mode)
 
     def _loop(self) -> None:
@@ -492,7 +492,7 @@ class _Watcher:
             self._batch(*self.inbox.take())
 
     def _take_lock(self) -> None:
-        lock = self.vault._lock
+        lock = self.vault.writer_lock
         if lock.held:
             return  # the caller holds it (and keeps it)
         if lock.acquire("watch", 0.0):
@@ -511,8 +511,8 @@ class _Watcher:
 
     def _ensure_lock(self) -> None:
         # Something in the batch path (a plugin calling vault.sync) may have released it.
-        if not self.vault._lock.held:
-            if not self.vault._lock.acquire("watch", SYNC_WAIT_SECONDS):
+        if not self.vault.writer_lock.held:
+            if not self.vault.writer_lock.acquire("watch", SYNC_WAIT_SECONDS):
                 raise WatchError("lost the index's writer lock to another process")
             self.owns_lock = True
 
@@ -662,7 +662,7 @@ class _Watcher:
         self.totals["errors"] += 1
         delay = min(RETRY_MAX_SECONDS, 2.0 ** (self.failures - 1))
         # The batch may have stopped half way: forget the in-memory state, reload it from disk.
-        self.vault._catalog = None
+        self.vault.forget()
         self.inbox.put_back(paths, delay)
         log.debug("batch failed", exc_info=True)
         self.notify(

@@ -50,8 +50,15 @@ from .base import VaultGroup, complete_folder, pass_vault  # noqa: F401  (pass_v
     ".vaultindex/ or .obsidian/, else the current folder (said on stderr; never the home "
     "folder or /)].",
 )
+@click.option(
+    "--index-dir",
+    envvar="VAULTINDEX_INDEX_DIR",
+    metavar="PATH",
+    help="The folder of this vault's index [env VAULTINDEX_INDEX_DIR; default: the config's "
+    "index_dir, else a folder per vault in the user's cache folder].",
+)
 @click.pass_context
-def cli(ctx: click.Context, vault_path: str | None) -> None:
+def cli(ctx: click.Context, vault_path: str | None, index_dir: str | None) -> None:
     """Keep a vault of Markdown paper notes searchable and connected.
 
     \b
@@ -60,7 +67,7 @@ def cli(ctx: click.Context, vault_path: str | None) -> None:
       vaultindex backlinks "Beyond neural scaling laws"
       vaultindex watch
     """
-    ctx.obj = {"vault_path": vault_path}
+    ctx.obj = {"vault_path": vault_path, "index_dir": index_dir}
 
 
 def _register() -> None:

@@ -133,7 +133,7 @@ def open_vault(ctx: click.Context):
                 f"Note: no .obsidian/ or .vaultindex/ folder here or above; using {quote_path(str(where.root))} "
                 "as the vault. Choose another with --vault PATH or VAULTINDEX_VAULT."
             )
-        vault = root.obj["vault"] = Vault.open(where.root)
+        vault = root.obj["vault"] = Vault.open(where.root, index_dir=root.obj.get("index_dir"))
         for message in getattr(vault.config, "warnings", ()):
             warn(message)
     return root.obj["vault"]

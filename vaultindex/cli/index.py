@@ -60,6 +60,50 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
         )
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON on stdout.")
+@click.pass_context
+def info(ctx: click.Context, as_json: bool) -> None:
+    """Where the index is and what it holds (the vault, the index folder and its size, notes,
+    generation, last sync and any running watch). Writes nothing.
+
+    \b
+    Examples:
+      vaultindex info
+      vaultindex info --json
+    """
+    import time as _time
+
+    facts = open_vault(ctx).info()
+    if as_json:
+        emit_json(
+            {
+                "vault": facts.vault,
+                "index_dir": facts.index_dir,
+                "size": facts.size,
+                "notes": facts.notes,
+                "generation": facts.generation,
+                "build": facts.build,
+                "last_sync": facts.last_sync,
+                "watch": facts.watch,
+                "writer": facts.writer,
+            }
+        )
+        return
+    last = _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(facts.last_sync)) if facts.last_sync else "never"
+    rows = [
+        ("vault", facts.vault),
+        ("index", facts.index_dir),
+        ("size", f"{facts.size / 1024 / 1024:.1f} MB"),
+        ("notes", f"{facts.notes:,}"),
+        ("generation", str(facts.generation) if facts.build >= 0 else "no index yet"),
+        ("last sync", last),
+        ("watch", f"running ({facts.watch})" if facts.watch else "not running"),
+    ]
+    for name, value in rows:
+        click.echo(f"{name + ':':<12}{value}")
+
+
 class _SearchCommand(click.Command):
     """`search`, whose QUERY may hold `-word` (exclude a word) anywhere: a single-dash word
     that is not one of the command's own options (-n 5, -n5, -0, -h) is a query word, where

@@ -77,7 +77,7 @@ def markdown_links(masked: str, text: str) -> list[tuple[int, int, bool, tuple[s
         if not dest or _SCHEME.match(dest):
             continue
         dest, _, subpath = dest.partition("#")
-        target, subpath = unquote(dest).strip(), unquote(subpath).strip()
+        target, subpath = unquote(dest, errors="surrogateescape").strip(), unquote(subpath).strip()
         if not target and not subpath:
             continue
         display = text[m.start(1) : m.end(1)].strip()

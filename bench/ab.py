@@ -1,0 +1,94 @@
+"""A/B of two vaultindex checkouts on copies of one generated vault, interleaved run by run.
+
+On a shared, busy machine the seconds of one run say little; the ratio of two checkouts
+measured in turn, command by command, says more. Each side needs its index built first
+(`vaultindex sync --full` with that checkout).
+
+    python bench/ab.py --a /path/to/main --vault-a VAULT_COPY_1 --b . --vault-b VAULT_COPY_2 \
+        --hub "papers/x/Hub.md" --median "papers/y/Some note.md" --repeats 5
+
+Prints one line per command (median wall seconds of fresh processes, b/a ratio) and JSON at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+
+
+def once(checkout: str, vault: str, args: list[str], cache: str | None) -> float:
+    env = {**os.environ, "PYTHONPATH": checkout, "NO_COLOR": "1"}
+    if cache:
+        env["XDG_CACHE_HOME"] = cache
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "vaultindex", "--vault", vault, *args], capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{checkout}: vaultindex {' '.join(args)} failed: {proc.stderr[-400:]}")
+    return wall
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--a", required=True, help="checkout A (put first on PYTHONPATH)")
+    ap.add_argument("--vault-a", required=True)
+    ap.add_argument("--b", required=True, help="checkout B")
+    ap.add_argument("--vault-b", required=True)
+    ap.add_argument("--cache", help="XDG_CACHE_HOME for both (where an out-of-vault index lives)")
+    ap.add_argument("--hub", required=True, help="a note with many backlinks")
+    ap.add_argument("--median", required=True, help="a note of median in-degree")
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    sides = {"a": (args.a, args.vault_a), "b": (args.b, args.vault_b)}
+    commands = {
+        "noop_sync": ["sync"],
+        "backlinks_hub": ["backlinks", "--json", args.hub],
+        "backlinks_median": ["backlinks", "--json", args.median],
+        "unresolved": ["unresolved", "--json"],
+        "tags": ["tags", "--json"],
+        "search": ["search", "data pruning"],
+        "help": ["--help"],
+    }
+    results: dict[str, dict] = {}
+
+    def record(name: str, walls: dict[str, list[float]]) -> None:
+        row = {side: round(statistics.median(w), 3) for side, w in walls.items()}
+        row["ratio_b_a"] = round(row["b"] / row["a"], 2)
+        row["samples"] = {side: [round(x, 3) for x in w] for side, w in walls.items()}
+        results[name] = row
+        print(name, {k: v for k, v in row.items() if k != "samples"}, flush=True)
+
+    for name, argv in commands.items():
+        walls: dict[str, list[float]] = {"a": [], "b": []}
+        for _ in range(args.repeats):
+            for side, (checkout, vault) in sides.items():
+                walls[side].append(once(checkout, vault, argv, args.cache))
+        record(name, walls)
+    rng = random.Random(7)
+    notes = sorted(
+        os.path.relpath(os.path.join(folder, f), args.vault_a)
+        for folder, dirs, files in os.walk(args.vault_a)
+        if not any(part.startswith(".") for part in os.path.relpath(folder, args.vault_a).split(os.sep) if part != ".")
+        for f in files
+        if f.endswith(".md")
+    )
+    walls = {"a": [], "b": []}
+    for i in range(args.repeats):
+        rel = rng.choice(notes)
+        for side, (checkout, vault) in sides.items():
+            with open(os.path.join(vault, rel), "a", encoding="utf-8") as fh:
+                fh.write(f"\nA new sentence with word{i}abq.\n")
+            walls[side].append(once(checkout, vault, ["sync"], args.cache))
+    record("edit1_sync", walls)
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

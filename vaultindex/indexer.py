@@ -1,0 +1,641 @@
+"""Owns the one write path: scan -> parse -> resolve -> stores (SQLite and Whoosh) -> commit, returning SyncStats.
+
+Each step returns a small frozen value (`Region`, `Reading`, `LinkPlan`) that the next one
+takes; nothing is ordered through shared mutable state. The commit order and the recovery
+are written down in store.py's docstring and docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import re
+import stat
+import time
+import unicodedata
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .config import Config
+from .errors import IndexCorrupt
+from .models import Citation, Diagnostic, Link, Note, Paper, Record, SyncStats
+from .resolve import CitationIndex, Resolution, Resolver, citation_key, link_key, name_key
+from .scan import FileInfo, Scan, diff, is_ignored_name, is_note, scan
+from .store import (
+    CURRENT,
+    DB_FILE,
+    FULLTEXT_DIR,
+    Store,
+    builds,
+    current_build,
+    encode_path,
+    fulltext_generation,
+    note_to_json,
+    link_row,
+    note_row,
+    remove_build,
+    remove_whoosh_temporaries,
+    write_error,
+    write_new,
+)
+from .versions import PARSER_VERSION, SCHEMA_VERSION, STORE_VERSION
+
+Progress = Callable[[int, int], None]
+_STAGED = re.compile(r"^\.(current|vaultindex-index\.json)\.\d+\.tmp$")
+UNRESOLVED = "unresolved:"
+PAPER = "paper:"
+
+
+def version_stamp() -> str:
+    return json.dumps({"schema": SCHEMA_VERSION, "parser": PARSER_VERSION, "store": STORE_VERSION}, sort_keys=True)
+
+
+def fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold().strip()
+
+
+def _fulltext(folder: Path, readonly: bool = False):
+    from .fulltext import FullText  # Whoosh is imported only when the full text is needed
+
+    return FullText(folder, readonly=readonly)
+
+
+class _LazyFullText:
+    """fulltext.FullText, made (and Whoosh imported) on first use."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._real = None
+
+    def __getattr__(self, name: str):
+        if self._real is None:
+            self._real = _fulltext(self.folder)
+        return getattr(self._real, name)
+
+    def close(self) -> None:
+        if self._real is not None:
+            self._real.close()
+
+
+class _NoBatch:
+    """The batch of a sync that reads and deletes nothing."""
+
+    empty = True
+
+    def cancel(self) -> None:
+        pass
+
+
+_NO_BATCH = _NoBatch()
+
+
+# -- intermediate results ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Region:
+    """What is on disk now in the part of the vault a batch looks at."""
+
+    disk: Scan
+    contains: Callable[[str], bool] | None = None  # None: the whole vault
+
+    def __call__(self, path: str) -> bool:
+        if self.contains is not None and not self.contains(path):
+            return False
+        return not any(path.startswith(folder + "/") or not folder for folder in self.disk.unreadable)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    record: Record
+    body: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The changed notes read and parsed."""
+
+    parsed: tuple[Parsed, ...] = ()
+    touched: dict = field(default_factory=dict)  # path -> new stamp: same bytes, new size/mtime
+    vanished: tuple[str, ...] = ()  # listed by the scan, gone when read
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkPlan:
+    """What the batch changes in the link rows."""
+
+    rows: tuple[tuple, ...] = ()  # link rows of the upserted notes
+    updates: tuple[tuple, ...] = ()  # (node, status, candidates, source, cite, seq) of re-resolved rows
+
+
+# -- the write path ---------------------------------------------------------------------------------
+
+class Indexer:
+    """Writes one index folder; the caller holds the writer lock."""
+
+    def __init__(self, root: Path, config: Config, folder: Path):
+        self.root = root
+        self.config = config
+        self.folder = folder
+        self._build = -1
+        self._store: Store | None = None
+        self._ft = None
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+        if self._ft is not None:
+            self._ft.close()
+        self._store = self._ft = None
+        self._build = -1
+
+    def _open(self, build: int) -> tuple[Store, object]:
+        if build != self._build or self._store is None:
+            self.close()
+            where = self.folder / f"b{build}"
+            self._store = Store(where / DB_FILE, writable=True)
+            self._ft = _LazyFullText(where / FULLTEXT_DIR)
+            self._build = build
+        return self._store, self._ft
+
+    def stale_reason(self) -> str:
+        """Why the index must be rebuilt from scratch, or "" when it can be updated."""
+        build = current_build(self.folder)
+        if build < 0:
+            return "no index yet"
+        where = self.folder / f"b{build}"
+        if not (where / DB_FILE).is_file() or not (where / FULLTEXT_DIR).is_dir():
+            return "index is missing"
+        store, ft = self._open(build)
+        try:
+            if store.get_meta("version") != version_stamp():
+                return "index was built by another version of vaultindex"
+        except IndexCorrupt as exc:
+            return f"the index could not be read ({exc})"
+        if fulltext_generation(where / FULLTEXT_DIR) < 0:
+            return "index is missing"
+        return ""
+
+    def apply(
+        self, dirty: Iterable[str] | None = None, full: bool = False, progress: Progress | None = None, verify: bool = False
+    ) -> SyncStats:
+        started = time.perf_counter()
+        if dirty is None:
+            self._remove_leftovers()
+        reason = "a full rebuild was asked for" if full else self.stale_reason()
+        if not reason:
+            store, ft = self._open(current_build(self.folder))
+            if verify:
+                # Whoosh opens every segment (milliseconds). The database is not read whole
+                # (PRAGMA quick_check reads all of it: 0.3 s at 10,000 notes); a damaged page
+                # shows as IndexCorrupt when it is read, here or by a query, and is rebuilt then.
+                try:
+                    ft.open()
+                    ft.check()
+                    store.check_file()
+                except IndexCorrupt as exc:
+                    reason = f"the index could not be read ({exc})"
+        if reason:
+            stats = self._rebuild(reason, progress)
+        else:
+            try:
+                stats = self._update(store, ft, None if dirty is None else sorted(set(dirty)), progress)
+            except IndexCorrupt as exc:
+                self.close()
+                stats = self._rebuild(f"the index could not be written ({exc})", progress)
+            except OSError as exc:
+                self.close()
+                raise write_error(self.folder, exc, "the index is as it was before") from exc
+        return replace(stats, seconds=time.perf_counter() - started)
+
+    def _remove_leftovers(self) -> None:
+        """What a killed writer left (the caller holds the writer lock, so nobody is using it): a
+        half-built generation beside the current one, staged small files, Whoosh's temporary
+        files. Only names vaultindex or Whoosh give their files, inside the folder vaultindex made."""
+        current = current_build(self.folder)
+        for other in builds(self.folder):
+            if other != current:
+                remove_build(self.folder / f"b{other}")
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.folder):
+                if _STAGED.match(entry.name) and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+        if current >= 0:
+            remove_whoosh_temporaries(self.folder / f"b{current}" / FULLTEXT_DIR)
+
+    def _rebuild(self, reason: str, progress: Progress | None) -> SyncStats:
+        """Build a new generation beside the current one and switch to it at the end."""
+        old = current_build(self.folder)
+        build = max([old, *builds(self.folder), 0]) + 1
+        where = self.folder / f"b{build}"
+        self.close()
+        try:
+            remove_build(where)
+            os.mkdir(where, 0o700)
+            store, ft = self._open(build)
+            ft.create()
+            stats = self._update(store, ft, None, progress, fresh=True)
+            write_new(self.folder / CURRENT, str(build).encode())
+        except BaseException as exc:
+            self.close()
+            remove_build(where)
+            if isinstance(exc, OSError):
+                state = "the index is as it was before" if old >= 0 else "there is no usable index now"
+                raise write_error(self.folder, exc, state) from exc
+            raise
+        for other in builds(self.folder):
+            if other != build:
+                remove_build(self.folder / f"b{other}")
+        return replace(stats, rebuilt="" if reason == "no index yet" else reason)
+
+    def _update(self, store: Store, ft, dirty: list[str] | None, progress: Progress | None, fresh: bool = False) -> SyncStats:
+        pending = set() if fresh else store.pending()
+        if dirty is not None and pending:
+            dirty = sorted(set(dirty) | pending)
+        stamps = {} if fresh else store.stamps()
+        region = self._scan(dirty)
+        disk = region.disk
+        if region.contains is None and not disk.unreadable:
+            indexed = {p: FileInfo(s[0], s[1]) for p, s in stamps.items()}
+        else:
+            indexed = {p: FileInfo(s[0], s[1]) for p, s in stamps.items() if region(p)}
+        changes = diff(disk.notes, indexed)
+        todo = [*changes.added, *changes.modified]
+        # Killed during the last commit: its notes are read again whatever their stamps say.
+        forced = {p for p in pending if p in disk.notes and p not in todo}
+        todo += sorted(forced)
+
+        # Whoosh is imported only when there is something to read or delete (a no-op sync needs none).
+        batch = ft.begin(expected=len(changes.added)) if (todo or changes.removed) else _NO_BATCH
+        try:
+            for path in changes.removed:
+                batch.delete(encode_path(path))
+            reading = self._read(todo, disk, stamps, pending, batch, progress)
+            removed = [*changes.removed, *reading.vanished]
+            for path in reading.vanished:
+                batch.delete(encode_path(path))
+
+            old_files = {"attachment": set(), "excluded": set()} if fresh else {k: store.files(k) for k in ("attachment", "excluded")}
+            new_files = {
+                "attachment": {p for p in old_files["attachment"] if not region(p)} | disk.attachments,
+                "excluded": {p for p in old_files["excluded"] if not region(p)} | disk.excluded,
+            }
+            files_changed = new_files != old_files
+            upserted = [p.record.note for p in reading.parsed]
+            changed_paths = sorted({n.path for n in upserted} | set(removed))
+            plan = LinkPlan()
+            if upserted or removed or files_changed:
+                plan = plan_links(
+                    store, upserted, removed,
+                    old_files["attachment"] | old_files["excluded"],
+                    new_files["attachment"] | new_files["excluded"],
+                    self.config.resolve_aliases, fresh,
+                )
+            if not (fresh or upserted or removed or files_changed or reading.touched):
+                batch.cancel()
+                return SyncStats(unchanged=len(stamps), notes=len(stamps), diagnostics=(*disk.diagnostics, *reading.diagnostics))
+            if not batch.empty:
+                with store.transaction() as c:  # (1) the journal, committed on its own
+                    c.executemany("INSERT OR IGNORE INTO pending(path) VALUES (?)", [(encode_path(p),) for p in changed_paths])
+            with store.transaction() as c:  # (2) the rows, not yet committed: readers keep the old ones
+                _write_rows(c, reading, removed, plan, old_files, new_files, fresh)
+                c.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version_stamp(),))
+                c.execute("INSERT OR REPLACE INTO meta VALUES ('last_sync', ?)", (str(time.time()),))
+                if not batch.empty:
+                    batch.commit()  # (3) Whoosh; when it fails, the rows are rolled back
+                c.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(fulltext_generation(ft.folder)),))
+                c.execute("DELETE FROM pending")
+            # (4) committed: a reader sees the new rows a moment after the new words.
+            store.checkpoint()
+        except BaseException:
+            batch.cancel()  # nothing to undo once committed
+            raise
+        notes = store.count()
+        added = sum(p.record.note.path not in stamps for p in reading.parsed)
+        modified = len(reading.parsed) - added
+        return SyncStats(
+            added=added,
+            modified=modified,
+            removed=len(removed),
+            unchanged=notes - added - modified,
+            notes=notes,
+            diagnostics=(*disk.diagnostics, *reading.diagnostics),
+            paths=tuple(changed_paths),
+        )
+
+    # -- scan ----------------------------------------------------------------------------------------
+    def _scan(self, dirty: list[str] | None) -> Region:
+        if dirty is None:
+            return Region(scan(self.root, self.config))
+        return scan_region(self.root, self.config, dirty)
+
+    # -- read and parse ----------------------------------------------------------------------------
+    def _read(self, todo: list[str], disk: Scan, stamps: dict, pending: set[str], batch, progress: Progress | None) -> Reading:
+        parsed: list[Parsed] = []
+        touched: dict = {}
+        vanished: list[str] = []
+        diagnostics: list[Diagnostic] = []
+        for i, path in enumerate(todo, 1):
+            info = disk.notes[path]
+            try:
+                data = read_file(self.root / path)
+            except FileNotFoundError:
+                if path in stamps:
+                    vanished.append(path)
+                continue
+            except OSError as exc:
+                diagnostics.append(Diagnostic(path, f"cannot read file: {exc.strerror}", severity="error"))
+                if path in stamps:
+                    vanished.append(path)
+                continue
+            sha = hashlib.sha1(data).hexdigest()
+            old = stamps.get(path)
+            if old is not None and old[2] == sha and path not in pending:
+                touched[path] = (info.size, info.mtime_ns, sha)
+            else:
+                try:
+                    record, body = parse_file(path, data, info, sha)
+                    batch.add(record, body)
+                except IndexCorrupt:
+                    raise
+                except (OSError, MemoryError):
+                    raise
+                except Exception as exc:  # one note's problem is that note's diagnostic, never the index's
+                    diagnostics.append(Diagnostic(path, f"cannot index this note ({type(exc).__name__}: {exc})", severity="error"))
+                    if path in stamps:
+                        vanished.append(path)
+                    continue
+                parsed.append(Parsed(record, ""))
+                diagnostics.extend(record.note.diagnostics)
+            if progress and (i % 50 == 0 or i == len(todo)):
+                progress(i, len(todo))
+        return Reading(tuple(parsed), touched, tuple(vanished), tuple(diagnostics))
+
+
+def parse_file(path: str, data: bytes, info: FileInfo, sha: str) -> tuple[Record, str]:
+    from .parse import decode, parse_note  # imported when a note is read: graph queries never need it
+
+    text, problems = decode(path, data)
+    note = parse_note(path, text)
+    if problems:
+        note = replace(note, diagnostics=tuple(problems) + note.diagnostics)
+    return Record(replace(note, body=""), info.size, info.mtime_ns, sha), note.body
+
+
+def read_file(path: Path) -> bytes:
+    """A regular file's bytes. Opened without blocking and checked, so that a FIFO put where a
+    note was (between the scan and the read) is an error, not a wait for a writer that never comes."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return fh.read()
+
+
+def scan_region(root: Path, config: Config, dirty: list[str]) -> Region:
+    """Scan only the dirty paths: a file is looked at, a folder is scanned whole."""
+    files: set[str] = set()
+    folders: set[str] = set()
+    gone: set[str] = set()  # deleted or moved away: a file, or a folder and all under it
+    merged = Scan()
+    for rel in dirty:
+        rel = rel.strip("/")
+        if not rel:
+            folders.add("")
+        elif any(is_ignored_name(part) for part in rel.split("/")):
+            continue
+        elif (root / rel).is_dir():
+            folders.add(rel)
+        elif os.path.lexists(root / rel):
+            files.add(rel)
+        else:
+            gone.add(rel)
+    if "" in folders:
+        return Region(scan(root, config))
+    for folder in sorted(folders):
+        part = scan(root, config, under=folder)
+        merged.notes.update(part.notes)
+        merged.attachments |= part.attachments
+        merged.excluded |= part.excluded
+        merged.diagnostics += part.diagnostics
+        merged.unreadable |= part.unreadable
+    for rel in sorted(files):
+        try:
+            st = (root / rel).stat()
+        except OSError:
+            continue  # gone: absent from the scan, so it counts as removed
+        if not stat.S_ISREG(st.st_mode):
+            continue  # a FIFO or a device named like a note is no note (reading it would block)
+        if config.is_excluded(rel):
+            merged.excluded.add(rel)
+        elif not is_note(rel):
+            merged.attachments.add(rel)
+        elif st.st_size > config.max_file_size:
+            merged.attachments.add(rel)
+            merged.diagnostics.append(Diagnostic(rel, "larger than max_file_size, not indexed"))
+        else:
+            merged.notes[rel] = FileInfo(st.st_size, st.st_mtime_ns)
+
+    def contains(path: str) -> bool:
+        if path in files or path in gone:
+            return True
+        return any(path.startswith(prefix + "/") for prefix in folders | gone)
+
+    return Region(merged, contains)
+
+
+# -- link resolution, incremental (mirrors graph.LinkGraph.update over the stored rows) -------------
+
+def _base(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def _link_entry(res: Resolution, link_target: str) -> tuple[str, str, tuple[str, ...]]:
+    """(node, status, candidates) of a resolved link."""
+    if res.status == "resolved":
+        return res.path, "resolved", ()
+    if res.status == "ambiguous":
+        return res.candidates[0], "ambiguous", tuple(res.candidates)
+    return UNRESOLVED + name_key(link_target), "unresolved", ()
+
+
+def _cite_entry(res: Resolution, citation: Citation) -> tuple[str, str, tuple[str, ...]]:
+    if res.status == "resolved":
+        return res.path, "resolved", ()
+    if res.status == "ambiguous":
+        return res.candidates[0], "ambiguous", tuple(res.candidates)
+    kind, key = citation_key(citation)
+    return f"{PAPER}{kind}:{key}", "unresolved", ()
+
+
+def _cite_key(citation: Citation) -> str:
+    kind, key = citation_key(citation)
+    return f"{kind}:{key}"
+
+
+def plan_links(
+    store: Store,
+    upserted: list[Note],
+    removed: list[str],
+    old_files: set[str],
+    new_files: set[str],
+    resolve_aliases: bool,
+    fresh: bool = False,
+) -> LinkPlan:
+    """Resolve the upserted notes' links, and re-resolve only the stored links whose target key
+    names a file that appeared, disappeared or changed aliases, and the citations whose key a
+    changed note answers to. The result equals resolving everything from scratch."""
+    resolver = Resolver(resolve_aliases=resolve_aliases)
+    cindex = CitationIndex()
+    known: dict[str, tuple[str, ...]] = {}  # note path -> aliases, before this batch
+    if not fresh:
+        for path, aliases, citekey, doi, arxiv, generated in store.names_for_resolution():
+            resolver.add(path, aliases)
+            known[path] = aliases
+            if not generated:
+                cindex.add(Note(path, "", paper=Paper(citekey=citekey, doi=doi, arxiv=arxiv)))
+        for path in old_files:
+            if path not in resolver:
+                resolver.add(path)
+
+    changed_keys: set[str] = set()
+    changed_cites: set[tuple[str, str]] = set()
+
+    def forget(path: str, aliases: Iterable[str]) -> None:
+        if path not in resolver:
+            return
+        resolver.remove(path)
+        changed_keys.add(name_key(_base(path)))
+        if resolve_aliases:
+            changed_keys.update(name_key(a) for a in aliases)
+
+    for path in removed:
+        if path not in known:
+            continue
+        aliases = known.pop(path)
+        changed_cites |= cindex.keys_for(path)
+        cindex.remove(path)
+        forget(path, aliases)
+    for path in old_files - new_files:
+        if path not in known:
+            forget(path, ())
+    for note in upserted:
+        path = note.path
+        old_aliases = known.get(path)
+        if path not in resolver:
+            changed_keys.add(name_key(_base(path)))
+            resolver.add(path, note.aliases)
+            if resolve_aliases:
+                changed_keys.update(name_key(a) for a in note.aliases)
+        elif old_aliases is None or old_aliases != note.aliases:
+            resolver.add(path, note.aliases)
+            if resolve_aliases:
+                changed_keys.update(name_key(a) for a in (*(old_aliases or ()), *note.aliases))
+        before = cindex.keys_for(path)
+        if note.generated:
+            cindex.remove(path)
+        else:
+            cindex.add(note)
+        after = cindex.keys_for(path)
+        if before != after:
+            changed_cites |= before | after
+        known[path] = note.aliases
+    for path in new_files - old_files:
+        if path not in resolver:
+            resolver.add(path)
+            changed_keys.add(name_key(_base(path)))
+    changed_keys.discard("")
+
+    skip = {n.path for n in upserted} | set(removed)
+    updates: list[tuple] = []
+    if not fresh:
+        from .store import decode_path
+
+        for source, seq, target, _form in store.links_with_keys(False, changed_keys):
+            path = decode_path(source)
+            if path in skip:
+                continue
+            node, status, cands = _link_entry(resolver.resolve(path, target), target)
+            updates.append((encode_path(node), status, _cands(cands), source, 0, seq))
+        cite_keys = [f"{kind}:{key}" for kind, key in changed_cites]
+        for source, seq, target, form in store.links_with_keys(True, cite_keys):
+            if decode_path(source) in skip:
+                continue
+            citation = Citation(target, form)
+            node, status, cands = _cite_entry(cindex.resolve(citation), citation)
+            updates.append((encode_path(node), status, _cands(cands), source, 1, seq))
+
+    rows: list[tuple] = []
+    for note in upserted:
+        path = note.path
+        for seq, link in enumerate(note.links):
+            node, status, cands = _link_entry(resolver.resolve(path, link.target), link.target)
+            rows.append(link_row(path, False, seq, link_key(link.target), node, status, cands, link))
+        for seq, citation in enumerate(note.citations):
+            node, status, cands = _cite_entry(cindex.resolve(citation), citation)
+            rows.append(link_row(path, True, seq, _cite_key(citation), node, status, cands, citation))
+    return LinkPlan(tuple(rows), tuple(updates))
+
+
+def _cands(candidates: tuple[str, ...]) -> str:
+    return json.dumps([encode_path(c) for c in candidates]) if candidates else ""
+
+
+def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_files: dict, new_files: dict, fresh: bool) -> None:
+    gone = [(encode_path(p),) for p in removed]
+    upserted = [(encode_path(p.record.note.path),) for p in reading.parsed]
+    if not fresh:
+        for table, column in (("notes", "path"), ("notejson", "path"), ("names", "path"), ("tags", "path"), ("headings", "path"), ("links", "source")):
+            c.executemany(f"DELETE FROM {table} WHERE {column} = ?", gone)
+            if table not in ("notes", "notejson"):
+                c.executemany(f"DELETE FROM {table} WHERE {column} = ?", upserted)
+    c.executemany(
+        "INSERT OR REPLACE INTO notes(path, size, mtime_ns, sha1, title, name, generated, aliases, citekey, doi, arxiv) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [note_row(p.record, fold) for p in reading.parsed],
+    )
+    c.executemany(
+        "INSERT OR REPLACE INTO notejson(path, data) VALUES (?, ?)",
+        [(encode_path(p.record.note.path), note_to_json(p.record.note)) for p in reading.parsed],
+    )
+    names, tags, headings = [], [], []
+    for p in reading.parsed:
+        note = p.record.note
+        key = encode_path(note.path)
+        path_key = note.path[:-3] if note.path.lower().endswith(".md") else note.path
+        names.append((fold(path_key), key, "path"))
+        names.append((fold(note.name), key, "name"))
+        names.append((fold(note.title), key, "title"))
+        names.extend((fold(a), key, "alias") for a in dict.fromkeys(note.aliases))
+        tags.extend((t, key) for t in dict.fromkeys(note.tags))
+        headings.extend((key, h.level, h.text, h.line) for h in note.headings)
+    c.executemany("INSERT INTO names(key, path, what) VALUES (?,?,?)", [(_safe(k), p, w) for k, p, w in names])
+    c.executemany("INSERT INTO tags(tag, path) VALUES (?,?)", [(_safe(t), p) for t, p in tags])
+    c.executemany("INSERT INTO headings(path, level, text, line) VALUES (?,?,?,?)", [(p, lv, _safe(t), ln) for p, lv, t, ln in headings])
+    c.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", plan.rows)
+    c.executemany("UPDATE links SET node = ?, status = ?, candidates = ? WHERE source = ? AND cite = ? AND seq = ?", plan.updates)
+    c.executemany(
+        "UPDATE notes SET size = ?, mtime_ns = ?, sha1 = ? WHERE path = ?",
+        [(s[0], s[1], s[2], encode_path(p)) for p, s in reading.touched.items()],
+    )
+    if new_files != old_files:
+        for kind in ("attachment", "excluded"):
+            c.executemany("DELETE FROM files WHERE path = ?", [(encode_path(p),) for p in old_files[kind] - new_files[kind]])
+            c.executemany("INSERT OR REPLACE INTO files(path, kind) VALUES (?, ?)", [(encode_path(p), kind) for p in new_files[kind] - old_files[kind]])
+    if upserted or gone:
+        c.execute("DELETE FROM ranks")
+
+
+def _safe(text: str) -> str:
+    from .store import _text
+
+    return _text(text)
+
+
+__all__ = ["Indexer", "plan_links", "scan_region", "read_file", "parse_file", "version_stamp", "fold", "Region", "Parsed", "Reading", "LinkPlan"]
+_ = (Link, contextlib)

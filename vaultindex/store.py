@@ -1,0 +1,744 @@
+"""Owns the index folder and the SQL in it: the only module that imports sqlite3 (and platformdirs).
+
+Layout of an index folder (outside the vault by default, mode 0700):
+
+    vaultindex-index.json   the marker written when vaultindex made the folder (it refuses any other)
+    writer.lock             the one writer lock (sync, watch, tags write)
+    current                 the number N of the build readers use
+    bN/store.sqlite         notes, links, names, tags, headings (WAL mode; -wal/-shm beside it)
+    bN/fulltext/            the Whoosh index of build N
+
+A rebuild writes b(N+1) beside bN and switches `current` at the end; readers keep answering
+from bN until then, and a failed or killed rebuild leaves bN. Only files vaultindex created are
+ever deleted, by exact name or by the Whoosh naming rule inside a build folder it made.
+
+Commit order of one batch (see docs/reliability.md): (1) the batch's paths go into `pending`
+and are committed; (2) a SQLite transaction writes the rows, left open; (3) Whoosh commits
+(its generation G; when it fails, the transaction is rolled back and both stores are as they
+were); (4) the transaction sets `generation` = G, empties `pending` and commits. Killed
+anywhere after (1): the next writer finds `pending` non-empty and indexes those paths again,
+whatever their stamps say. Between (3) and (4) a search may find a word a moment before the
+store has the note's new rows: hits the store does not have are left out.
+
+Paths are str with surrogateescape (file names that are not UTF-8); SQLite and Whoosh need
+valid UTF-8, so such a path is stored as `//x:` + the hex of its bytes (no vault-relative path
+starts with `/`), see `encode_path` / `decode_path`. Notes are stored as JSON built generically
+from the dataclass fields (`note_to_json` / `note_from_json`), so no file vaultindex writes
+besides Whoosh's own is executable data.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import datetime as _dt
+import errno
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import stat
+import time
+import types
+import typing
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .errors import IndexCorrupt, IndexWriteError, VaultIndexError
+from .models import Citation, Diagnostic, Link, Note, Paper, Record
+from .versions import STORE_VERSION
+
+MARKER = "vaultindex-index.json"
+CURRENT = "current"
+LOCK_FILE = "writer.lock"
+DB_FILE = "store.sqlite"
+FULLTEXT_DIR = "fulltext"
+DB_FILES = (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm", DB_FILE + "-journal")
+# Files of the old in-vault index (before the index moved out of the vault), removed by name.
+LEGACY_FILES = ("state.pickle", "graph.pickle", "catalog.pickle", "version.json", "write.lock")
+_LEGACY_NOTE_SHARD = re.compile(r"^\.?\d\d\.pickle(\.\d+\.tmp)?$")
+_LEGACY_TMP = re.compile(r"^\.(state|graph|catalog|version)\.(pickle|json)\.\d+\.tmp$")
+_WHOOSH_FILE = re.compile(r"^_?MAIN(_|\.|WRITELOCK)")
+_BUILD = re.compile(r"^b(\d+)$")
+_TOC = re.compile(r"^_MAIN_(\d+)\.toc$")
+_TOC_TEMP = re.compile(r"^_MAIN_\d+\.toc\..+$")
+_ESCAPED = "//x:"
+
+
+class IndexFolderError(VaultIndexError):
+    """The index folder is unsafe to use (a symlink, or a folder vaultindex did not make)."""
+
+
+# -- paths that are not UTF-8 ------------------------------------------------------------------------
+
+def encode_path(path: str) -> str:
+    """A path as valid UTF-8 text: itself, or `//x:<hex of its bytes>` when it is not UTF-8."""
+    if path.isascii():
+        return path
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return _ESCAPED + path.encode("utf-8", "surrogateescape").hex()
+
+
+def decode_path(text: str) -> str:
+    if text.startswith(_ESCAPED):
+        with contextlib.suppress(ValueError):
+            return bytes.fromhex(text[len(_ESCAPED):]).decode("utf-8", "surrogateescape")
+    return text
+
+
+def _text(value: str) -> str:
+    """Display text (a link's context) made storable: lone surrogates become U+FFFD."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+# -- notes as JSON, from their dataclass fields -------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, _dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, _dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, (bytes, bytearray)):
+        return {"$bytes": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, (set, frozenset)):
+        return [_plain(v) for v in sorted(value, key=repr)]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _tagged(value: Any) -> Any:
+    """Frontmatter values back: dates and bytes were tagged."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (key, inner), = value.items()
+            if key == "$date" and isinstance(inner, str):
+                with contextlib.suppress(ValueError):
+                    return _dt.date.fromisoformat(inner)
+            if key == "$datetime" and isinstance(inner, str):
+                with contextlib.suppress(ValueError):
+                    return _dt.datetime.fromisoformat(inner)
+            if key == "$bytes" and isinstance(inner, str):
+                with contextlib.suppress(ValueError):
+                    return base64.b64decode(inner)
+        return {k: _tagged(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tagged(v) for v in value]
+    return value
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
+
+
+def _build(hint: Any, value: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        if not isinstance(value, dict):
+            return hint()
+        names = {f.name for f in dataclasses.fields(hint)}
+        hints = _hints(hint)
+        return hint(**{k: _build(hints[k], v) for k, v in value.items() if k in names})
+    if origin is tuple:
+        args = typing.get_args(hint)
+        inner = args[0] if args else Any
+        return tuple(_build(inner, v) for v in value or ())
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _build(options[0], value) if len(options) == 1 else _tagged(value)
+    if origin is dict or hint is dict:
+        return _tagged(value) if isinstance(value, dict) else {}
+    return _tagged(value)
+
+
+def note_to_json(note: Note) -> str:
+    return json.dumps(_plain(note), ensure_ascii=True, separators=(",", ":"))
+
+
+def note_from_json(text: str) -> Note:
+    return _build(Note, json.loads(text))
+
+
+# -- where the index lives ----------------------------------------------------------------------------
+
+def default_index_dir(vault: Path) -> Path:
+    """`<user cache>/vaultindex/<vault folder name>-<hash of its real path>`."""
+    from platformdirs import user_cache_dir
+
+    real = os.path.realpath(vault)
+    digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:10]
+    name = re.sub(r"[^\w.-]+", "_", Path(real).name, flags=re.ASCII).strip("._")[:40] or "vault"
+    return Path(user_cache_dir("vaultindex", appauthor=False)) / f"{name}-{digest}"
+
+
+def check_folder(folder: Path) -> bool:
+    """Whether `folder` is an index folder vaultindex made; raises IndexFolderError when it is unsafe.
+
+    Never follows a symlink: a symlink there is refused, as is a folder with files in it but
+    no marker (so vaultindex never writes into, or deletes from, a folder of the user's).
+    """
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise IndexFolderError(f"cannot use the index folder {folder} ({exc.strerror})") from exc
+    if stat.S_ISLNK(st.st_mode):
+        raise IndexFolderError(
+            f"the index folder {folder} is a symlink; vaultindex never follows one for what it writes: "
+            "remove it or choose another folder with --index-dir"
+        )
+    if not stat.S_ISDIR(st.st_mode):
+        raise IndexFolderError(f"the index folder {folder} is not a folder: remove it or choose another with --index-dir")
+    try:
+        marker = os.lstat(folder / MARKER)
+        if stat.S_ISREG(marker.st_mode):
+            return True
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise IndexFolderError(f"cannot use the index folder {folder} ({exc.strerror})") from exc
+    try:
+        empty = not any(os.scandir(folder))
+    except OSError as exc:
+        raise IndexFolderError(f"cannot use the index folder {folder} ({exc.strerror})") from exc
+    if empty:
+        return False
+    raise IndexFolderError(
+        f"{folder} holds files but was not made by vaultindex (no {MARKER}); vaultindex will not write "
+        "or delete anything there: choose an empty or new folder with --index-dir"
+    )
+
+
+def make_folder(folder: Path, vault: Path) -> None:
+    """Create (or adopt, when empty) the index folder, mode 0700, with its marker."""
+    if check_folder(folder):
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    check_folder(folder)  # a symlink put there meanwhile is refused
+    os.chmod(folder, 0o700)
+    data = json.dumps({"vault": os.fsdecode(os.path.realpath(vault)), "created": time.time()}, ensure_ascii=True)
+    write_new(folder / MARKER, data.encode("ascii"))
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write a small file atomically (temporary file, then rename), never through a symlink."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        with open(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # removes a symlink itself, never what it points to
+
+
+def remove_build(folder: Path) -> None:
+    """Delete one build folder vaultindex made: its database files and Whoosh's files, by name."""
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        _unlink(folder)
+        return
+    for name in DB_FILES:
+        _unlink(folder / name)
+    ft = folder / FULLTEXT_DIR
+    with contextlib.suppress(OSError):  # a file that is not ours keeps the folder: it is never forced
+        if stat.S_ISDIR(os.lstat(ft).st_mode):
+            _remove_whoosh_files(ft)
+            os.rmdir(ft)
+        else:
+            _unlink(ft)
+    with contextlib.suppress(OSError):
+        os.rmdir(folder)
+
+
+def _remove_whoosh_files(folder: Path) -> None:
+    """Whoosh's files in a full-text folder of ours: `MAIN_*`, `_MAIN_*.toc`, and its temporary
+    `MAIN.tmp/` folder with whatever its writers put there (`<random>.doclist` job files)."""
+    for entry in os.scandir(folder):
+        if not _WHOOSH_FILE.match(entry.name):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name == "MAIN.tmp":
+                with contextlib.suppress(OSError):
+                    for inner in os.scandir(entry.path):
+                        if not inner.is_dir(follow_symlinks=False):
+                            _unlink(Path(inner.path))
+                    os.rmdir(entry.path)
+        else:
+            _unlink(Path(entry.path))
+
+
+def fulltext_generation(folder: Path) -> int:
+    """The latest generation of a Whoosh index, from its table-of-contents file names (-1: none);
+    no Whoosh import, so that a no-op sync or a graph query does not pay for it."""
+    best = -1
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            m = _TOC.match(entry.name)
+            if m:
+                best = max(best, int(m.group(1)))
+    return best
+
+
+def remove_whoosh_temporaries(folder: Path) -> None:
+    """What a Whoosh writer killed mid-commit leaves (Whoosh never cleans it): its
+    `_MAIN_<gen>.toc.<stamp>` files and its `MAIN.tmp/` folder. Never `MAIN_WRITELOCK`.
+    The caller holds the writer lock."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if _TOC_TEMP.match(entry.name) and not entry.is_dir(follow_symlinks=False):
+                _unlink(Path(entry.path))
+            elif entry.name == "MAIN.tmp" and entry.is_dir(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    for inner in os.scandir(entry.path):
+                        if not inner.is_dir(follow_symlinks=False):
+                            _unlink(Path(inner.path))
+                    os.rmdir(entry.path)
+
+
+def remove_legacy_index(state_dir: Path) -> bool:
+    """Remove an index kept inside the vault by older versions (`.vaultindex/index`, the pickles),
+    only by its known file names; the config and anything else stays. Whether anything went."""
+    try:
+        if not stat.S_ISDIR(os.lstat(state_dir).st_mode):
+            return False  # a symlink or a file: not ours to clean
+    except OSError:
+        return False
+    removed = False
+    for name in LEGACY_FILES:
+        path = state_dir / name
+        with contextlib.suppress(OSError):
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                os.unlink(path)
+                removed = True
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(state_dir):
+            if _LEGACY_TMP.match(entry.name) and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed = True
+    for sub, rule in (("notes", _LEGACY_NOTE_SHARD), ("index", _WHOOSH_FILE)):
+        path = state_dir / sub
+        try:
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                continue
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        if sub == "index":
+            if not any(e.name.startswith("_MAIN_") for e in entries):
+                continue  # not a Whoosh index of ours
+            with contextlib.suppress(OSError):
+                _remove_whoosh_files(path)
+                removed = True
+        else:
+            for entry in entries:
+                if rule.match(entry.name) and not entry.is_dir(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                        removed = True
+        with contextlib.suppress(OSError):
+            os.rmdir(path)  # only when it is empty now
+    return removed
+
+
+def current_build(folder: Path) -> int:
+    """The build readers use (-1: none yet)."""
+    try:
+        fd = os.open(folder / CURRENT, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with open(fd, "rb") as fh:
+            return int(fh.read(32).strip() or -1)
+    except (OSError, ValueError):
+        return -1
+
+
+def builds(folder: Path) -> list[int]:
+    try:
+        return sorted(int(m.group(1)) for e in os.scandir(folder) if (m := _BUILD.match(e.name)))
+    except OSError:
+        return []
+
+
+def folder_size(folder: Path) -> int:
+    total = 0
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+    return total
+
+
+def write_error(folder: Path, exc: OSError, state: str) -> IndexWriteError:
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some disk space"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = f"make {folder} writable (or choose another index folder with --index-dir)"
+    else:
+        hint = "fix the problem"
+    return IndexWriteError(f"cannot write the index in {folder} ({reason}); {state}: {hint} and run `vaultindex sync` again")
+
+
+# -- the database ---------------------------------------------------------------------------------------
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notes(
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha1 TEXT,
+    title TEXT, name TEXT, generated INTEGER, aliases TEXT,
+    citekey TEXT, doi TEXT, arxiv TEXT
+);
+-- The parsed notes apart from the narrow rows above: a sync reads every stamp, and with the
+-- JSON beside them it read the whole table (46 MB at 10,000 notes) to get them.
+CREATE TABLE IF NOT EXISTS notejson(path TEXT PRIMARY KEY, data TEXT);
+CREATE INDEX IF NOT EXISTS notes_name ON notes(name);
+CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, kind TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS names(key TEXT, path TEXT, what TEXT);
+CREATE INDEX IF NOT EXISTS names_key ON names(key);
+CREATE INDEX IF NOT EXISTS names_path ON names(path);
+CREATE TABLE IF NOT EXISTS tags(tag TEXT, path TEXT);
+CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
+CREATE INDEX IF NOT EXISTS tags_path ON tags(path);
+CREATE TABLE IF NOT EXISTS headings(path TEXT, level INTEGER, text TEXT, line INTEGER);
+CREATE INDEX IF NOT EXISTS headings_path ON headings(path);
+CREATE TABLE IF NOT EXISTS links(
+    source TEXT, cite INTEGER, seq INTEGER, key TEXT, node TEXT, status TEXT, candidates TEXT,
+    kind TEXT, target TEXT, subpath TEXT, display TEXT, form TEXT, line INTEGER, context TEXT,
+    PRIMARY KEY(source, cite, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_node ON links(node);
+CREATE INDEX IF NOT EXISTS links_key ON links(cite, key);
+CREATE INDEX IF NOT EXISTS links_unresolved ON links(node) WHERE status = 'unresolved';
+CREATE TABLE IF NOT EXISTS ranks(path TEXT PRIMARY KEY, pagerank REAL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending(path TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+
+LinkRow = tuple  # (source, cite, seq, key, node, status, candidates, kind, target, subpath, display, form, line, context)
+
+
+class Store:
+    """One build's SQLite database: read-only for queries, read-write for the writer."""
+
+    def __init__(self, path: Path, writable: bool = False):
+        self.path = path
+        self.writable = writable
+        self._conn: sqlite3.Connection | None = None
+
+    # -- opening ---------------------------------------------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = self._open()
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            if self.writable:
+                conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.executescript(SCHEMA)
+            else:
+                if not os.path.isfile(self.path):
+                    raise IndexCorrupt("the index database is missing")
+                uri = "file:" + _uri_path(self.path) + "?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+                try:
+                    conn.execute("SELECT count(*) FROM meta").fetchone()
+                except sqlite3.OperationalError:
+                    # A read-only folder without the -shm file: read it as an unchanging file.
+                    conn.close()
+                    uri = "file:" + _uri_path(self.path) + "?mode=ro&immutable=1"
+                    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+                    conn.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorrupt(f"the index database cannot be read ({exc})") from exc
+        conn.execute("PRAGMA cache_size=-16000")
+        return conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+
+    def _q(self, sql: str, args: Iterable[Any] = ()) -> list[tuple]:
+        try:
+            return self.conn.execute(sql, tuple(args)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorrupt(f"the index database cannot be read ({exc})") from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower():
+                raise OSError(errno.ENOSPC, "No space left on device") from exc
+            if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc).replace(" ", "").lower():
+                raise OSError(errno.EROFS, "Read-only file system") from exc
+            if isinstance(exc, sqlite3.OperationalError) and "disk i/o" in str(exc).lower():
+                raise OSError(errno.EIO, str(exc)) from exc
+            raise
+
+    def check_file(self) -> None:
+        """A cheap look at the database file (a few bytes, no page read): its header, and a size
+        that holds every page the header counts. An emptied, truncated or scrambled file shows
+        here; PRAGMA quick_check (check()) finds the rest but reads the whole file."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with open(fd, "rb") as fh:
+                header = fh.read(100)
+                size = os.fstat(fh.fileno()).st_size
+        except OSError as exc:
+            raise IndexCorrupt(f"the index database cannot be read ({exc.strerror})") from exc
+        if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+            raise IndexCorrupt("the index database is damaged (no SQLite header)")
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        pages = int.from_bytes(header[28:32], "big")
+        valid = header[24:28] == header[92:96]  # the page count is valid for this change counter
+        if page_size < 512 or (valid and size < pages * page_size):
+            raise IndexCorrupt("the index database is damaged (shorter than its header says)")
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file (without waiting for readers), so that
+        the file alone holds the index (a copy, a check of the file, a reader on a read-only mount)."""
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def check(self) -> None:
+        """A damaged database file shows here: IndexCorrupt."""
+        rows = self._q("PRAGMA quick_check")
+        if not rows or rows[0][0] != "ok":
+            raise IndexCorrupt(f"the index database is damaged ({rows[0][0] if rows else 'no answer'})")
+
+    # -- meta --------------------------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        return dict(self._q("SELECT key, value FROM meta"))
+
+    def get_meta(self, key: str, default: str = "") -> str:
+        rows = self._q("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else default
+
+    # -- reading notes -------------------------------------------------------------------------------------
+    def stamps(self) -> dict[str, tuple[int, int, str]]:
+        return {decode_path(p): (s, m, h) for p, s, m, h in self._q("SELECT path, size, mtime_ns, sha1 FROM notes")}
+
+    def paths(self) -> list[str]:
+        return sorted(decode_path(p) for (p,) in self._q("SELECT path FROM notes"))
+
+    def count(self) -> int:
+        return self._q("SELECT count(*) FROM notes")[0][0]
+
+    def note(self, path: str) -> Note | None:
+        rows = self._q("SELECT data FROM notejson WHERE path = ?", (encode_path(path),))
+        return note_from_json(rows[0][0]) if rows else None
+
+    def record(self, path: str) -> Record | None:
+        rows = self._q(
+            "SELECT j.data, n.size, n.mtime_ns, n.sha1 FROM notes n JOIN notejson j ON j.path = n.path WHERE n.path = ?",
+            (encode_path(path),),
+        )
+        if not rows:
+            return None
+        data, size, mtime, sha = rows[0]
+        return Record(note_from_json(data), size, mtime, sha)
+
+    def records(self) -> Iterator[Record]:
+        for data, size, mtime, sha in self._q(
+            "SELECT j.data, n.size, n.mtime_ns, n.sha1 FROM notes n JOIN notejson j ON j.path = n.path"
+        ):
+            yield Record(note_from_json(data), size, mtime, sha)
+
+    def all_notes(self) -> list[Note]:
+        return sorted((note_from_json(d) for (d,) in self._q("SELECT data FROM notejson")), key=lambda n: n.path)
+
+    def titles(self, paths: Iterable[str]) -> dict[str, tuple[str, bool]]:
+        """path -> (title, generated) for the given paths that are notes."""
+        out: dict[str, tuple[str, bool]] = {}
+        wanted = [encode_path(p) for p in paths]
+        for chunk in _chunks(wanted):
+            marks = ",".join("?" * len(chunk))
+            for p, title, gen in self._q(f"SELECT path, title, generated FROM notes WHERE path IN ({marks})", chunk):
+                out[decode_path(p)] = (title, bool(gen))
+        return out
+
+    def hit_fields(self, paths: Iterable[str]) -> dict[str, Note]:
+        """The notes for search hits (title, tags and paper fields are what a hit shows)."""
+        out = {}
+        wanted = [encode_path(p) for p in paths]
+        for chunk in _chunks(wanted):
+            marks = ",".join("?" * len(chunk))
+            for p, data in self._q(f"SELECT path, data FROM notejson WHERE path IN ({marks})", chunk):
+                out[decode_path(p)] = note_from_json(data)
+        return out
+
+    def files(self, kind: str) -> set[str]:
+        return {decode_path(p) for (p,) in self._q("SELECT path FROM files WHERE kind = ?", (kind,))}
+
+    def file_kind(self, path: str) -> str | None:
+        rows = self._q("SELECT kind FROM files WHERE path = ?", (encode_path(path),))
+        return rows[0][0] if rows else None
+
+    def name_matches(self, key: str, what: str) -> list[str]:
+        """Note paths whose folded name (`what` = "name", "title" or "alias") is `key`."""
+        return sorted(decode_path(p) for (p,) in self._q(
+            "SELECT DISTINCT path FROM names WHERE key = ? AND what = ?", (key, what)))
+
+    def names_for_resolution(self) -> list[tuple[str, tuple[str, ...], str, str, str, bool]]:
+        """(path, aliases, citekey, doi, arxiv, generated) of every note."""
+        return [
+            (decode_path(p), tuple(json.loads(a or "[]")), c or "", d or "", x or "", bool(g))
+            for p, a, c, d, x, g in self._q("SELECT path, aliases, citekey, doi, arxiv, generated FROM notes")
+        ]
+
+    def pending(self) -> set[str]:
+        return {decode_path(p) for (p,) in self._q("SELECT path FROM pending")}
+
+    # -- links ---------------------------------------------------------------------------------------------
+    _LINK_COLUMNS = "source, cite, seq, key, node, status, candidates, kind, target, subpath, display, form, line, context"
+
+    def links_of(self, source: str) -> list[tuple]:
+        return self._q(
+            f"SELECT {self._LINK_COLUMNS} FROM links WHERE source = ? ORDER BY line, cite, seq", (encode_path(source),)
+        )
+
+    def links_to(self, node: str) -> list[tuple]:
+        """Link rows pointing at `node` from other, non-generated notes, with the source's title."""
+        return self._q(
+            f"SELECT l.source, l.cite, l.seq, l.kind, l.target, l.subpath, l.display, l.line, l.context, n.title "
+            f"FROM links l JOIN notes n ON n.path = l.source "
+            f"WHERE l.node = ? AND l.source != l.node AND n.generated = 0",
+            (encode_path(node),),
+        )
+
+    def links_with_keys(self, cite: bool, keys: Iterable[str]) -> list[tuple]:
+        out: list[tuple] = []
+        for chunk in _chunks(sorted({_text(k) for k in keys})):
+            marks = ",".join("?" * len(chunk))
+            out += self._q(
+                f"SELECT source, seq, target, form FROM links WHERE cite = ? AND key IN ({marks})", (int(cite), *chunk)
+            )
+        return out
+
+    def unresolved_rows(self) -> list[tuple]:
+        return self._q(
+            "SELECT l.node, l.cite, l.source, l.line, l.context, l.target FROM links l JOIN notes n ON n.path = l.source "
+            "WHERE l.status = 'unresolved' AND n.generated = 0 ORDER BY l.source, l.cite, l.seq"
+        )
+
+    def orphans(self) -> list[tuple[str, str]]:
+        rows = self._q(
+            """
+            SELECT n.path, n.title FROM notes n WHERE n.generated = 0
+            AND NOT EXISTS (
+                SELECT 1 FROM links l JOIN notes s ON s.path = l.source
+                WHERE l.node = n.path AND l.source != n.path AND s.generated = 0)
+            AND NOT EXISTS (
+                SELECT 1 FROM links l WHERE l.source = n.path AND l.node != n.path AND (
+                    EXISTS (SELECT 1 FROM notes t WHERE t.path = l.node AND t.generated = 0)
+                    OR EXISTS (SELECT 1 FROM files f WHERE f.path = l.node)))
+            """
+        )
+        return sorted((decode_path(p), t) for p, t in rows)
+
+    def tag_counts(self) -> list[tuple[str, list[str]]]:
+        """Every tag of the non-generated notes with its note paths."""
+        found: dict[str, list[str]] = {}
+        for tag, path in self._q(
+            "SELECT t.tag, t.path FROM tags t JOIN notes n ON n.path = t.path WHERE n.generated = 0 ORDER BY t.tag, t.path"
+        ):
+            found.setdefault(tag, []).append(decode_path(path))
+        return sorted(found.items())
+
+    def ranks(self) -> dict[str, float]:
+        return {decode_path(p): r for p, r in self._q("SELECT path, pagerank FROM ranks")}
+
+
+def _uri_path(path: Path) -> str:
+    from urllib.parse import quote
+
+    return quote(os.fsdecode(os.path.abspath(path)), safe="/")
+
+
+def _chunks(items: list, size: int = 500) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# -- rows for one note ----------------------------------------------------------------------------------
+
+def note_row(record: Record, name_key_of: Any) -> tuple:
+    note = record.note
+    return (
+        encode_path(note.path), record.size, record.mtime_ns, record.sha1,
+        _text(note.title), _text(name_key_of(note.name)), int(note.generated),
+        json.dumps(list(note.aliases), ensure_ascii=True),
+        note.paper.citekey, note.paper.doi, note.paper.arxiv,
+    )
+
+
+def link_row(source: str, cite: bool, seq: int, key: str, node: str, status: str, candidates: tuple[str, ...],
+             item: Link | Citation) -> tuple:
+    cands = json.dumps([encode_path(c) for c in candidates]) if candidates else ""
+    key = _text(key)
+    if isinstance(item, Citation):
+        return (encode_path(source), 1, seq, key, encode_path(node), status, cands, "cite", _text(item.key), "", "",
+                item.kind, item.line, _text(item.context))
+    return (encode_path(source), 0, seq, key, encode_path(node), status, cands, item.kind, _text(item.target),
+            _text(item.subpath), _text(item.display), item.form, item.line, _text(item.context))
+
+
+def decode_candidates(text: str) -> tuple[str, ...]:
+    return tuple(decode_path(c) for c in json.loads(text)) if text else ()
+
+
+__all__ = [
+    "Store", "IndexFolderError", "encode_path", "decode_path", "note_to_json", "note_from_json",
+    "default_index_dir", "check_folder", "make_folder", "remove_build", "remove_legacy_index",
+    "current_build", "builds", "folder_size", "write_new", "write_error", "note_row", "link_row",
+    "decode_candidates", "Diagnostic", "Paper",
+]
