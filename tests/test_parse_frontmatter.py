@@ -6,7 +6,7 @@ import frontmatter
 import pytest
 import yaml
 from frontmatter.default_handlers import YAMLHandler
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from vaultindex.parse import parse_note
@@ -64,6 +64,8 @@ mappings = st.dictionaries(
 
 
 @given(mappings)
+@example({"a": "\xa0"})  # the library's export strips the YAML: a value of spaces was lost
+@example({"a": ["x", "\u3000"]})
 def test_dump_frontmatter_reads_back_and_matches_what_tag_pages_write(mapping):
     text = dump_frontmatter(mapping)
     assert (yaml.safe_load(text) or {}) == mapping
