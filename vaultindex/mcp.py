@@ -445,11 +445,11 @@ def do_neighbourhood(vault: Any, note: str, depth: int, kinds: list[str] | None)
 
 def do_info(service: VaultService, vault: Any) -> tuple[Any, str]:
     state = vault.index_state()
-    notes = vault.notes()
+    notes = vault.info().notes  # a count in SQL: loading every note took 4.4 s at 10,000 notes
     watcher = service.watcher
     data = {
         "vault": str(vault.root),
-        "notes": len(notes),
+        "notes": notes,
         "generation": state.generation,
         "last_sync": None if state.written_at is None
         else datetime.fromtimestamp(state.written_at, timezone.utc).isoformat(timespec="seconds"),
