@@ -632,9 +632,9 @@ def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_fil
 
 
 def _safe(text: str) -> str:
-    from .store import _text
+    from .store import storable_text
 
-    return _text(text)
+    return storable_text(text)
 
 
 __all__ = ["Indexer", "plan_links", "scan_region", "read_file", "parse_file", "version_stamp", "fold", "Region", "Parsed", "Reading", "LinkPlan"]

@@ -91,7 +91,7 @@ def decode_path(text: str) -> str:
     return text
 
 
-def _text(value: str) -> str:
+def storable_text(value: str) -> str:
     """Display text (a link's context) made storable: lone surrogates become U+FFFD."""
     if value.isascii():
         return value
@@ -657,7 +657,7 @@ class Store:
 
     def links_with_keys(self, cite: bool, keys: Iterable[str]) -> list[tuple]:
         out: list[tuple] = []
-        for chunk in _chunks(sorted({_text(k) for k in keys})):
+        for chunk in _chunks(sorted({storable_text(k) for k in keys})):
             marks = ",".join("?" * len(chunk))
             out += self._q(
                 f"SELECT source, seq, target, form FROM links WHERE cite = ? AND key IN ({marks})", (int(cite), *chunk)
@@ -715,7 +715,7 @@ def note_row(record: Record, name_key_of: Any) -> tuple:
     note = record.note
     return (
         encode_path(note.path), record.size, record.mtime_ns, record.sha1,
-        _text(note.title), _text(name_key_of(note.name)), int(note.generated),
+        storable_text(note.title), storable_text(name_key_of(note.name)), int(note.generated),
         json.dumps(list(note.aliases), ensure_ascii=True),
         note.paper.citekey, note.paper.doi, note.paper.arxiv,
     )
@@ -724,12 +724,12 @@ def note_row(record: Record, name_key_of: Any) -> tuple:
 def link_row(source: str, cite: bool, seq: int, key: str, node: str, status: str, candidates: tuple[str, ...],
              item: Link | Citation) -> tuple:
     cands = json.dumps([encode_path(c) for c in candidates]) if candidates else ""
-    key = _text(key)
+    key = storable_text(key)
     if isinstance(item, Citation):
-        return (encode_path(source), 1, seq, key, encode_path(node), status, cands, "cite", _text(item.key), "", "",
-                item.kind, item.line, _text(item.context))
-    return (encode_path(source), 0, seq, key, encode_path(node), status, cands, item.kind, _text(item.target),
-            _text(item.subpath), _text(item.display), item.form, item.line, _text(item.context))
+        return (encode_path(source), 1, seq, key, encode_path(node), status, cands, "cite", storable_text(item.key), "", "",
+                item.kind, item.line, storable_text(item.context))
+    return (encode_path(source), 0, seq, key, encode_path(node), status, cands, item.kind, storable_text(item.target),
+            storable_text(item.subpath), storable_text(item.display), item.form, item.line, storable_text(item.context))
 
 
 def decode_candidates(text: str) -> tuple[str, ...]:

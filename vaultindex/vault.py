@@ -711,9 +711,9 @@ def _fold(text: str) -> str:
 
 
 def _safe_key(text: str) -> str:
-    from .store import _text
+    from .store import storable_text
 
-    return _text(text)
+    return storable_text(text)
 
 
 def _paper_label(node: str) -> str:
