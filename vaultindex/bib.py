@@ -23,9 +23,10 @@ import posixpath
 import re
 import stat
 import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from .config import ALWAYS_IGNORED_DIRS, Config
 from .models import BibEntry, Diagnostic
@@ -760,7 +761,7 @@ class Bibliography:
     def file(self, path: str) -> BibFile | None:
         return next((f for f in self.files if f.path == path), None)
 
-    def changed_keys(self, previous: "Bibliography | None") -> set[str]:
+    def changed_keys(self, previous: Bibliography | None) -> set[str]:
         """Citekeys whose entry was added, removed or changed since `previous` (what a caller must
         re-resolve). Entries moving to another line count as changed."""
         if previous is None:

@@ -23,8 +23,9 @@ import re
 import unicodedata
 import warnings
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import networkx as nx
 
@@ -132,7 +133,7 @@ class GraphFilters:
             object.__setattr__(self, "around", None)
 
     @classmethod
-    def of(cls, value: "GraphFilters | Mapping[str, Any] | None") -> "GraphFilters":
+    def of(cls, value: GraphFilters | Mapping[str, Any] | None) -> GraphFilters:
         """Filters from a GraphFilters, a dict (CLI-style keys accepted: tag, path, no_orphans...) or None."""
         if value is None:
             return cls()
@@ -203,7 +204,7 @@ def _tag_matches(node_tags: Iterable[str], wanted: tuple[str, ...]) -> bool:
 # ------------------------------------------------------------------------------------------------
 
 
-def graph_view(vault, filters: "GraphFilters | Mapping[str, Any] | None" = None) -> nx.DiGraph:
+def graph_view(vault, filters: GraphFilters | Mapping[str, Any] | None = None) -> nx.DiGraph:
     """The vault's link graph filtered and annotated (see `GraphFilters` and `annotate`)."""
     flt = GraphFilters.of(filters)
     source = _source_graph(vault)
@@ -240,7 +241,7 @@ def _source_graph(vault) -> nx.Graph:
     raise VaultIndexError(f"cannot read the vault's link graph ({type(graph).__name__})")  # pragma: no cover
 
 
-def filter_graph(source: nx.Graph, filters: "GraphFilters | Mapping[str, Any] | None" = None, *, around: str | None = None) -> nx.DiGraph:
+def filter_graph(source: nx.Graph, filters: GraphFilters | Mapping[str, Any] | None = None, *, around: str | None = None) -> nx.DiGraph:
     """Apply the filters to a link graph (multi or simple, directed) and annotate the result.
 
     `around` overrides `filters.around` with a node id already resolved by the caller.
@@ -283,9 +284,7 @@ def filter_graph(source: nx.Graph, filters: "GraphFilters | Mapping[str, Any] | 
             folded = _fold(node)
             if not any(folded.startswith(_fold(p)) for p in flt.paths):
                 return False
-        if flt.tags and not _tag_matches(data.get("tags", ()), flt.tags):
-            return False
-        return True
+        return not flt.tags or _tag_matches(data.get("tags", ()), flt.tags)
 
     keep = {n for n, d in view.nodes(data=True) if qualifies(n, d)}
     if centre is not None:
@@ -548,7 +547,7 @@ def format_of(filename: str) -> str | None:
     return FORMAT_SUFFIXES.get(filename[dot:].casefold())
 
 
-def export(graph: nx.DiGraph, format: str = "json", **opts: Any) -> str:
+def export(graph: nx.DiGraph, format: str = "json", **opts: Any) -> str:  # noqa: A002 - the public keyword
     """The graph as text in one of FORMATS.
 
     Options: html: color ("community" or "tag"), open_with ("obsidian" or "file"), title;
@@ -646,7 +645,7 @@ def flatten_attributes(graph: nx.DiGraph, label: bool = True) -> nx.DiGraph:
 def _scalar(key: str, value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return LIST_SEPARATORS.get(key, ", ").join(str(v) for v in value)
-    if isinstance(value, bool) or isinstance(value, (int, float, str)):
+    if isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
 

@@ -21,21 +21,20 @@ import sys
 import threading
 import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from whoosh import fields, highlight, index, qparser, query
 from whoosh.analysis import STOP_WORDS, Analyzer, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token
-from whoosh.lang.porter import stem as _porter_stem
-from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
+from whoosh.lang.porter import stem as _porter_stem
 
 from .errors import IndexCorrupt, QueryError
 from .models import Record
-from .store import encode_path
 from .snippet import first_line, readable
-from .versions import SCHEMA_VERSION
+from .store import encode_path
 
 INDEX_NAME = "MAIN"
 # Batches at least this large use Whoosh's multi-process writer (it forks; see DESIGN.md).
@@ -380,7 +379,7 @@ class Batch:
     A smaller batch is written by one process at commit.
     """
 
-    def __init__(self, ft: "FullText", expected: int = 0):
+    def __init__(self, ft: FullText, expected: int = 0):
         self._ft = ft
         self._expected = expected
         self._writer: Any = None
@@ -480,7 +479,7 @@ class FullText:
         """Whether index files are there (readable or not: open() tells)."""
         try:
             return index.exists_in(str(self.folder), indexname=INDEX_NAME)
-        except Exception:  # a damaged table of contents still means an index is there
+        except Exception:  # noqa: BLE001 - a damaged table of contents still means an index is there
             return True
 
     def create(self) -> None:
@@ -554,7 +553,7 @@ class FullText:
             raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
 
     # -- writing -------------------------------------------------------------------------------
-    def begin(self, expected: int = 0) -> "Batch":
+    def begin(self, expected: int = 0) -> Batch:
         """One batch of deletes and documents, filled while the notes are read, committed once
         (see Batch); `expected`: documents sure to come."""
         return Batch(self, expected)
@@ -692,9 +691,7 @@ def _check_expansions(reader: Any, q: Any) -> None:
         if isinstance(leaf, query.Prefix) and leaf.fieldname == "path":
             continue
         if isinstance(leaf, (query.Prefix, query.Wildcard, query.TermRange)):
-            count = 0
-            for _ in leaf._btexts(reader):
-                count += 1
+            for count, _ in enumerate(leaf._btexts(reader), 1):
                 if count > MAX_EXPANSION:
                     if isinstance(leaf, query.TermRange):
                         shown = f"[{leaf.start or ''} TO {leaf.end or ''}]"

@@ -24,8 +24,10 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
+
+from .models import Citation, Link, Note
+from .resolve import CitationIndex, Resolution, Resolver, citation_key, link_key, name_key
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -38,8 +40,6 @@ def _nx():
 
     return networkx
 
-from .models import Citation, Link, Note
-from .resolve import CitationIndex, Resolution, Resolver, citation_key, link_key, name_key
 
 __all__ = [
     "GRAPH_VERSION",
@@ -283,7 +283,7 @@ class LinkGraph:
         excluded: Iterable[str] = (),
         *,
         resolve_aliases: bool = False,
-    ) -> "LinkGraph":
+    ) -> LinkGraph:
         graph = cls(resolve_aliases)
         graph.update(notes, (), set(attachments), set(excluded))
         return graph

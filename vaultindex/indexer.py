@@ -16,9 +16,9 @@ import re
 import stat
 import time
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .config import Config
 from .errors import IndexCorrupt
@@ -34,9 +34,9 @@ from .store import (
     current_build,
     encode_path,
     fulltext_generation,
-    note_to_json,
     link_row,
     note_row,
+    note_to_json,
     remove_build,
     remove_whoosh_temporaries,
     write_error,
@@ -365,7 +365,7 @@ class Indexer:
                     raise
                 except (OSError, MemoryError):
                     raise
-                except Exception as exc:  # one note's problem is that note's diagnostic, never the index's
+                except Exception as exc:  # noqa: BLE001 - one note's problem is that note's diagnostic, never the index's
                     diagnostics.append(Diagnostic(path, f"cannot index this note ({type(exc).__name__}: {exc})", severity="error"))
                     if path in stamps:
                         vanished.append(path)

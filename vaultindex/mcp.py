@@ -23,9 +23,10 @@ import os
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
@@ -243,12 +244,12 @@ class VaultService:
         return {
             "vault": str(reader.root),
             "generation": state.generation,
-            "written_at": None if written is None else datetime.fromtimestamp(written, timezone.utc).isoformat(timespec="seconds"),
+            "written_at": None if written is None else datetime.fromtimestamp(written, UTC).isoformat(timespec="seconds"),
             "age": _age(written),
             "kept_by": keeper,
             "watching": bool(watcher is not None or state.writer == "watch"),
             "last_batch_at": None if watcher is None or watcher.last_batch is None
-            else datetime.fromtimestamp(watcher.last_batch, timezone.utc).isoformat(timespec="seconds"),
+            else datetime.fromtimestamp(watcher.last_batch, UTC).isoformat(timespec="seconds"),
         }
 
     def wait_until_indexed(self, reader: Any, path: str, sha1: str) -> bool:
@@ -452,7 +453,7 @@ def do_info(service: VaultService, vault: Any) -> tuple[Any, str]:
         "notes": notes,
         "generation": state.generation,
         "last_sync": None if state.written_at is None
-        else datetime.fromtimestamp(state.written_at, timezone.utc).isoformat(timespec="seconds"),
+        else datetime.fromtimestamp(state.written_at, UTC).isoformat(timespec="seconds"),
         "watching": watcher is not None or state.writer == "watch",
         "watcher": "this server" if watcher is not None else (f"another process ({state.writer})" if state.writer else "none"),
         "watch_mode": watcher.mode if watcher is not None else "",

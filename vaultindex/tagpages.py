@@ -40,9 +40,10 @@ import stat
 import unicodedata
 import weakref
 from collections import Counter, defaultdict
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Container, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote
 
 import yaml
@@ -689,7 +690,7 @@ def _yaml_scalar(value: str) -> str:
     """A YAML string that reads back as exactly `value`: plain when safe, else double-quoted."""
     if re.fullmatch(r"\w[\w./+-]*", value):
         try:
-            if yaml.load(value, Loader=_Loader) == value:
+            if yaml.load(value, Loader=_Loader) == value:  # noqa: S506 - _Loader is a SafeLoader
                 return value
         except yaml.YAMLError:
             pass
@@ -838,7 +839,7 @@ def _split(text: str) -> _Parts:
             yaml_text = text[4 : close.start()]
             body = text[close.end() + 1 :] if close.end() < len(text) else ""
             try:
-                loaded = yaml.load(yaml_text, Loader=_Loader) if yaml_text.strip() else {}
+                loaded = yaml.load(yaml_text, Loader=_Loader) if yaml_text.strip() else {}  # noqa: S506 - a SafeLoader
             except (yaml.YAMLError, ValueError, TypeError, RecursionError):
                 loaded = None
             data = loaded if isinstance(loaded, dict) else None
@@ -878,7 +879,7 @@ def _merge_frontmatter(parts: _Parts, page: TagPage) -> str:
         kept += "\n"
     merged = ours + kept
     try:
-        check = yaml.load(merged, Loader=_Loader)
+        check = yaml.load(merged, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError:
         check = None
     expected = {**rest, KEY_GENERATED: GENERATED_BY, KEY_TAG: page.tag, KEY_COUNT: page.count}
@@ -945,9 +946,9 @@ class _Seen:
 
 # Per Vault object (watch keeps one alive): path -> _Seen, so that a run where nothing changed
 # reads no file and renders no page.
-_MEMO: "weakref.WeakKeyDictionary[Any, dict[str, _Seen]]" = weakref.WeakKeyDictionary()
+_MEMO: weakref.WeakKeyDictionary[Any, dict[str, _Seen]] = weakref.WeakKeyDictionary()
 # Per Vault object: plan_pages' cache (its planner, for the last options used).
-_PLAN_CACHE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+_PLAN_CACHE: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 
 
 def _stat_key(st: os.stat_result) -> tuple:

@@ -13,9 +13,9 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
 
 from .config import STATE_DIR, Config, find_vault, load_config
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
@@ -109,7 +109,7 @@ class Vault:
         self.repaired: SyncStats | None = None  # set when a query had to rebuild a damaged index
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> "Vault":
+    def open(cls, path: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> Vault:
         root = find_vault(path)
         vault = cls(root, load_config(root), index_dir)
         check_folder(vault.index_dir)  # a symlink or a folder of the user's: refused now
@@ -272,7 +272,7 @@ class Vault:
         self.repaired = replace(stats, rebuilt=str(problem))
 
     @property
-    def catalog(self) -> "CatalogView":
+    def catalog(self) -> CatalogView:
         """What the index holds (stamps, records, attachments, excluded files), read from the store."""
         return CatalogView(self)
 
@@ -476,7 +476,7 @@ class Vault:
             self._graph_key = key
         return self._graph
 
-    def _graph_path(self, note: "Note | str") -> str:
+    def _graph_path(self, note: Note | str) -> str:
         """The path of a note given as a Note, path, file name, title or alias (or a file's exact path)."""
         if isinstance(note, Note):
             return note.path
@@ -485,7 +485,7 @@ class Vault:
             return wanted
         return self.find_note(wanted).path
 
-    def backlinks(self, note: "Note | str") -> list:
+    def backlinks(self, note: Note | str) -> list:
         """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
         self._ensure_index()
         from .graph import Backlink, LinkLine
@@ -494,7 +494,7 @@ class Vault:
         rows = self._ask(lambda s: s.links_to(path))
         by_source: dict[str, list] = {}
         titles: dict[str, str] = {}
-        for source, cite, seq, kind, target, subpath, display, line, context, title in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
+        for source, cite, _seq, kind, target, subpath, display, line, context, title in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
             src = decode_path(source)
             titles[src] = title
             if cite:
@@ -507,14 +507,14 @@ class Vault:
             out.append(Backlink(src, titles[src], tuple(lines)))
         return out
 
-    def links(self, note: "Note | str") -> list:
+    def links(self, note: Note | str) -> list:
         """The note's outgoing links and citations with where each points (graph.OutLink)."""
         self._ensure_index()
         from .graph import OutLink
 
         path = self._graph_path(note)
         out = []
-        for (_src, cite, _seq, _key, node, status, cands, kind, target, subpath, display, form, line, context) in self._ask(
+        for (_src, _cite, _seq, _key, node, status, cands, kind, target, subpath, display, form, line, context) in self._ask(
             lambda s: s.links_of(path)
         ):
             node = decode_path(node)
@@ -550,7 +550,7 @@ class Vault:
 
         return [NoteRef(p, t) for p, t in self._ask(lambda s: s.orphans())]
 
-    def path(self, a: "Note | str", b: "Note | str", directed: bool = False):
+    def path(self, a: Note | str, b: Note | str, directed: bool = False):
         """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
         self._ensure_index()
         return self.graph.path(self._graph_path(a), self._graph_path(b), directed=directed)
@@ -565,7 +565,7 @@ class Vault:
         self._ensure_index()
         return self.graph.doctor(read_text=self.read_text)
 
-    def mentions(self, note: "Note | str") -> list:
+    def mentions(self, note: Note | str) -> list:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).
 
         The full-text index picks the candidate notes; only those files are read.
@@ -602,7 +602,7 @@ class Vault:
                 out.append(Mention(source, titles[source][0], lines))
         return out
 
-    def related(self, note: "Note | str", limit: int = 10) -> list:
+    def related(self, note: Note | str, limit: int = 10) -> list:
         """Notes related to `note`, best first, each with its reasons (graph.RelatedNote)."""
         self._ensure_index()
         from .fulltext import similar_paths
@@ -650,7 +650,7 @@ class CatalogView:
         return self._vault._ask(lambda s: s.stamps())
 
     @property
-    def records(self) -> "Records":
+    def records(self) -> Records:
         return Records(self._vault)
 
     @property

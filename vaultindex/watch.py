@@ -23,10 +23,11 @@ import threading
 import time
 import warnings
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.polling import PollingObserverVFS
@@ -299,7 +300,7 @@ class _OverflowAlarm(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = record.getMessage()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a log record with bad arguments is not the watcher's problem
             return
         if "overflow" in message.lower():
             self.inbox.notices.append(
@@ -604,20 +605,17 @@ class _Watcher:
         started = time.perf_counter()
         try:
             before = _fingerprint(self.vault.catalog)
-        except Exception:  # an unreadable index: the apply rebuilds it
+        except Exception:  # noqa: BLE001 - an unreadable index: the apply rebuilds it
             before = ({}, frozenset())
         try:
             self._ensure_lock()
             if restart:
                 self._restart_observer()
                 paths = {""}
-            if len(paths) >= BIG_BATCH_PATHS:
-                stats = self._apply_quiesced()
-            else:
-                stats = self.vault.apply(paths)
+            stats = self._apply_quiesced() if len(paths) >= BIG_BATCH_PATHS else self.vault.apply(paths)
         except WatchError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a failed batch is retried (_failed); the watcher keeps running
             self._failed(paths, exc)
             return
         if self.failures:

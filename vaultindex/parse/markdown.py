@@ -40,7 +40,7 @@ def _fence_closer(ch: str, n: int) -> re.Pattern[str]:
     """A line (searched from the preceding newline) closing a fence of n `ch` characters."""
     pat = _fence_closers.get((ch, n))
     if pat is None:
-        fence = re.escape(ch) + "{%d,}" % n
+        fence = re.escape(ch) + f"{{{n},}}"
         pat = re.compile(rf"\n[ \t]*(?:>[ \t]*)*{fence}[ \t]*(?=\n|\Z)")
         _fence_closers[(ch, n)] = pat
     return pat
