@@ -219,8 +219,8 @@ def _format_name(raw: str) -> str:
         if not first:  # "van Gogh": no first name
             return decode_latex(" ".join(von + last))
         return f"{decode_latex(' '.join(von + last))}, {decode_latex(' '.join(first))}"
-    last, rest = parts[0], [p for p in parts[1:] if p]
-    last_text = decode_latex(last)
+    surname, rest = parts[0], [p for p in parts[1:] if p]
+    last_text = decode_latex(surname)
     if not rest:
         return last_text
     return ", ".join([last_text, *(decode_latex(p) for p in rest)])

@@ -253,7 +253,7 @@ def filter_graph(source: nx.Graph, filters: GraphFilters | Mapping[str, Any] | N
     kinds = set(flt.kinds)
     centre = around if around is not None else flt.around
 
-    view = nx.DiGraph()
+    view: nx.DiGraph[str] = nx.DiGraph()
     for node, data in source.nodes(data=True):
         view.add_node(node, **_node_attrs(node, data))
     # Merge parallel edges of the kept kinds into one edge with a count.
@@ -450,7 +450,7 @@ def community_names(graph: nx.DiGraph, groups: list[list[str]] | None = None) ->
 
 def communities(graph: nx.DiGraph, seed: int = COMMUNITY_SEED) -> list[list[str]]:
     """Louvain communities, each sorted, listed by size (largest first), then by first member."""
-    undirected = nx.Graph()
+    undirected: nx.Graph[str] = nx.Graph()
     undirected.add_nodes_from(graph)
     for u, v, data in graph.edges(data=True):
         if u == v:
@@ -630,7 +630,7 @@ def flatten_attributes(graph: nx.DiGraph, label: bool = True) -> nx.DiGraph:
     """A copy whose attribute values are all scalars, as graphml and gexf require: lists become
     strings (tags joined by spaces, authors by "; "), None values are left out, and `label` is
     set to the title (Gephi shows it)."""
-    flat = nx.DiGraph()
+    flat: nx.DiGraph[str] = nx.DiGraph()
     flat.graph.update({k: v for k, v in graph.graph.items() if isinstance(v, (str, int, float, bool))})
     for node, data in graph.nodes(data=True):
         attrs = {k: _scalar(k, v) for k, v in data.items() if v is not None}
@@ -655,7 +655,7 @@ def _xml_safe(flat: nx.DiGraph, ids: Mapping[str, str]) -> nx.DiGraph:
     def clean(value: Any) -> Any:
         return portable_text(value) if isinstance(value, str) else value
 
-    out = nx.DiGraph()
+    out: nx.DiGraph[str] = nx.DiGraph()
     out.graph.update({k: clean(v) for k, v in flat.graph.items()})
     for node, data in flat.nodes(data=True):
         out.add_node(ids[node], **{k: clean(v) for k, v in data.items()})
@@ -745,7 +745,7 @@ def to_dot(graph: nx.DiGraph, name: str = "vault") -> str:
         out.write(f"  {_dot_string(ids[node])} [{_dot_attrs(attrs)}];\n")
     styles = {"embed": {"style": "bold"}, "cite": {"style": "dashed", "color": "#6a8fc7"}, "tag": {"style": "dotted"}}
     for u, v, data in graph.edges(data=True):
-        attrs = {**styles.get(data.get("kind"), {}), **{k: _scalar(k, val) for k, val in data.items() if val is not None}}
+        attrs = {**styles.get(data.get("kind", ""), {}), **{k: _scalar(k, val) for k, val in data.items() if val is not None}}
         if data.get("count", 1) > 1:
             attrs["penwidth"] = round(1 + math.log(data["count"]), 2)
         out.write(f"  {_dot_string(ids[u])} -> {_dot_string(ids[v])} [{_dot_attrs(attrs)}];\n")
@@ -825,11 +825,11 @@ def to_mermaid(graph: nx.DiGraph, fenced: bool = False, direction: str = "LR", o
     lines = [f"flowchart {direction}"]
     shapes = {"unresolved": ('(["', '"])'), "paper": ('[/"', '"/]'), "tag": ('{{"', '"}}'), "attachment": ('[("', '")]')}
     for node, data in graph.nodes(data=True):
-        left, right = shapes.get(data.get("kind"), ('["', '"]'))
+        left, right = shapes.get(data.get("kind", ""), ('["', '"]'))
         lines.append(f"  {ids[node]}{left}{_mermaid_text(data.get('title') or node)}{right}")
     arrows = {"link": "-->", "embed": "==>", "cite": "-.->", "tag": "-.-"}
     for u, v, data in graph.edges(data=True):
-        lines.append(f"  {ids[u]} {arrows.get(data.get('kind'), '-->')} {ids[v]}")
+        lines.append(f"  {ids[u]} {arrows.get(data.get('kind', ''), '-->')} {ids[v]}")
     classes: dict[str, list[str]] = defaultdict(list)
     for node, data in graph.nodes(data=True):
         if data.get("kind") in TARGET_ONLY_KINDS:

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,7 @@ def _fix_and_not_matcher() -> None:
         if self.a.is_active() and self.b.is_active():
             self._find_next()
 
-    binary.AndNotMatcher._find_first = _find_first
+    binary.AndNotMatcher._find_first = _find_first  # type: ignore[method-assign]  # (the patch itself)
 
 
 _fix_and_not_matcher()
@@ -152,7 +152,7 @@ _SPELL_WORD = re.compile(f"(?<!{_LETTER}){_LETTER}{{3,{MAX_CORRECTED_LENGTH}}}(?
 _WORD = re.compile(f"[{_CJK_CHARS}]+|(?:[^\\W{_CJK_CHARS}]|\\*)+(?:\\.?(?:[^\\W{_CJK_CHARS}]|\\*)+)*")
 # Fullwidth letters and digits (ＧＰＴ４, common in CJK text) read as ASCII, halfwidth Katakana
 # as fullwidth: one character for one, so that offsets (snippets) stay right.
-_WIDTH = {
+_WIDTH: dict[int, int | str] = {
     **{cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)},
     **{
         cp: folded
@@ -180,7 +180,7 @@ class _StopFilter(StopFilter):
     """Whoosh's StopFilter (same stop words, minimum length and renumbering), but a CJK run
     is never a stop word: one Han character is a word."""
 
-    def __call__(self, tokens: Any) -> Iterator[Any]:
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]  # (as Whoosh's filters)
         pos = None
         for t in tokens:
             text = t.text
@@ -214,7 +214,7 @@ class _CJKBigrams(Filter):
     Bigrams from a query make a phrase (see _Parser), so `注意力` means 注意+意力 side by side.
     """
 
-    def __call__(self, tokens: Any) -> Iterator[Any]:
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]  # (as Whoosh's filters)
         shift = 0  # positions taken by the bigrams so far, beyond the one their run had
         for t in tokens:
             text = t.text
@@ -350,7 +350,7 @@ def _open_writer(ix: Any, procs: int = 1, **options: Any) -> Any:
     cls, options = (MpWriter, {**options, "procs": procs}) if procs > 1 else (SegmentWriter, options)
     writer = cls.__new__(cls)
     try:
-        writer.__init__(ix, **options)
+        writer.__init__(ix, **options)  # type: ignore[misc]  # (so that a failed __init__ leaves `writer` to unlock)
     except BaseException:
         lock = getattr(writer, "writelock", None)
         if lock is not None and lock.locked and lock.fd is not None:
@@ -918,9 +918,9 @@ def _check_syntax(text: str) -> None:
                 f"a boost is a number above 0 and at most {MAX_BOOST:g} that weighs a word, "
                 f"as in pruning^2 (or pruning^0.5), not ^{boost}"
             )
-    if m := re.search(r"(?<=\w)~\S*", unquoted):
+    if tilde := re.search(r"(?<=\w)~\S*", unquoted):
         raise QueryError(
-            f"{m.group(0)!r}: ~ after a word is not query syntax (a misspelt word is corrected by "
+            f"{tilde.group(0)!r}: ~ after a word is not query syntax (a misspelt word is corrected by "
             'itself); after a phrase it lets the words stand apart, as in "data pruning"~3'
         )
     _check_operators(unquoted)

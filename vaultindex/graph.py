@@ -64,6 +64,8 @@ __all__ = [
 
 GRAPH_VERSION = 3  # 3: quiet paths (generated pages, conflict copies) in the resolver
 UNRESOLVED = "unresolved:"
+# Where one link or citation points: a path, the candidates of an ambiguous one, or None.
+Entry = str | tuple[str, ...] | None
 PAPER = "paper:"
 GENERATOR = "vaultindex"
 
@@ -261,8 +263,8 @@ class LinkGraph:
         self.generated: set[str] = set()  # paths of generated notes (left out of queries)
         self.attachments: set[str] = set()
         self.excluded: set[str] = set()  # files that exist but are not indexed
-        self._links: dict[str, tuple] = {}  # source -> one Entry per note.links
-        self._cites: dict[str, tuple] = {}  # source -> one Entry per note.citations
+        self._links: dict[str, tuple[Entry, ...]] = {}  # source -> one Entry per note.links
+        self._cites: dict[str, tuple[Entry, ...]] = {}  # source -> one Entry per note.citations
         self._in: dict[str, set[str]] = {}  # node -> sources with an edge to it (self-loops not kept)
         self._by_key: dict[str, set[str]] = {}  # link_key -> sources using it
         self._by_cite: dict[tuple[str, str], set[str]] = {}  # citation_key -> sources using it
@@ -382,12 +384,12 @@ class LinkGraph:
                 self._reresolve_links(source, keys)
         if changed_cites:
             affected_cites: dict[str, set[tuple[str, str]]] = {}
-            for key in changed_cites:
-                for source in self._by_cite.get(key, ()):
+            for cite_key in changed_cites:
+                for source in self._by_cite.get(cite_key, ()):
                     if source not in fresh:
-                        affected_cites.setdefault(source, set()).add(key)
-            for source, keys in affected_cites.items():
-                self._reresolve_cites(source, keys)
+                        affected_cites.setdefault(source, set()).add(cite_key)
+            for source, cite_keys in affected_cites.items():
+                self._reresolve_cites(source, cite_keys)
 
         for note in upserted:
             if self.notes.get(note.path) is note:
@@ -417,8 +419,8 @@ class LinkGraph:
         for key in {link_key(link.target) for link in note.links}:
             if key:
                 self._by_key.setdefault(key, set()).add(path)
-        for key in {citation_key(c) for c in note.citations}:
-            self._by_cite.setdefault(key, set()).add(path)
+        for cite_key in {citation_key(c) for c in note.citations}:
+            self._by_cite.setdefault(cite_key, set()).add(path)
         for node in self._targets(path):
             self._in.setdefault(node, set()).add(path)
 
@@ -461,16 +463,16 @@ class LinkGraph:
         for node in new_targets - old_targets:
             self._in.setdefault(node, set()).add(source)
 
-    def _resolve_link(self, source: str, link: Link) -> object:
+    def _resolve_link(self, source: str, link: Link) -> Entry:
         return _entry(self.resolver.resolve(source, link.target))
 
-    def _resolve_cite(self, citation: Citation) -> object:
+    def _resolve_cite(self, citation: Citation) -> Entry:
         return _entry(self.citation_index.resolve(citation))
 
     # -- reading the state ----------------------------------------------------------------------
     def _edges_of(
         self, source: str, note: Note | None = None
-    ) -> Iterator[tuple[int, str, bool, object, Link | Citation]]:
+    ) -> Iterator[tuple[int, str, bool, Entry, Link | Citation]]:
         """(index, target node, is_citation, entry, item) for each non-self link and citation."""
         if note is None:
             note = self.notes[source]
@@ -524,8 +526,8 @@ class LinkGraph:
         generated: Counter[str] = Counter()
         for source in self._in.get(node, ()):
             counts = generated if source in self.generated else regular
-            for _, target, is_cite, _, item in self._edges_of(source):
-                if target == node and not is_cite:
+            for _, target, _, _, item in self._edges_of(source):
+                if target == node and isinstance(item, Link):
                     counts[item.target] += 1
         return _most_common(regular or generated) or node[len(UNRESOLVED) :]
 
@@ -535,8 +537,8 @@ class LinkGraph:
         generated: dict[str, Counter[str]] = {}
         for source in self.notes:
             bucket = generated if source in self.generated else regular
-            for _, node, is_cite, entry, item in self._edges_of(source):
-                if entry is None and not is_cite:
+            for _, node, _, entry, item in self._edges_of(source):
+                if entry is None and isinstance(item, Link):
                     bucket.setdefault(node, Counter())[item.target] += 1
         return {node: _most_common(regular.get(node) or generated[node]) for node in regular.keys() | generated.keys()}
 
@@ -562,11 +564,11 @@ class LinkGraph:
         for source in sorted(self.notes):
             if source in self.generated and not include_generated:
                 continue
-            for i, node, is_cite, entry, item in self._edges_of(source):
+            for i, node, _, entry, item in self._edges_of(source):
                 if node in self.generated and not include_generated:
                     continue
                 status, candidates = _status(entry)
-                if is_cite:
+                if isinstance(item, Citation):
                     attrs = {
                         "kind": "cite",
                         "line": item.line,
@@ -627,6 +629,7 @@ class LinkGraph:
             multi = self.to_networkx(include_generated)
             g = _nx().DiGraph()
             g.add_nodes_from(multi.nodes(data=True))
+            kind: str  # (every edge has one: see edges())
             for u, v, kind in multi.edges(data="kind"):
                 if g.has_edge(u, v):
                     data = g[u][v]
@@ -657,8 +660,8 @@ class LinkGraph:
         out = []
         for source in sorted(self._sources(path)):
             lines = [
-                _link_line(item, is_cite)
-                for _, node, is_cite, _, item in self._edges_of(source)
+                _link_line(item)
+                for _, node, _, _, item in self._edges_of(source)
                 if node == path
             ]
             lines.sort(key=lambda ln: (ln.line, ln.kind != "cite"))
@@ -695,10 +698,10 @@ class LinkGraph:
         for source in sorted(self.notes):
             if source in self.generated:
                 continue
-            for _, node, is_cite, entry, item in self._edges_of(source):
+            for _, node, _, entry, item in self._edges_of(source):
                 if entry is None:
                     uses.setdefault(node, []).append(Use(source, item.line, item.context))
-                    if not is_cite:
+                    if isinstance(item, Link):
                         forms.setdefault(node, Counter())[item.target] += 1
         out = []
         for node, found in uses.items():
@@ -887,7 +890,7 @@ class LinkGraph:
         errors = sum(p.severity == "error" for p in problems)
         return DoctorReport(tuple(problems), errors, len(problems) - errors)
 
-    def _check_link(self, source: str, link: Link, entry: object, alias_owners: dict) -> list[Problem]:
+    def _check_link(self, source: str, link: Link, entry: Entry, alias_owners: dict) -> list[Problem]:
         shown = _show(link)
         found: list[Problem] = []
 
@@ -954,13 +957,13 @@ class LinkGraph:
                         groups.setdefault(key, set()).add(path)
         out = []
         label = {"doi": "DOI", "arxiv": "arXiv id", "citekey": "citekey"}
-        for (kind, key), paths in sorted(groups.items()):
+        for (kind, ident), paths in sorted(groups.items()):
             if len(paths) > 1:
                 ordered = tuple(sorted(paths))
                 out.append(Problem(
                     "duplicate-paper", "warning", ordered[0], None,
-                    f"{len(ordered)} notes have the same {label[kind]} {key}: {', '.join(ordered)}",
-                    key, ordered,
+                    f"{len(ordered)} notes have the same {label[kind]} {ident}: {', '.join(ordered)}",
+                    ident, ordered,
                 ))
         return out
 
@@ -1024,7 +1027,7 @@ def _discard(index: dict, key: object, value: str) -> None:
             del index[key]
 
 
-def _entry(res: Resolution) -> object:
+def _entry(res: Resolution) -> Entry:
     if res.status == "resolved":
         return res.path
     if res.status == "ambiguous":
@@ -1032,7 +1035,7 @@ def _entry(res: Resolution) -> object:
     return None
 
 
-def _status(entry: object) -> tuple[str, tuple[str, ...]]:
+def _status(entry: Entry) -> tuple[str, tuple[str, ...]]:
     if entry is None:
         return "unresolved", ()
     if isinstance(entry, tuple):
@@ -1040,13 +1043,13 @@ def _status(entry: object) -> tuple[str, tuple[str, ...]]:
     return "resolved", ()
 
 
-def _link_node(entry: object, link: Link) -> str:
+def _link_node(entry: Entry, link: Link) -> str:
     if entry is None:
         return UNRESOLVED + name_key(link.target)
     return entry[0] if isinstance(entry, tuple) else entry
 
 
-def _cite_node(entry: object, citation: Citation) -> str:
+def _cite_node(entry: Entry, citation: Citation) -> str:
     if entry is None:
         kind, key = citation_key(citation)
         return f"{PAPER}{kind}:{key}"
@@ -1061,8 +1064,8 @@ def _paper_label(kind: str, key: str) -> str:
     return {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(kind, kind + ":") + key
 
 
-def _link_line(item: Link | Citation, is_cite: bool) -> LinkLine:
-    if is_cite:
+def _link_line(item: Link | Citation) -> LinkLine:
+    if isinstance(item, Citation):
         return LinkLine(item.line, "cite", item.key, "", "", item.context)
     return LinkLine(item.line, item.kind, item.target, item.subpath, item.display, item.context)
 

@@ -23,7 +23,7 @@ def _pickled_by_fields(cls: type) -> type:
     def __reduce__(self: Any) -> tuple:
         return cls, tuple(getattr(self, n) for n in names)
 
-    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
     return cls
 
 

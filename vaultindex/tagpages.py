@@ -389,11 +389,11 @@ def _page_paths(tags: Iterable[str], folder: str, name: str, taken: Container[st
     can change the answer; at any other key it cannot)."""
     tags = list(tags)
     folder = folder.strip("/")
-    wanted = set()
+    wanted: set[tuple[str, ...]] = set()
     for tag in tags:
-        parts = tag.split("/")
+        parts = tuple(tag.split("/"))
         for i in range(1, len(parts) + 1):
-            wanted.add(tuple(parts[:i]))
+            wanted.add(parts[:i])
     by_parent: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for parts in wanted:
         by_parent[parts[:-1]].add(parts[-1])
@@ -939,7 +939,7 @@ def collect_tags(vault) -> list[TagInfo]:
 class _Seen:
     """What we last saw at a path: its stat, its text and the page that text was checked against."""
 
-    key: tuple
+    key: tuple | None
     text: str | None
     page: TagPage | None = None
 
@@ -1045,7 +1045,7 @@ class _Disk:
         self.memo[rel] = _Seen(_stat_key(st), text, page)
         return ""
 
-    def delete(self, rel: str, key: tuple) -> str:
+    def delete(self, rel: str, key: tuple | None) -> str:
         if not self._inside(rel):
             return "its folder leads out of the tag page folder (a symlink?): left untouched"
         if not self._unchanged_since(rel, key):
@@ -1058,7 +1058,7 @@ class _Disk:
         self._prune(rel)
         return ""
 
-    def move(self, rel: str, key: tuple, new: str) -> str:
+    def move(self, rel: str, key: tuple | None, new: str) -> str:
         """Rename a page to `new`, never over an existing file; "" when done, else why not."""
         if not (self._inside(rel) and self._inside(new)):
             return "its folder leads out of the tag page folder (a symlink?): left untouched"
@@ -1097,7 +1097,7 @@ class _Disk:
 
     def files(self) -> list[str]:
         """Markdown files under the tag folder (hidden names and symlinked folders skipped)."""
-        found = []
+        found: list[str] = []
         start = self.full(self.folder)
         if not start.is_dir() or start.is_symlink():
             return found
@@ -1201,7 +1201,7 @@ def write_pages(
             tag = str(raw) if raw not in (None, "") else rel.rsplit("/", 1)[-1].removesuffix(".md")
             target = by_tag.get(tag)
             orphan = target is None
-            if orphan:
+            if target is None:
                 # The tag is gone: keep the page, under a name no other file has.
                 if taken is None:
                     taken = taken_keys()

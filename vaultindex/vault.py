@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from .config import STATE_DIR, Config, find_vault, load_config
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
@@ -38,6 +39,13 @@ from .store import (
     remove_legacy_index,
     write_error,
 )
+
+if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
+    from .fulltext import FullText
+    from .graph import Backlink, DoctorReport, LinkGraph, LinkPath, Mention, NoteRef, OutLink, RelatedNote, UnresolvedTarget
+    from .indexer import Indexer
+
+T = TypeVar("T")
 
 Progress = Callable[[int, int], None]
 INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
@@ -98,12 +106,12 @@ class Vault:
         self.state_dir = root / STATE_DIR  # the user's config lives here (and older in-vault indexes)
         self.index_dir = resolve_index_dir(root, config, index_dir)
         self._lock = WriterLock(self.index_dir / LOCK_FILE, prepare=self._prepare_writing)
-        self._indexer = None
+        self._indexer: Indexer | None = None
         self._reader: Store | None = None
         self._reader_build = -1
-        self._ft = None
+        self._ft: FullText | None = None
         self._ft_build = -1
-        self._graph = None
+        self._graph: LinkGraph | None = None
         self._seen_state: tuple[int, float | None] | None = None  # see reload()
         self._graph_key: tuple | None = None
         self.repaired: SyncStats | None = None  # set when a query had to rebuild a damaged index
@@ -121,7 +129,7 @@ class Vault:
         """The one writer lock (sync, watch, tags write)."""
         return self._lock
 
-    def _writer(self):
+    def _writer(self) -> Indexer:
         from .indexer import Indexer
 
         if self._indexer is None:
@@ -239,7 +247,7 @@ class Vault:
         return self._reader
 
     @property
-    def fulltext(self):
+    def fulltext(self) -> FullText:
         from .fulltext import FullText  # Whoosh is imported on first use so that graph queries skip it
 
         build = self._ensure_index()
@@ -250,7 +258,7 @@ class Vault:
             self._ft_build = build
         return self._ft
 
-    def _ask(self, question: Callable[[Store], object]):
+    def _ask(self, question: Callable[[Store], T]) -> T:
         """Run a read on the store; a damaged database is rebuilt once (and said so)."""
         try:
             return question(self.store)
@@ -461,7 +469,7 @@ class Vault:
 
     # -- graph ---------------------------------------------------------------------------------------
     @property
-    def graph(self):
+    def graph(self) -> LinkGraph:
         """The link and citation graph (graph.LinkGraph) of the indexed notes, built from the store."""
         from .graph import LinkGraph
 
@@ -485,7 +493,7 @@ class Vault:
             return wanted
         return self.find_note(wanted).path
 
-    def backlinks(self, note: Note | str) -> list:
+    def backlinks(self, note: Note | str) -> list[Backlink]:
         """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
         self._ensure_index()
         from .graph import Backlink, LinkLine
@@ -507,7 +515,7 @@ class Vault:
             out.append(Backlink(src, titles[src], tuple(lines)))
         return out
 
-    def links(self, note: Note | str) -> list:
+    def links(self, note: Note | str) -> list[OutLink]:
         """The note's outgoing links and citations with where each points (graph.OutLink)."""
         self._ensure_index()
         from .graph import OutLink
@@ -522,7 +530,7 @@ class Vault:
                                node if status != "unresolved" else None, node, decode_candidates(cands)))
         return out
 
-    def unresolved(self) -> list:
+    def unresolved(self) -> list[UnresolvedTarget]:
         """Dangling link targets and cited papers with no note, most used first (graph.UnresolvedTarget)."""
         self._ensure_index()
         from .graph import UnresolvedTarget, Use
@@ -543,14 +551,14 @@ class Vault:
         out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
         return out
 
-    def orphans(self) -> list:
+    def orphans(self) -> list[NoteRef]:
         """Notes with no links to or from another note or file (graph.NoteRef)."""
         self._ensure_index()
         from .graph import NoteRef
 
         return [NoteRef(p, t) for p, t in self._ask(lambda s: s.orphans())]
 
-    def path(self, a: Note | str, b: Note | str, directed: bool = False):
+    def path(self, a: Note | str, b: Note | str, directed: bool = False) -> LinkPath | None:
         """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
         self._ensure_index()
         return self.graph.path(self._graph_path(a), self._graph_path(b), directed=directed)
@@ -560,12 +568,12 @@ class Vault:
         self._ensure_index()
         return self.graph.rank(limit, by=by)
 
-    def doctor(self):
+    def doctor(self) -> DoctorReport:
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (graph.DoctorReport)."""
         self._ensure_index()
         return self.graph.doctor(read_text=self.read_text)
 
-    def mentions(self, note: Note | str) -> list:
+    def mentions(self, note: Note | str) -> list[Mention]:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).
 
         The full-text index picks the candidate notes; only those files are read.
@@ -602,7 +610,7 @@ class Vault:
                 out.append(Mention(source, titles[source][0], lines))
         return out
 
-    def related(self, note: Note | str, limit: int = 10) -> list:
+    def related(self, note: Note | str, limit: int = 10) -> list[RelatedNote]:
         """Notes related to `note`, best first, each with its reasons (graph.RelatedNote)."""
         self._ensure_index()
         from .fulltext import similar_paths
@@ -662,7 +670,7 @@ class CatalogView:
         return self._vault._ask(lambda s: s.files("excluded"))
 
     @property
-    def graph(self):
+    def graph(self) -> LinkGraph:
         return self._vault.graph
 
 
@@ -696,11 +704,11 @@ class Records(Mapping):
     def __contains__(self, path: object) -> bool:
         return path in set(self._paths)
 
-    def items(self):  # type: ignore[override]
+    def items(self):
         data = self._load()
         return [(p, data[p]) for p in self._paths if p in data]
 
-    def values(self):  # type: ignore[override]
+    def values(self):
         return [r for _, r in self.items()]
 
 

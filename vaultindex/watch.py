@@ -23,7 +23,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -313,15 +313,15 @@ class _OverflowAlarm(logging.Handler):
 _OVERFLOW_LOGGER = "watchdog.observers.inotify_c"
 
 
-def _polling_listdir(path: str | None) -> list[os.DirEntry]:
+def _polling_listdir(path: str | None) -> Iterator[os.DirEntry]:
     """os.scandir without what vaultindex ignores (`.git/` can be huge) and without symlinked folders."""
     with os.scandir(path) as entries:
-        return [
+        return iter([
             e
             for e in entries
             if not (e.name in ALWAYS_IGNORED_DIRS or is_ignored_name(e.name))
             and not (e.is_symlink() and e.is_dir())
-        ]
+        ])
 
 
 # -- own writes (tag pages) ----------------------------------------------------------------------
@@ -589,7 +589,7 @@ class _Watcher:
             self._start_observer()
 
     # -- batches -------------------------------------------------------------------------------------
-    def _batch(self, paths: set[str], folders: set[str] = frozenset()) -> None:
+    def _batch(self, paths: set[str], folders: set[str]) -> None:
         paths = self._drop_own_writes(paths)
         # watchdog keeps a path per inotify watch and updates it when folders move; after some
         # sequences (a folder moved out and back in, moves between nested folders) two paths share

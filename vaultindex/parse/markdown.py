@@ -73,7 +73,8 @@ def _code_spans(text: str) -> list[tuple[int, int]]:
             line_end = text.find("\n", start)
             line_end = size if line_end < 0 else line_end
         if ch in "`~":
-            run = _RUN[ch].match(text, start).end() - start
+            opener = _RUN[ch].match(text, start)  # (always matches: text[start] is ch)
+            run = (opener.end() if opener else start + 1) - start
             fence = (
                 run >= 3
                 and _FENCE_INDENT.fullmatch(text, line_start, start) is not None
