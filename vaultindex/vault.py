@@ -41,8 +41,9 @@ from .store import (
 )
 
 if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
+    from .doctor import DoctorReport
     from .fulltext import FullText
-    from .graph import Backlink, DoctorReport, LinkGraph, LinkPath, Mention, NoteRef, OutLink, RelatedNote, UnresolvedTarget
+    from .graph import Backlink, LinkGraph, LinkPath, Mention, NoteRef, OutLink, RelatedNote, UnresolvedTarget
     from .indexer import Indexer
 
 T = TypeVar("T")
@@ -569,9 +570,11 @@ class Vault:
         return self.graph.rank(limit, by=by)
 
     def doctor(self) -> DoctorReport:
-        """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (graph.DoctorReport)."""
+        """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
+        from .doctor import diagnose
+
         self._ensure_index()
-        return self.graph.doctor(read_text=self.read_text)
+        return diagnose(self.graph, read_text=self.read_text)
 
     def mentions(self, note: Note | str) -> list[Mention]:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).
