@@ -678,6 +678,25 @@ def test_the_command_reports_batches_and_stops_cleanly_on_a_signal(example_copy,
     assert not stats.changed
 
 
+@pytest.mark.slow
+def test_the_start_line_counts_tag_pages_apart_from_notes(example_copy):
+    """A new user read "Watching" after "Indexed 54 notes" on a vault of 39 notes: the 15 were tag pages."""
+    write(example_copy, ".vaultindex/config.toml", '[tags]\nwatch = true\ndir = "Tags"\n')
+    p = Process(example_copy)
+    try:
+        eventually(lambda: p.saw("Watching") or p.proc.poll() is not None, what="watch started")
+        assert p.saw("Watching"), p.err
+        pages = sum(1 for _ in (example_copy / "Tags").rglob("*.md"))
+        assert pages > 0
+        assert p.saw(f"Indexed 39 notes (+{pages} tag pages)"), p.err
+        line = next(line for line in p.err if "Watching" in line)
+        assert f": 39 notes, {pages} tag pages (inotify, " in line, line
+        p.proc.send_signal(signal.SIGTERM)
+        assert p.proc.wait(WAIT) == 0
+    finally:
+        p.close()
+
+
 def test_watch_help_has_examples():
     from click.testing import CliRunner
 

@@ -141,17 +141,18 @@ class EventSource(Protocol):
 # -- the loop ------------------------------------------------------------------------------------
 
 
-Stamp = tuple[int, int] | str | None
+Stamp = tuple[str, int, int] | None
 
 
 def _stamp(path: Path) -> Stamp:
+    """A file's (mtime, size), a folder's identity (another folder moved in is not the same)."""
     try:
         st = path.stat()
     except OSError:
         return None
     if stat.S_ISDIR(st.st_mode):
-        return "dir"
-    return (st.st_mtime_ns, st.st_size)
+        return ("dir", st.st_dev, st.st_ino)
+    return ("file", st.st_mtime_ns, st.st_size)
 
 
 class _OwnWrites:
