@@ -59,12 +59,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# watchdog warns when a folder it already watches is registered again (a folder made and then
-# moved, for instance); it re-uses the same callback, so nothing is wrong, but the warning would
-# print a screenful of internals in the user's terminal.
-warnings.filterwarnings("ignore", message="Callback with id .* already exists", category=RuntimeWarning)
-
-
 class _BenignStopRace(logging.Filter):
     """watchdog may log an error when its emitter thread is stopped while reading; nothing is lost."""
 
@@ -72,7 +66,19 @@ class _BenignStopRace(logging.Filter):
         return "called when the thread is inactive" not in str(record.msg)
 
 
-logging.getLogger("watchdog.observers.inotify").addFilter(_BenignStopRace())
+_STOP_RACE = _BenignStopRace()
+
+
+def _quiet_watchdog() -> None:
+    """Silence two harmless watchdog messages when an observer starts (not at import; both calls
+    are no-ops when repeated).
+
+    watchdog warns when a folder it already watches is registered again (a folder made and then
+    moved, for instance); it re-uses the same callback, so nothing is wrong, but the warning
+    would print a screenful of internals in the user's terminal."""
+    warnings.filterwarnings("ignore", message="Callback with id .* already exists", category=RuntimeWarning)
+    logging.getLogger("watchdog.observers.inotify").addFilter(_STOP_RACE)
+
 
 SYNC_WAIT_SECONDS = 10.0  # how long to wait for a running `sync` before giving up
 SUGGESTED_WATCHES = 524288
@@ -216,6 +222,7 @@ class Observer:
         self._alarm: _OverflowAlarm | None = None
 
     def start(self, inbox: Inbox) -> None:
+        _quiet_watchdog()
         if self._alarm is None:
             self._alarm = _OverflowAlarm(inbox)
             logging.getLogger(_OVERFLOW_LOGGER).addHandler(self._alarm)
