@@ -336,6 +336,7 @@ class Indexer:
             notes=notes,
             diagnostics=(*disk.diagnostics, *reading.diagnostics),
             paths=tuple(changed_paths),
+            attachments=tuple(sorted(old_files["attachment"] ^ new_files["attachment"])),
         )
 
     # -- scan ----------------------------------------------------------------------------------------

@@ -176,6 +176,7 @@ class SyncStats:
     rebuilt: str = ""  # why the index was rebuilt from scratch, "" when it was not
     diagnostics: tuple[Diagnostic, ...] = ()
     paths: tuple[str, ...] = ()  # the notes added, modified or removed
+    attachments: tuple[str, ...] = ()  # the attachments added or removed
 
     @property
     def changed(self) -> bool:

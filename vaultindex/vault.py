@@ -434,11 +434,11 @@ class Vault:
         return self._ask(find)
 
     # -- watch, tag pages, graph views: each owned by its module ------------------------------------
-    def watch(self, stop_event=None, on_batch=None, debounce_ms: int = 200, polling: bool = False):
+    def watch(self, stop_event=None, on_batch=None, debounce_ms: int = 200, polling: bool = False, on_ready=None):
         """Keep the index in sync with every save until `stop_event` is set (see watch.py)."""
         from .watch import run
 
-        return run(self, stop_event=stop_event, on_batch=on_batch, debounce_ms=debounce_ms, polling=polling)
+        return run(self, stop_event=stop_event, on_batch=on_batch, debounce_ms=debounce_ms, polling=polling, on_ready=on_ready)
 
     def tags(self):
         """Every tag with the notes carrying it (see tagpages.py)."""
