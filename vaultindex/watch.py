@@ -181,7 +181,7 @@ class _OverflowAlarm(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = record.getMessage()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a log record whose arguments do not format is not an overflow
             return
         if "overflow" in message.lower():
             self.inbox.rescan(

@@ -324,7 +324,7 @@ class Watcher:
                 stats = self.index.apply(sorted(paths))
         except WatchError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - one failed batch is reported and retried; the watch goes on
             self._failed(Batch(frozenset(paths), batch.folders), exc)
             return
         if self.failures:
