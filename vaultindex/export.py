@@ -30,7 +30,7 @@ import networkx as nx
 from .errors import VaultIndexError
 from .graph import pagerank
 from .palette import community_colour, community_names, start_layout
-from .text import has_bad_bytes, json_safe, quote_path
+from .text import fold_typed, has_bad_bytes, json_safe, quote_path
 
 __all__ = [
     "EDGE_KINDS",
@@ -112,7 +112,7 @@ class GraphFilters:
     tags_as_nodes: bool = False
 
     def __post_init__(self) -> None:
-        tags = tuple(_fold(t.lstrip("#")) for t in _as_tuple(self.tags))
+        tags = tuple(fold_typed(t.lstrip("#")) for t in _as_tuple(self.tags))
         object.__setattr__(self, "tags", tuple(t.strip("/") for t in tags if t.strip("/")))
         paths = self.paths if not isinstance(self.paths, str) else (self.paths,)
         object.__setattr__(self, "paths", tuple(_norm_prefix(p) for p in paths if _norm_prefix(p)))
@@ -178,10 +178,6 @@ class GraphFilters:
         return "; ".join(parts)
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold().strip()
-
-
 def _norm_prefix(prefix: str) -> str:
     prefix = unicodedata.normalize("NFC", str(prefix)).strip().replace("\\", "/")
     while prefix.startswith("./"):
@@ -191,7 +187,7 @@ def _norm_prefix(prefix: str) -> str:
 
 def _tag_matches(node_tags: Iterable[str], wanted: tuple[str, ...]) -> bool:
     for tag in node_tags:
-        t = _fold(str(tag)).lstrip("#")
+        t = fold_typed(str(tag)).lstrip("#")
         for w in wanted:
             if t == w or t.startswith(w + "/"):
                 return True
@@ -280,8 +276,8 @@ def filter_graph(source: nx.Graph, filters: "GraphFilters | Mapping[str, Any] | 
         if not flt.excluded and data["kind"] == "excluded":
             return False
         if flt.paths:
-            folded = _fold(node)
-            if not any(folded.startswith(_fold(p)) for p in flt.paths):
+            folded = fold_typed(node)
+            if not any(folded.startswith(fold_typed(p)) for p in flt.paths):
                 return False
         if flt.tags and not _tag_matches(data.get("tags", ()), flt.tags):
             return False
@@ -362,7 +358,7 @@ def _add_tag_nodes(view: nx.DiGraph) -> None:
     """One node per tag: each note links to its most specific tags, a nested tag to its parent."""
     tagged: list[tuple[str, list[str]]] = []
     for node, data in view.nodes(data=True):
-        tags = sorted({_fold(str(t)).lstrip("#") for t in data.get("tags", ())} - {""})
+        tags = sorted({fold_typed(str(t)).lstrip("#") for t in data.get("tags", ())} - {""})
         if tags and data["kind"] != "tag":
             leaves = [t for t in tags if not any(o.startswith(t + "/") for o in tags)]
             tagged.append((node, leaves))

@@ -55,13 +55,11 @@ __all__ = [
     "PathStep",
     "LinkPath",
     "RankedNote",
-    "is_generated",
 ]
 
 GRAPH_VERSION = 3  # 3: quiet paths (generated pages, conflict copies) in the resolver
 UNRESOLVED = "unresolved:"
 PAPER = "paper:"
-GENERATOR = "vaultindex"
 
 # An "entry" says where one link or citation points: a path (resolved; the source's own path
 # for a same-note link), a tuple of candidate paths in preference order (ambiguous; the first
@@ -202,12 +200,6 @@ class RankedNote:
     out_degree: int  # notes linked from here
 
 
-def is_generated(note: Note) -> bool:
-    """A tag page (or other file) written by vaultindex itself."""
-    value = note.frontmatter.get("generated_by") if isinstance(note.frontmatter, dict) else None
-    return isinstance(value, str) and value.strip().lower() == GENERATOR
-
-
 # -- the graph ----------------------------------------------------------------------------------
 
 
@@ -302,22 +294,22 @@ class LinkGraph:
             old = self.notes.get(path)
             if old is not None:
                 self._unregister_source(path, old)
-            generated = is_generated(note)
+            generated = note.generated
             if path not in resolver:
                 resolver.add(path, note.aliases, generated=generated)
                 self._name_changed(path, changed_keys)
                 names_changed = True
                 if self.resolve_aliases:
                     changed_keys.update(name_key(a) for a in note.aliases)
-            elif old is None or old.aliases != note.aliases or is_generated(old) != generated:
+            elif old is None or old.aliases != note.aliases or old.generated != generated:
                 resolver.add(path, note.aliases, generated=generated)
                 names_changed = True
-                if old is None or is_generated(old) != generated:
+                if old is None or old.generated != generated:
                     changed_keys.add(name_key(_base(path)))
                 if self.resolve_aliases:
                     changed_keys.update(name_key(a) for a in (*(old.aliases if old else ()), *note.aliases))
             before = self.citation_index.keys_for(path)
-            if is_generated(note):
+            if note.generated:
                 names_changed |= self.citation_index.remove(path)
                 self.generated.add(path)
             else:

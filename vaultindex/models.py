@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from .text import is_generated
+
 
 def to_json(obj: Any) -> Any:
     """A dataclass (or a list of them) as plain JSON-serialisable data."""
@@ -115,8 +117,7 @@ class Note:
     @property
     def generated(self) -> bool:
         """A page vaultindex wrote itself (a tag page): left out of search, tag counts and the graph."""
-        value = self.frontmatter.get("generated_by")
-        return isinstance(value, str) and value.strip().lower() == "vaultindex"
+        return is_generated(self.frontmatter)
 
     @property
     def name(self) -> str:

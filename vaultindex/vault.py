@@ -38,6 +38,7 @@ from .store import (
     remove_legacy_index,
     write_error,
 )
+from .text import fold_typed
 
 Progress = Callable[[int, int], None]
 INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
@@ -411,7 +412,7 @@ class Vault:
                 note = store.note(candidate)
                 if note is not None:
                     return note
-            key = _fold(wanted.removesuffix(".md"))
+            key = fold_typed(wanted.removesuffix(".md"))
             for what in ("path", "name", "title", "alias"):
                 found = store.name_matches(_safe_key(key), what)
                 if len(found) == 1:
@@ -704,12 +705,6 @@ class Records(Mapping):
 
     def values(self):  # type: ignore[override]
         return [r for _, r in self.items()]
-
-
-def _fold(text: str) -> str:
-    import unicodedata
-
-    return unicodedata.normalize("NFC", text).casefold().strip()
 
 
 def _safe_key(text: str) -> str:

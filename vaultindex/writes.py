@@ -27,14 +27,13 @@ import yaml
 
 from .config import ALWAYS_IGNORED_DIRS
 from .errors import VaultIndexError
+from .text import split_frontmatter
 
 DEFAULT_TEMPLATE_FOLDER = "Templates"
 MAX_NOTE_BYTES = 5_000_000
 # Characters Obsidian does not allow in a file name (it refuses to create such notes).
 _BAD_NAME_CHARS = re.compile(r'[\\:*?"<>|#^\[\]\x00-\x1f]')
 _TAG_BODY = re.compile(r"[^\s!-,.:-@\[-^`{-~]+")  # parse.py's inline-tag body: no spaces, no ASCII punctuation but _ - /
-_FM_OPEN = re.compile(r"---[ \t]*\n")
-_FM_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
 
 
 class WriteRefused(VaultIndexError):
@@ -186,14 +185,11 @@ def _dump(data: Mapping[str, Any]) -> str:
 
 def _split(text: str) -> tuple[str | None, str]:
     """(frontmatter YAML text or None, the rest)."""
-    m = _FM_OPEN.match(text)
-    if not m:
+    try:
+        yaml_text, body, _ = split_frontmatter(text)
+    except ValueError:  # not closed: no frontmatter
         return None, text
-    close = _FM_CLOSE.search(text, m.end())
-    if close is None:
-        return None, text
-    rest = text[close.end() :]
-    return text[m.end() : close.start()], rest[1:] if rest.startswith("\n") else rest
+    return yaml_text, body
 
 
 def _load(yaml_text: str) -> dict[str, Any]:
