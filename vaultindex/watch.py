@@ -498,9 +498,9 @@ class _Watcher:
         if lock.acquire("watch", 0.0):
             self.owns_lock = True
             return
-        pid, role = _lock_holder(lock)
-        if role == "watch":
-            raise WatchError(f"a vaultindex watch is already running on this vault (pid {pid})")
+        holder = lock.holder_info()
+        if holder is not None and holder.role == "watch":
+            raise WatchError(f"a vaultindex watch is already running on this vault (pid {holder.pid})")
         if lock.acquire("watch", SYNC_WAIT_SECONDS):  # a `sync` finishes, then we start
             self.owns_lock = True
             return
@@ -746,14 +746,6 @@ def _changed(before: tuple[dict, frozenset], after: tuple[dict, frozenset]) -> s
 
 def _fields(stats: SyncStats) -> dict:
     return {name: getattr(stats, name) for name in SyncStats.__dataclass_fields__}
-
-
-def _lock_holder(lock: Any) -> tuple[str, str]:
-    try:
-        pid, _, role = lock.path.read_text().strip().partition(" ")
-        return pid or "?", role.strip()
-    except OSError:
-        return "?", ""
 
 
 def _discard(observer: Any) -> None:

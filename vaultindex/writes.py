@@ -27,6 +27,7 @@ import yaml
 
 from .config import ALWAYS_IGNORED_DIRS
 from .errors import VaultIndexError
+from .fsutil import temp_beside
 from .text import split_frontmatter
 
 DEFAULT_TEMPLATE_FOLDER = "Templates"
@@ -112,24 +113,9 @@ def _make_folders(root: Path, target: Path) -> None:
 # -- atomic writing ------------------------------------------------------------------------------
 
 
-def _temp_beside(target: Path, data: bytes, mode: int = 0o644) -> Path:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.vaultindex.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
-    try:
-        with open(fd, "wb", closefd=True) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return tmp
-
-
 def _create(target: Path, data: bytes) -> None:
     """Write a new file atomically; fails when the name is taken (even by a file made meanwhile)."""
-    tmp = _temp_beside(target, data)
+    tmp = temp_beside(target, data, 0o644, fsync=True)
     try:
         os.link(tmp, target)  # atomic, and never replaces: EEXIST when the name is taken
     except FileExistsError:
@@ -144,7 +130,7 @@ def _replace(target: Path, data: bytes, expected: bytes) -> None:
     st = os.lstat(target)
     if not stat.S_ISREG(st.st_mode):
         raise WriteRefused(f"{target.name!r} is not a regular file")
-    tmp = _temp_beside(target, data, stat.S_IMODE(st.st_mode))
+    tmp = temp_beside(target, data, stat.S_IMODE(st.st_mode), fsync=True)
     try:
         if _read(target) != expected:
             raise WriteRefused(f"{target.name!r} changed while it was being edited: nothing written, try again")
