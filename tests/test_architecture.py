@@ -17,7 +17,7 @@ OWNERS = {
     "whoosh": {"fulltext"},
     "networkx": {"graph", "export"},
     "watchdog": {"watch"},
-    "yaml": {"parse.frontmatter", "tagpages", "writes"},  # tagpages and writes write frontmatter
+    "yaml": {"parse.frontmatter", "writes"},  # writes edits notes' frontmatter
     "frontmatter": {"parse.frontmatter"},  # python-frontmatter: reading and writing frontmatter
     "sqlite3": {"store"},
     "platformdirs": {"store"},

@@ -108,6 +108,7 @@ class Vault:
         self._seen_state: tuple[int, float | None] | None = None  # see reload()
         self._graph_key: tuple | None = None
         self.repaired: SyncStats | None = None  # set when a query had to rebuild a damaged index
+        self._tag_page_memory = None  # tagpages.TagPageMemory: what the last write_tag_pages saw
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> "Vault":
@@ -442,15 +443,21 @@ class Vault:
         """Write one index note per tag; only pages whose text changes are touched (see tagpages.py).
 
         Holds the writer lock, so that it never acts on a half-built index (a `sync --full`)."""
-        from .tagpages import write_pages
+        from .tagpages import TagPageMemory, TagSource, write_pages
 
-        if self._lock.held:
-            return write_pages(self, **options)
-        if options.get("dry_run"):
-            return write_pages(self, **options)
+        if self._tag_page_memory is None:
+            self._tag_page_memory = TagPageMemory()
+
+        def write():
+            catalog = self.catalog
+            source = TagSource(self.root, self.config.tags, catalog.records, catalog.attachments, catalog.excluded)
+            return write_pages(source, self._tag_page_memory, **options)
+
+        if self._lock.held or options.get("dry_run"):
+            return write()
         self._take_lock("tags write", 10.0, must=True)
         try:
-            return write_pages(self, **options)
+            return write()
         finally:
             self._lock.release()
 

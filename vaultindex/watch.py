@@ -676,7 +676,7 @@ class _Watcher:
 
     def _with_tag_pages(self, stats: SyncStats, changed: set[str]) -> tuple[SyncStats, set[str]]:
         try:
-            from .tagpages import write_pages
+            from . import tagpages  # noqa: F401 - tag pages are optional: say so once if they cannot load
         except ImportError:
             if not self.pages_unavailable_said:
                 self.notify("Tag pages are enabled in config.toml, but this vaultindex cannot write them.")
@@ -685,7 +685,7 @@ class _Watcher:
         folder = self.vault.config.tags.dir.strip("/")
         before = _tree_stamps(self.root, folder)
         try:
-            result = write_pages(self.vault)
+            result = self.vault.write_tag_pages()
             for warning in getattr(result, "warnings", ()) or ():
                 if str(warning) not in self.pages_warned:  # said once, not after every batch
                     self.pages_warned.add(str(warning))
