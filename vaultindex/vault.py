@@ -462,10 +462,11 @@ class Vault:
             self._lock.release()
 
     def graph_view(self, filters=None):
-        """A networkx graph of the vault, filtered (see export.py)."""
-        from .export import graph_view
+        """A networkx graph of the vault, filtered (see export/views.py)."""
+        from .export import GraphSource, graph_view
 
-        return graph_view(self, filters)
+        source = GraphSource(self.graph.to_networkx(), self.root, self.config.open_with, lambda name: self.find_note(name).path)
+        return graph_view(source, filters)
 
     # -- graph ---------------------------------------------------------------------------------------
     @property
