@@ -13,7 +13,7 @@ import random
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from .graph import pagerank
+from .ranking import pagerank
 
 if TYPE_CHECKING:  # networkx is imported by graph.py and export/ only
     import networkx as nx

@@ -561,13 +561,17 @@ class Vault:
 
     def path(self, a: "Note | str", b: "Note | str", directed: bool = False):
         """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
+        from .ranking import link_path
+
         self._ensure_index()
-        return self.graph.path(self._graph_path(a), self._graph_path(b), directed=directed)
+        return link_path(self.graph, self._graph_path(a), self._graph_path(b), directed=directed)
 
     def rank(self, limit: int = 20, by: str = "pagerank") -> list:
         """The vault's hubs by PageRank (or by="in": in-degree) (graph.RankedNote)."""
+        from .ranking import rank_notes
+
         self._ensure_index()
-        return self.graph.rank(limit, by=by)
+        return rank_notes(self.graph, limit, by=by)
 
     def doctor(self):
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
@@ -615,6 +619,8 @@ class Vault:
 
     def related(self, note: "Note | str", limit: int = 10) -> list:
         """Notes related to `note`, best first, each with its reasons (graph.RelatedNote)."""
+        from .ranking import related_notes
+
         self._ensure_index()
         from .fulltext import similar_paths
 
@@ -632,7 +638,7 @@ class Vault:
                 text_scores = {decode_path(p): s for p, s in found}
             except VaultIndexError:
                 text_scores = {}
-        return graph.related(path, text_scores=text_scores, limit=limit)
+        return related_notes(graph, path, text_scores=text_scores, limit=limit)
 
 
 def _best_section(text: str, note: Note, query: str | None):

@@ -18,7 +18,7 @@ tag nodes, metrics) and formats.py (every format and the `export` dispatcher).
 
 from __future__ import annotations
 
-from ..graph import pagerank
+from ..ranking import pagerank
 from ..palette import community_names, start_layout
 from .formats import (
     FORMAT_SUFFIXES,

@@ -15,7 +15,7 @@ from typing import Any
 import networkx as nx
 
 from ..errors import VaultIndexError
-from ..graph import pagerank
+from ..ranking import pagerank
 from ..palette import community_names
 from ..text import fold_typed
 
