@@ -121,6 +121,11 @@ def test_retry_raises_the_last_error_when_every_attempt_failed():
 
 def test_poll_checks_at_least_once_and_gives_up_at_the_deadline():
     assert poll(lambda: True, timeout=0) is True
-    ticks = []
-    assert poll(lambda: ticks.append(1) is not None, timeout=0.05, interval=0.01) is False
+    ticks: list[int] = []
+
+    def never() -> bool:
+        ticks.append(1)
+        return False
+
+    assert poll(never, timeout=0.05, interval=0.01) is False
     assert 2 <= len(ticks) <= 20

@@ -85,7 +85,7 @@ def test_the_lock_of_a_killed_writer_is_free_again(lock_path):
     )
     holder = subprocess.Popen([sys.executable, "-c", code, str(lock_path)], stdout=subprocess.PIPE, text=True)
     try:
-        assert holder.stdout.readline().strip() == "held"
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         lock = _lock(lock_path)
         assert not lock.acquire("sync")
         assert lock.holder_info() == LockHolder(str(holder.pid), "sync")

@@ -19,19 +19,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import networkx as nx
-
-
-def _nx():
-    # networkx takes about 0.1 s to import: only the views, paths and ranks need it,
-    # so `vaultindex backlinks` does not pay for it.
-    import networkx
-
-    return networkx
 
 from .models import (
     Backlink,
@@ -52,6 +43,15 @@ from .models import (
     Use,
 )
 from .resolve import CitationIndex, Resolution, Resolver, citation_key, link_key, name_key
+
+
+def _nx():
+    # networkx takes about 0.1 s to import: only the views, paths and ranks need it,
+    # so `vaultindex backlinks` does not pay for it.
+    import networkx
+
+    return networkx
+
 
 __all__ = [
     "GRAPH_VERSION",
@@ -121,7 +121,7 @@ class LinkGraph:
         excluded: Iterable[str] = (),
         *,
         resolve_aliases: bool = False,
-    ) -> "LinkGraph":
+    ) -> LinkGraph:
         graph = cls(resolve_aliases)
         graph.update(notes, (), set(attachments), set(excluded))
         return graph

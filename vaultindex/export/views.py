@@ -31,7 +31,7 @@ LIST_SEPARATORS = {"tags": " ", "authors": "; "}  # how lists are written in gra
 # Files Obsidian opens as attachments (help.obsidian.md, "Accepted file formats"), plus its own
 # canvas and base files: a dangling `![[Pasted image.png]]` is a missing attachment, not a note.
 ATTACHMENT_EXTENSIONS = frozenset(
-    "avif bmp gif jpeg jpg png svg webp flac m4a mp3 ogg wav webm 3gp mkv mov mp4 ogv pdf canvas base".split()
+    "avif bmp gif jpeg jpg png svg webp flac m4a mp3 ogg wav webm 3gp mkv mov mp4 ogv pdf canvas base".split()  # noqa: SIM905
 )
 
 
@@ -103,7 +103,7 @@ class GraphFilters:
             object.__setattr__(self, "around", None)
 
     @classmethod
-    def of(cls, value: "GraphFilters | Mapping[str, Any] | None") -> "GraphFilters":
+    def of(cls, value: GraphFilters | Mapping[str, Any] | None) -> GraphFilters:
         """Filters from a GraphFilters, a dict (CLI-style keys accepted: tag, path, no_orphans...) or None."""
         if value is None:
             return cls()
@@ -182,7 +182,7 @@ class GraphSource:
     find_path: Callable[[str], str] | None = None  # raises NoteNotFound / AmbiguousNote
 
 
-def graph_view(source: GraphSource, filters: "GraphFilters | Mapping[str, Any] | None" = None) -> nx.DiGraph:
+def graph_view(source: GraphSource, filters: GraphFilters | Mapping[str, Any] | None = None) -> nx.DiGraph:
     """The vault's link graph filtered and annotated (see `GraphFilters` and `annotate`)."""
     flt = GraphFilters.of(filters)
     around = None
@@ -205,7 +205,7 @@ def graph_view(source: GraphSource, filters: "GraphFilters | Mapping[str, Any] |
     return view
 
 
-def filter_graph(source: nx.Graph, filters: "GraphFilters | Mapping[str, Any] | None" = None, *, around: str | None = None) -> nx.DiGraph:
+def filter_graph(source: nx.Graph, filters: GraphFilters | Mapping[str, Any] | None = None, *, around: str | None = None) -> nx.DiGraph:
     """Apply the filters to a link graph (multi or simple, directed) and annotate the result.
 
     `around` overrides `filters.around` with a node id already resolved by the caller.
