@@ -433,6 +433,7 @@ def invoke(root: Path, *args: str):
     return result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("damage", DAMAGE)
 def test_a_damaged_index_file_is_detected_and_rebuilt_never_a_traceback(synced_template, tmp_path, target, damage):
@@ -520,6 +521,7 @@ class FullDisk:
         monkeypatch.setattr(Path, "write_bytes", limited_write_bytes)
 
 
+@pytest.mark.slow
 def test_a_full_disk_during_a_commit_is_one_error_and_the_old_index_still_answers(tmp_path, monkeypatch):
     disk = FullDisk(monkeypatch)
     template = tmp_path / "template"
@@ -596,6 +598,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["sync", "watch"])
 def test_a_lock_left_by_a_killed_process_never_blocks_the_next_writer(example_copy, role):
     clean(cli(example_copy, "sync"))

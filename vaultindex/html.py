@@ -25,7 +25,7 @@ from . import __version__
 from .palette import OTHER_COLOUR, PALETTE, community_names, start_layout
 from .text import json_safe
 
-if TYPE_CHECKING:  # networkx is imported by graph.py and export.py only
+if TYPE_CHECKING:  # networkx is imported by graph.py and export/ only
     import networkx as nx
 
 COLOR_MODES = ("community", "tag")

@@ -15,7 +15,6 @@ import os
 import re
 import stat
 import time
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,6 +42,7 @@ from .store import (
     write_error,
     write_new,
 )
+from .text import fold_typed
 from .versions import PARSER_VERSION, SCHEMA_VERSION, STORE_VERSION
 
 if TYPE_CHECKING:
@@ -56,10 +56,6 @@ PAPER = "paper:"
 
 def version_stamp() -> str:
     return json.dumps({"schema": SCHEMA_VERSION, "parser": PARSER_VERSION, "store": STORE_VERSION}, sort_keys=True)
-
-
-def fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold().strip()
 
 
 def _fulltext(folder: Path, readonly: bool = False) -> FullText:
@@ -608,7 +604,7 @@ def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_fil
     c.executemany(
         "INSERT OR REPLACE INTO notes(path, size, mtime_ns, sha1, title, name, generated, aliases, citekey, doi, arxiv) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [note_row(p.record, fold) for p in reading.parsed],
+        [note_row(p.record, fold_typed) for p in reading.parsed],
     )
     c.executemany(
         "INSERT OR REPLACE INTO notejson(path, data) VALUES (?, ?)",
@@ -621,10 +617,10 @@ def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_fil
         note = p.record.note
         key = encode_path(note.path)
         path_key = note.path[:-3] if note.path.lower().endswith(".md") else note.path
-        names.append((fold(path_key), key, "path"))
-        names.append((fold(note.name), key, "name"))
-        names.append((fold(note.title), key, "title"))
-        names.extend((fold(a), key, "alias") for a in dict.fromkeys(note.aliases))
+        names.append((fold_typed(path_key), key, "path"))
+        names.append((fold_typed(note.name), key, "name"))
+        names.append((fold_typed(note.title), key, "title"))
+        names.extend((fold_typed(a), key, "alias") for a in dict.fromkeys(note.aliases))
         tags.extend((t, key) for t in dict.fromkeys(note.tags))
         headings.extend((key, h.level, h.text, h.line) for h in note.headings)
     c.executemany("INSERT INTO names(key, path, what) VALUES (?,?,?)", [(_safe(k), p, w) for k, p, w in names])
@@ -650,5 +646,5 @@ def _safe(text: str) -> str:
     return storable_text(text)
 
 
-__all__ = ["Indexer", "plan_links", "scan_region", "read_file", "parse_file", "version_stamp", "fold", "Region", "Parsed", "Reading", "LinkPlan"]
+__all__ = ["Indexer", "plan_links", "scan_region", "read_file", "parse_file", "version_stamp", "Region", "Parsed", "Reading", "LinkPlan"]
 _ = (Link, contextlib)

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexCorrupt, IndexWriteError, VaultIndexError
+from .fsutil import write_atomically
 from .models import Citation, Diagnostic, Link, Note, Paper, Record
 
 MARKER = "vaultindex-index.json"
@@ -250,16 +251,7 @@ def make_folder(folder: Path, vault: Path) -> None:
 
 def write_new(path: Path, data: bytes) -> None:
     """Write a small file atomically (temporary file, then rename), never through a symlink."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        with open(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, data, 0o600)
 
 
 def _unlink(path: Path) -> None:

@@ -39,6 +39,7 @@ from .store import (
     remove_legacy_index,
     write_error,
 )
+from .text import fold_typed
 
 if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
     from .doctor import DoctorReport
@@ -116,6 +117,7 @@ class Vault:
         self._seen_state: tuple[int, float | None] | None = None  # see reload()
         self._graph_key: tuple | None = None
         self.repaired: SyncStats | None = None  # set when a query had to rebuild a damaged index
+        self._tag_page_memory = None  # tagpages.TagPageMemory: what the last write_tag_pages saw
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> Vault:
@@ -420,7 +422,7 @@ class Vault:
                 note = store.note(candidate)
                 if note is not None:
                     return note
-            key = _fold(wanted.removesuffix(".md"))
+            key = fold_typed(wanted.removesuffix(".md"))
             for what in ("path", "name", "title", "alias"):
                 found = store.name_matches(_safe_key(key), what)
                 if len(found) == 1:
@@ -450,23 +452,30 @@ class Vault:
         """Write one index note per tag; only pages whose text changes are touched (see tagpages.py).
 
         Holds the writer lock, so that it never acts on a half-built index (a `sync --full`)."""
-        from .tagpages import write_pages
+        from .tagpages import TagPageMemory, TagSource, write_pages
 
-        if self._lock.held:
-            return write_pages(self, **options)
-        if options.get("dry_run"):
-            return write_pages(self, **options)
+        if self._tag_page_memory is None:
+            self._tag_page_memory = TagPageMemory()
+
+        def write():
+            catalog = self.catalog
+            source = TagSource(self.root, self.config.tags, catalog.records, catalog.attachments, catalog.excluded)
+            return write_pages(source, self._tag_page_memory, **options)
+
+        if self._lock.held or options.get("dry_run"):
+            return write()
         self._take_lock("tags write", 10.0, must=True)
         try:
-            return write_pages(self, **options)
+            return write()
         finally:
             self._lock.release()
 
     def graph_view(self, filters=None):
-        """A networkx graph of the vault, filtered (see export.py)."""
-        from .export import graph_view
+        """A networkx graph of the vault, filtered (see export/views.py)."""
+        from .export import GraphSource, graph_view
 
-        return graph_view(self, filters)
+        source = GraphSource(self.graph.to_networkx(), self.root, self.config.open_with, lambda name: self.find_note(name).path)
+        return graph_view(source, filters)
 
     # -- graph ---------------------------------------------------------------------------------------
     @property
@@ -561,13 +570,17 @@ class Vault:
 
     def path(self, a: Note | str, b: Note | str, directed: bool = False) -> LinkPath | None:
         """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
+        from .ranking import link_path
+
         self._ensure_index()
-        return self.graph.path(self._graph_path(a), self._graph_path(b), directed=directed)
+        return link_path(self.graph, self._graph_path(a), self._graph_path(b), directed=directed)
 
     def rank(self, limit: int = 20, by: str = "pagerank") -> list:
         """The vault's hubs by PageRank (or by="in": in-degree) (graph.RankedNote)."""
+        from .ranking import rank_notes
+
         self._ensure_index()
-        return self.graph.rank(limit, by=by)
+        return rank_notes(self.graph, limit, by=by)
 
     def doctor(self) -> DoctorReport:
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
@@ -615,6 +628,8 @@ class Vault:
 
     def related(self, note: Note | str, limit: int = 10) -> list[RelatedNote]:
         """Notes related to `note`, best first, each with its reasons (graph.RelatedNote)."""
+        from .ranking import related_notes
+
         self._ensure_index()
         from .fulltext import similar_paths
 
@@ -632,7 +647,7 @@ class Vault:
                 text_scores = {decode_path(p): s for p, s in found}
             except VaultIndexError:
                 text_scores = {}
-        return graph.related(path, text_scores=text_scores, limit=limit)
+        return related_notes(graph, path, text_scores=text_scores, limit=limit)
 
 
 def _best_section(text: str, note: Note, query: str | None):
@@ -713,12 +728,6 @@ class Records(Mapping):
 
     def values(self):
         return [r for _, r in self.items()]
-
-
-def _fold(text: str) -> str:
-    import unicodedata
-
-    return unicodedata.normalize("NFC", text).casefold().strip()
 
 
 def _safe_key(text: str) -> str:
