@@ -65,6 +65,7 @@ __all__ = [
 GRAPH_VERSION = 3  # 3: quiet paths (generated pages, conflict copies) in the resolver
 UNRESOLVED = "unresolved:"
 PAPER = "paper:"
+REFERENCE = "ref:"  # a paper of the bibliography with no note (references.py)
 GENERATOR = "vaultindex"
 
 # An "entry" says where one link or citation points: a path (resolved; the source's own path
@@ -146,6 +147,11 @@ class UnresolvedTarget:
     target: str  # as written most often (a paper: "@key", "doi:...", "arXiv:...")
     count: int
     uses: tuple[Use, ...]
+    # a paper in the bibliography (node "ref:<key>"): what its entry says, and where it is
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    bib: str = ""  # "refs.bib:12"; "" when no bibliography has the paper
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,8 +258,9 @@ class LinkGraph:
     Every query answers from the compact state; `to_networkx()` / `simple()` give graphs.
     """
 
-    def __init__(self, resolve_aliases: bool = False) -> None:
+    def __init__(self, resolve_aliases: bool = False, references=None) -> None:
         self.version = GRAPH_VERSION
+        self.references = references  # references.ReferenceIndex: bib-only papers become nodes
         self.resolve_aliases = resolve_aliases
         self.resolver = Resolver(resolve_aliases=resolve_aliases)
         self.citation_index = CitationIndex()
@@ -283,8 +290,9 @@ class LinkGraph:
         excluded: Iterable[str] = (),
         *,
         resolve_aliases: bool = False,
+        references=None,
     ) -> "LinkGraph":
-        graph = cls(resolve_aliases)
+        graph = cls(resolve_aliases, references)
         graph.update(notes, (), set(attachments), set(excluded))
         return graph
 
@@ -465,7 +473,11 @@ class LinkGraph:
         return _entry(self.resolver.resolve(source, link.target))
 
     def _resolve_cite(self, citation: Citation) -> object:
-        return _entry(self.citation_index.resolve(citation))
+        entry = _entry(self.citation_index.resolve(citation))
+        if entry is None and self.references is not None:
+            ref = self.references.resolve(citation)
+            return ref.node if ref is not None else None  # a bib-only paper (see _status)
+        return entry
 
     # -- reading the state ----------------------------------------------------------------------
     def _edges_of(
@@ -502,6 +514,8 @@ class LinkGraph:
             return "excluded"
         if node.startswith(PAPER):
             return "paper"
+        if node.startswith(REFERENCE):
+            return "reference"
         return "unresolved"
 
     def title(self, node: str) -> str:
@@ -511,6 +525,9 @@ class LinkGraph:
         if node.startswith(PAPER):
             kind, _, key = node[len(PAPER) :].partition(":")
             return _paper_label(kind, key)
+        ref = self._reference(node)
+        if ref is not None:
+            return ref.title or "@" + ref.key
         if node.startswith(UNRESOLVED) and not self._is_file(node):
             return self._written_target(node)
         return _base(node)
@@ -552,7 +569,17 @@ class LinkGraph:
             }
         if title is None:
             title = self.title(node)
+        ref = self._reference(node)
+        if ref is not None:
+            return {"kind": "reference", "title": title, "tags": (), "year": ref.year, "authors": ref.authors,
+                    "citekey": ref.key}
         return {"kind": self._kind(node), "title": title, "tags": (), "year": None, "authors": ()}
+
+    def _reference(self, node: str):
+        """The bibliography entry of a `ref:` node (references.Reference), else None."""
+        if self.references is None or not node.startswith(REFERENCE):
+            return None
+        return self.references.by_key.get(node[len(REFERENCE):])
 
     def edges(self, include_generated: bool = False) -> Iterator[tuple[str, str, str, dict]]:
         """(source, target node, key, attributes) for every link, embed and citation edge.
@@ -748,9 +775,19 @@ class LinkGraph:
         link to it; each shared tag counts 1/log2(k+1), k being how many notes carry it. Each
         kind is scaled by its best value among the candidates, then weighted and summed.
         """
-        if path not in self.notes:
+        # A bib-only paper (`ref:<key>`) has related notes and papers too: those citing it and
+        # those cited beside it (co-citation counts the bibliography's papers then).
+        is_ref = self._reference(path) is not None
+        if path not in self.notes and not is_ref:
             return []
-        members = lambda p: p in self.notes and p not in self.generated and p != path  # noqa: E731
+
+        def members(p: str) -> bool:
+            if p == path:
+                return False
+            if p in self.notes:
+                return p not in self.generated
+            return is_ref and self._reference(p) is not None
+
         raw: dict[str, dict[str, float]] = {}
         via: dict[str, dict[str, list[str]]] = {}
 
@@ -770,6 +807,8 @@ class LinkGraph:
                 add("link", other, 1.0, "linked from")
         for citer in in_notes:
             together = self._note_targets(citer)
+            if is_ref:
+                together |= {n for n in self._targets(citer) if self._reference(n) is not None}
             if len(together) < 2:
                 continue
             weight = 1.0 / math.log2(len(together))
@@ -786,7 +825,7 @@ class LinkGraph:
             for other in sharing:
                 if members(other):
                     add("coupling", other, weight, target)
-        mine = set(self.notes[path].tags)
+        mine = set(self.notes[path].tags) if path in self.notes else set()
         if mine:
             counts: Counter[str] = Counter()
             for p, note in self.notes.items():
@@ -814,7 +853,7 @@ class LinkGraph:
                 for k in _WEIGHTS
                 if k in kinds
             )
-            ranked.append(RelatedNote(other, self.notes[other].title, totals[other], reasons))
+            ranked.append(RelatedNote(other, self.title(other), totals[other], reasons))
         return ranked
 
     def path(self, a: str, b: str, directed: bool = False) -> LinkPath | None:
@@ -1037,6 +1076,8 @@ def _status(entry: object) -> tuple[str, tuple[str, ...]]:
         return "unresolved", ()
     if isinstance(entry, tuple):
         return "ambiguous", entry
+    if isinstance(entry, str) and entry.startswith(REFERENCE):
+        return "reference", ()
     return "resolved", ()
 
 

@@ -471,7 +471,8 @@ class Vault:
         if self._graph is None or self._graph_key != key:
             notes = store.all_notes()
             self._graph = LinkGraph.build(
-                notes, store.files("attachment"), store.files("excluded"), resolve_aliases=self.config.resolve_aliases
+                notes, store.files("attachment"), store.files("excluded"), resolve_aliases=self.config.resolve_aliases,
+                references=self._reference_index(),
             )
             self._graph_key = key
         return self._graph
@@ -483,7 +484,67 @@ class Vault:
         wanted = str(note).strip()
         if self._ask(lambda s: s.file_kind(wanted)) is not None:
             return wanted
+        if wanted.startswith("@") and len(wanted) > 1:
+            return self._cited_node(wanted[1:])
         return self.find_note(wanted).path
+
+    # -- the bibliography (references.py) -------------------------------------------------------------
+    def _reference_index(self):
+        from .references import ReferenceIndex, from_row
+
+        return ReferenceIndex(from_row(r) for r in self._ask(lambda s: s.bib_entries()))
+
+    def _cited_node(self, key: str) -> str:
+        """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
+        from .models import Citation, Paper
+        from .resolve import CitationIndex
+
+        citation = Citation(key)
+        index = CitationIndex(
+            Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
+            for p, _aliases, c, d, x, generated in self._ask(lambda s: s.names_for_resolution())
+            if not generated
+        )
+        res = index.resolve(citation)
+        if res.path is not None:
+            return res.path
+        ref = self._reference_index().resolve(citation)
+        if ref is not None:
+            return ref.node
+        raise NoteNotFound(f"no note and no bibliography entry for @{key}")
+
+    def references(self, query: str = "", limit: int | None = None) -> list:
+        """The papers of the bibliography that have no note (references.ReferenceHit), newest
+        first; with `query`, those whose key, title, authors, year or venue hold every word."""
+        from .models import Citation, Paper
+        from .references import ReferenceHit, from_row, search_words
+        from .resolve import CitationIndex
+
+        self._ensure_index()
+        words = search_words(query)
+        if query.strip() and not words:
+            return []
+        notes = CitationIndex(
+            Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
+            for p, _aliases, c, d, x, generated in self._ask(lambda s: s.names_for_resolution())
+            if not generated
+        )
+        keys = self._ask(lambda s: s.bib_matching(words, 1_000_000_000))
+        out = []
+        for row in self._ask(lambda s: s.bib_entries(keys)):
+            ref = from_row(row)
+            if any(notes.resolve(Citation(value, kind)).path for kind, value in
+                   (("citekey", ref.key), ("doi", ref.doi), ("arxiv", ref.arxiv)) if value):
+                continue  # the paper has a note: a search finds the note
+            out.append(ReferenceHit(ref.key, ref.title, ref.authors, ref.year, ref.venue, ref.path, ref.line))
+        out.sort(key=lambda h: (-(h.year or 0), h.key))
+        return out[:limit] if limit is not None else out
+
+    def bibliography_diagnostics(self) -> list[Diagnostic]:
+        """Problems found when the bibliography files were last read (broken entries, duplicate keys...)."""
+        from .references import diagnostics_from_json
+
+        return diagnostics_from_json(self._ask(lambda s: s.get_meta("bib_diagnostics", "[]")))
 
     def backlinks(self, note: "Note | str") -> list:
         """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
@@ -533,13 +594,21 @@ class Vault:
             uses.setdefault(node, []).append(Use(decode_path(source), line, context))
             if not cite:
                 forms.setdefault(node, Counter())[target] += 1
+        from .references import from_row, reference_key
+
+        refs = {r[0]: from_row(r) for r in self._ask(lambda s: s.bib_entries(
+            k for k in map(reference_key, uses) if k is not None))}
         out = []
         for node, found in uses.items():
+            ref = refs.get(reference_key(node) or "")
             if node in forms:
                 kind, label = "link", min(forms[node], key=lambda f: (-forms[node][f], f))
+                out.append(UnresolvedTarget(node, kind, label, len(found), tuple(found)))
+            elif ref is not None:  # in the bibliography: what its entry says
+                out.append(UnresolvedTarget(node, "paper", "@" + ref.key, len(found), tuple(found), ref.title,
+                                            ref.authors, ref.year, f"{ref.path}:{ref.line}"))
             else:
-                kind, label = "paper", _paper_label(node)
-            out.append(UnresolvedTarget(node, kind, label, len(found), tuple(found)))
+                out.append(UnresolvedTarget(node, "paper", _paper_label(node), len(found), tuple(found)))
         out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
         return out
 
