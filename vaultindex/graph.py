@@ -723,17 +723,20 @@ class LinkGraph:
             if source in self.generated:
                 continue
             for _, node, is_cite, entry, item in self._edges_of(source):
-                if entry is None:
+                if entry is None or (is_cite and _status(entry)[0] == "reference"):
                     uses.setdefault(node, []).append(Use(source, item.line, item.context))
                     if not is_cite:
                         forms.setdefault(node, Counter())[item.target] += 1
         out = []
         for node, found in uses.items():
+            ref = self._reference(node)
             if node in forms:
-                kind, label = "link", _most_common(forms[node])
+                out.append(UnresolvedTarget(node, "link", _most_common(forms[node]), len(found), tuple(found)))
+            elif ref is not None:  # a paper of the bibliography: what its entry says
+                out.append(UnresolvedTarget(node, "paper", "@" + ref.key, len(found), tuple(found), ref.title,
+                                            ref.authors, ref.year, f"{ref.path}:{ref.line}"))
             else:
-                kind, label = "paper", self.title(node)
-            out.append(UnresolvedTarget(node, kind, label, len(found), tuple(found)))
+                out.append(UnresolvedTarget(node, "paper", self.title(node), len(found), tuple(found)))
         out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
         return out
 
