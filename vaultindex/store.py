@@ -793,15 +793,6 @@ def _storable(value: Any) -> Any:
     return storable_text(value) if isinstance(value, str) else value
 
 
-def dataclass_to_json(obj: Any) -> str:
-    """Any of the models' dataclasses as JSON (as notes are stored)."""
-    return json.dumps(_plain(obj), ensure_ascii=True, separators=(",", ":"))
-
-
-def dataclass_from_json(cls: type, text: str) -> Any:
-    return _build(cls, json.loads(text))
-
-
 def decode_candidates(text: str) -> tuple[str, ...]:
     return tuple(decode_path(c) for c in json.loads(text)) if text else ()
 
@@ -810,6 +801,5 @@ __all__ = [
     "Store", "IndexFolderError", "encode_path", "decode_path", "note_to_json", "note_from_json",
     "default_index_dir", "check_folder", "make_folder", "remove_build", "remove_legacy_index",
     "current_build", "builds", "folder_size", "write_new", "write_error", "note_row", "link_row",
-    "decode_candidates", "Diagnostic", "Paper", "write_bibliography", "write_notebib", "dataclass_to_json",
-    "dataclass_from_json",
+    "decode_candidates", "Diagnostic", "Paper", "write_bibliography", "write_notebib",
 ]
