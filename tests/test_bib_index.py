@@ -327,3 +327,52 @@ def test_watch_picks_up_an_appended_entry_within_a_second(vault):
     finally:
         stop.set()
         thread.join(10)
+
+
+# -- graph, exports, tag pages ------------------------------------------------------------------------
+
+def test_graph_export_has_bib_only_papers_as_their_own_kind(vault):
+    proc = cli(vault, "graph", "-f", "json", "-o", "-")
+    assert proc.returncode == 0, proc.stderr
+    nodes = {n["id"]: n for n in json.loads(proc.stdout)["nodes"]}
+    deep = nodes["ref:schmidhuber2015deep"]
+    assert (deep["kind"], deep["title"], deep["year"], deep["authors"]) == (
+        "reference", "Deep learning in neural networks: An overview", 2015, ["Schmidhuber, Jürgen"])
+    assert nodes["paper:citekey:nobody2021"]["kind"] == "paper"
+    assert nodes["papers/Beyond neural scaling laws.md"]["kind"] == "note"
+    assert "ref:sorscher2022beyond" not in nodes  # the paper has a note
+    edges = {(e["source"], e["target"]) for e in json.loads(proc.stdout)["edges"]}
+    assert ("topics/Other.md", "ref:vaswani2017attention") in edges  # cited by its DOI
+    # --no-references drops them, and keeps the unknown papers and the notes
+    kept = {n["id"] for n in json.loads(cli(vault, "graph", "-f", "json", "-o", "-", "--no-references").stdout)["nodes"]}
+    assert not any(n.startswith("ref:") for n in kept)
+    assert {"paper:citekey:nobody2021", "topics/Review.md"} <= kept
+    graphml = cli(vault, "graph", "-f", "graphml", "-o", "-").stdout
+    assert "ref:schmidhuber2015deep" in graphml and ">reference<" in graphml
+    mermaid = cli(vault, "graph", "-f", "mermaid", "-o", "-").stdout
+    assert '[\\"Deep learning in neural networks: An overview"\\]' in mermaid
+
+
+def test_html_map_styles_bib_only_papers_apart(vault):
+    from vaultindex.html import page_data
+
+    v = Vault.open(vault)
+    v.sync()
+    view = v.graph_view()
+    data = page_data(view)
+    assert "reference" in data["kinds"]
+    out = vault.parent / "map.html"
+    proc = cli(vault, "graph", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "REFERENCE_KIND" in page and "in the bibliography" in page
+
+
+def test_tag_pages_list_notes_only(vault):
+    proc = cli(vault, "tags", "write")
+    assert proc.returncode == 0, proc.stderr
+    pages = [p for p in vault.rglob("*.md") if "generated_by: vaultindex" in p.read_text(encoding="utf-8")]
+    assert pages
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
+    assert "Beyond neural scaling laws" in text and "A review" in text
+    assert "schmidhuber" not in text.lower() and "Deep learning in neural networks" not in text

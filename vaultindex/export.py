@@ -5,7 +5,7 @@
 
 A view is a plain `nx.DiGraph` whose node ids are vault paths (prefixed ids for unresolved
 targets, cited papers without a note and, with `tags_as_nodes`, tags). Node attributes: title,
-kind (note, attachment, unresolved, paper, tag), tags, year, authors, degree, pagerank,
+kind (note, attachment, unresolved, paper, reference, tag), tags, year, authors, degree, pagerank,
 community. Edge attributes: kind (link, embed, cite, tag), kinds (every kind merged into the
 edge, comma-separated), count. `view.graph` holds the vault name and root for the HTML page.
 
@@ -50,9 +50,10 @@ __all__ = [
 
 FORMATS = ("html", "json", "graphml", "gexf", "dot", "mermaid", "svg")
 EDGE_KINDS = ("link", "embed", "cite")
-NODE_KINDS = ("note", "attachment", "excluded", "unresolved", "paper", "tag")
-# Kinds of nodes that are not files: they exist only as the target of a link or a citation.
-TARGET_ONLY_KINDS = frozenset({"unresolved", "paper"})
+NODE_KINDS = ("note", "attachment", "excluded", "unresolved", "paper", "reference", "tag")
+# Kinds of nodes that are not files: they exist only as the target of a link or a citation
+# ("reference": a paper of the bibliography with no note, node `ref:<citekey>`).
+TARGET_ONLY_KINDS = frozenset({"unresolved", "paper", "reference"})
 TAG_PREFIX = "tag:"
 MERMAID_MAX_NODES = 100
 COMMUNITY_SEED = 42
@@ -96,6 +97,7 @@ class GraphFilters:
       Obsidian's graph, the default shows notes only.
     excluded: keep files matched by the exclude rules (Obsidian hides them from its graph).
     unresolved=False: only files (no unresolved link targets, no cited papers without a note).
+    references=False: leave out the papers of the bibliography that have no note.
     orphans=False: drop nodes left without any edge.
     tags_as_nodes: add one node per tag, linked from its notes (and from a nested tag to its parent).
     """
@@ -108,6 +110,7 @@ class GraphFilters:
     attachments: bool = False
     excluded: bool = False
     unresolved: bool = True
+    references: bool = True
     orphans: bool = True
     tags_as_nodes: bool = False
 
@@ -141,7 +144,7 @@ class GraphFilters:
         if not isinstance(value, Mapping):
             raise GraphFilterError(f"graph filters must be a GraphFilters or a dict, not {type(value).__name__}")
         aliases = {"tag": "tags", "path": "paths", "prefix": "paths", "kind": "kinds"}
-        negations = {"no_unresolved": "unresolved", "no_orphans": "orphans"}
+        negations = {"no_unresolved": "unresolved", "no_orphans": "orphans", "no_references": "references"}
         known = {f.name for f in fields(cls)}
         args: dict[str, Any] = {}
         for key, val in value.items():
@@ -171,6 +174,8 @@ class GraphFilters:
             parts.append("with excluded files")
         if not self.unresolved:
             parts.append("files only")
+        elif not self.references:
+            parts.append("no bibliography papers")
         if not self.orphans:
             parts.append("no orphans")
         if self.tags_as_nodes:
@@ -274,6 +279,8 @@ def filter_graph(source: nx.Graph, filters: "GraphFilters | Mapping[str, Any] | 
 
     def qualifies(node: str, data: dict) -> bool:
         if not flt.unresolved and data["kind"] in TARGET_ONLY_KINDS:
+            return False
+        if not flt.references and data["kind"] == "reference":
             return False
         if not flt.attachments and (data["kind"] == "attachment" or _missing_attachment(node, data)):
             return False
@@ -617,7 +624,7 @@ def to_dot(graph: nx.DiGraph, name: str = "vault") -> str:
     out.write('  graph [charset="UTF-8", overlap=false, splines=true, outputorder=edgesfirst];\n')
     out.write('  node [shape=ellipse, style=filled, fontname="Helvetica", fontsize=10, color="#555555"];\n')
     out.write('  edge [color="#888888", arrowsize=0.6];\n')
-    shapes = {"attachment": "box", "unresolved": "ellipse", "paper": "note", "tag": "hexagon"}
+    shapes = {"attachment": "box", "unresolved": "ellipse", "paper": "note", "reference": "tab", "tag": "hexagon"}
     for node, data in graph.nodes(data=True):
         attrs: dict[str, Any] = {
             "label": data.get("title") or node,
@@ -713,7 +720,8 @@ def to_mermaid(graph: nx.DiGraph, fenced: bool = False, direction: str = "LR", o
             warnings.warn(message, UserWarning, stacklevel=2)
     ids = {node: f"n{i}" for i, node in enumerate(graph)}
     lines = [f"flowchart {direction}"]
-    shapes = {"unresolved": ('(["', '"])'), "paper": ('[/"', '"/]'), "tag": ('{{"', '"}}'), "attachment": ('[("', '")]')}
+    shapes = {"unresolved": ('(["', '"])'), "paper": ('[/"', '"/]'), "reference": ('[\\"', '"\\]'), "tag": ('{{"', '"}}'),
+              "attachment": ('[("', '")]')}
     for node, data in graph.nodes(data=True):
         left, right = shapes.get(data.get("kind"), ('["', '"]'))
         lines.append(f"  {ids[node]}{left}{_mermaid_text(data.get('title') or node)}{right}")
