@@ -376,3 +376,46 @@ def test_tag_pages_list_notes_only(vault):
     text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
     assert "Beyond neural scaling laws" in text and "A review" in text
     assert "schmidhuber" not in text.lower() and "Deep learning in neural networks" not in text
+
+
+# -- doctor -----------------------------------------------------------------------------------------
+
+def test_doctor_reports_the_bibliography_problems_and_strict_fails_on_errors(vault):
+    write(vault, "papers/Sorscher copy.md", "---\ntitle: Same paper again\ndoi: 10.48550/arXiv.2206.14486\n---\nx\n")
+    write(vault, "papers/Beyond neural scaling laws.md", NOTES["papers/Beyond neural scaling laws.md"].replace(
+        "year: 2022\n", "year: 2022\narxiv: 2206.99999\ndoi: 10.48550/arXiv.2206.14486\n"))
+    write(vault, "topics/Typo.md", "# Typo\nAs [@schmidhuber2015dep] showed.\n")
+    proc = cli(vault, "doctor", "--json")
+    assert proc.returncode == 0, proc.stderr
+    problems = json.loads(proc.stdout)["problems"]
+    by_code: dict[str, list[dict]] = {}
+    for p in problems:
+        by_code.setdefault(p["code"], []).append(p)
+    unknown = {(p["path"], p["line"], p["severity"]) for p in by_code["unknown-citekey"]}
+    assert unknown == {("topics/Review.md", 6, "error"), ("topics/Typo.md", 2, "error")}
+    typo = next(p for p in by_code["unknown-citekey"] if p["path"] == "topics/Typo.md")
+    assert 'did you mean "schmidhuber2015deep"' in typo["message"]
+    # the same DOI in two notes
+    dup = by_code["duplicate-paper"][0]
+    assert set(dup["candidates"]) == {"papers/Beyond neural scaling laws.md", "papers/Sorscher copy.md"}
+    # the note's arXiv id disagrees with its entry's
+    [mismatch] = by_code["bib-mismatch"]
+    assert mismatch["path"] == "papers/Beyond neural scaling laws.md" and "2206.14486" in mismatch["message"]
+    keys = {(p["path"], p["line"]) for p in by_code["duplicate-bib-key"]}
+    assert keys == {("refs/library.bib", line_of("@article{schmidhuber2015deep", nth=1)), ("refs/more.bib", 1)}
+    [broken] = by_code["bib-error"]
+    assert (broken["path"], broken["line"], broken["severity"]) == ("refs/library.bib", line_of("@article{broken2020"), "error")
+    text = cli(vault, "doctor").stdout
+    assert f"error: refs/library.bib:{line_of('@article{broken2020')}: broken entry, skipped" in text
+    strict = cli(vault, "doctor", "--strict")
+    assert strict.returncode == 1 and "Traceback" not in strict.stderr
+
+
+def test_doctor_without_a_bibliography_leaves_cited_papers_with_no_note_to_unresolved(tmp_path):
+    root = tmp_path / "vault"
+    write(root, "A.md", "# A\nSee [@nobody2021].\n")
+    assert json.loads(cli(root, "doctor", "--json").stdout)["problems"] == []
+    assert cli(root, "doctor", "--strict").returncode == 0
+    write(root, "refs.bib", "@misc{somebody2020, title = {T}}\n")
+    problems = json.loads(cli(root, "doctor", "--json").stdout)["problems"]
+    assert [(p["code"], p["severity"], p["path"], p["line"]) for p in problems] == [("unknown-citekey", "error", "A.md", 2)]

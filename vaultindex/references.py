@@ -278,4 +278,8 @@ def diagnostics_json(diagnostics: Iterable[Diagnostic]) -> str:
 
 
 def diagnostics_from_json(text: str) -> list[Diagnostic]:
-    return [Diagnostic(*d) for d in json.loads(text or "[]")]
+    try:
+        rows = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [Diagnostic(*d) for d in rows if isinstance(d, list) and len(d) == 4]

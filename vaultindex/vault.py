@@ -634,7 +634,7 @@ class Vault:
         from .doctor import diagnose
 
         self._ensure_index()
-        return diagnose(self.graph, read_text=self.read_text)
+        return diagnose(self.graph, read_text=self.read_text, bibliography=self.bibliography_diagnostics())
 
     def mentions(self, note: "Note | str") -> list:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).

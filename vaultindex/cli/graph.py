@@ -329,8 +329,13 @@ def doctor(vault, strict: bool, as_json: bool, nl: bool) -> None:
     notes, invalid frontmatter, and conflict copies that Syncthing, Dropbox, Nextcloud,
     ownCloud or OneDrive left beside a note (with how each differs from it).
 
-    Broken heading and block links, [[Alias]] links, invalid frontmatter and conflict
-    copies are errors; the rest are warnings. Tag pages are never reported.
+    The bibliography (.bib and CSL-JSON files): citekeys in no note and no bibliography,
+    a note whose DOI or arXiv id disagrees with the entry of its citekey, a key defined in
+    two files (or twice in one), broken entries and malformed fields, with file and line.
+
+    Broken heading and block links, [[Alias]] links, invalid frontmatter, conflict copies,
+    broken bibliography entries and unknown citekeys (reported when the vault has a
+    bibliography) are errors; the rest are warnings. Tag pages are never reported.
 
     \b
     Examples:
