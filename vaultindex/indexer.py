@@ -18,7 +18,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .config import Config
 from .errors import IndexCorrupt
@@ -43,6 +43,11 @@ from .store import (
     write_new,
 )
 from .versions import PARSER_VERSION, SCHEMA_VERSION, STORE_VERSION
+
+if TYPE_CHECKING:
+    from .references import BibPlan, LazyReferences, ReferenceIndex
+
+    References = ReferenceIndex | LazyReferences
 
 Progress = Callable[[int, int], None]
 _STAGED = re.compile(r"^\.(current|vaultindex-index\.json)\.\d+\.tmp$")
@@ -333,7 +338,7 @@ class Indexer:
             paths=tuple(changed_paths),
         )
 
-    def _bibliography(self, store: Store, attachments: set[str], notebib: dict, fresh: bool):
+    def _bibliography(self, store: Store, attachments: set[str], notebib: dict, fresh: bool) -> BibPlan | None:
         """The batch's bibliography change (references.plan_bibliography), None when no
         bibliography file changed."""
         from .references import from_row, plan_bibliography
@@ -480,7 +485,7 @@ def _link_entry(res: Resolution, link_target: str) -> tuple[str, str, tuple[str,
     return UNRESOLVED + name_key(link_target), "unresolved", ()
 
 
-def _cite_entry(res: Resolution, citation: Citation, references=None) -> tuple[str, str, tuple[str, ...]]:
+def _cite_entry(res: Resolution, citation: Citation, references: References | None = None) -> tuple[str, str, tuple[str, ...]]:
     if res.status == "resolved":
         return res.path, "resolved", ()
     if res.status == "ambiguous":
@@ -505,8 +510,8 @@ def plan_links(
     new_files: set[str],
     resolve_aliases: bool,
     fresh: bool = False,
-    references=None,
-    reference_keys: set[str] = frozenset(),  # type: ignore[assignment]
+    references: References | None = None,
+    reference_keys: Iterable[str] = (),
 ) -> LinkPlan:
     """Resolve the upserted notes' links, and re-resolve only the stored links whose target key
     names a file that appeared, disappeared or changed aliases, the citations whose key a
@@ -668,13 +673,13 @@ def _notebib(store: Store, upserted: list[Note], removed: list[str], fresh: bool
     return values
 
 
-def _stored_references(store: Store):
+def _stored_references(store: Store) -> LazyReferences:
     from .references import LazyReferences, from_row
 
     return LazyReferences(lambda: [from_row(r) for r in store.bib_entries()])
 
 
-def _write_bib_rows(c, reading: Reading, removed: list[str], notebib: dict, bibplan) -> None:
+def _write_bib_rows(c, reading: Reading, removed: list[str], notebib: dict, bibplan: BibPlan | None) -> None:
     from .references import diagnostics_json
     from .store import write_bibliography, write_notebib
 
