@@ -324,6 +324,19 @@ def test_watch_picks_up_an_appended_entry_within_a_second(vault):
         took = time.monotonic() - saved
         assert targets(reader, "topics/Review.md")["nobody2021"] == ("reference", "ref:nobody2021")
         assert took < 1.0, f"took {took:.2f} s"
+        # a CSL-JSON file saved (atomically, as Zotero's exporters do) is a change too
+        changed = [{**FRONTMATTER_CSL[0], "title": "Distilling, saved again"}]
+        tmp = vault / "refs/.reading.json.tmp"
+        tmp.write_text(json.dumps(changed), encoding="utf-8")
+        os.replace(tmp, vault / "refs/reading.json")
+        saved = time.monotonic()
+        while time.monotonic() - saved < 5:
+            titles = {u.target: u.title for u in reader.unresolved()}
+            if titles.get("@hinton2015distilling") == "Distilling, saved again":
+                break
+            time.sleep(0.05)
+        assert titles["@hinton2015distilling"] == "Distilling, saved again"
+        assert time.monotonic() - saved < 1.0
     finally:
         stop.set()
         thread.join(10)
@@ -419,3 +432,35 @@ def test_doctor_without_a_bibliography_leaves_cited_papers_with_no_note_to_unres
     write(root, "refs.bib", "@misc{somebody2020, title = {T}}\n")
     problems = json.loads(cli(root, "doctor", "--json").stdout)["problems"]
     assert [(p["code"], p["severity"], p["path"], p["line"]) for p in problems] == [("unknown-citekey", "error", "A.md", 2)]
+
+
+# -- a real vault ------------------------------------------------------------------------------------
+
+CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+
+
+@pytest.mark.slow
+def test_kevinywu_notes_zotero_bib_joins_the_paper_notes(tmp_path):
+    """kevinywu-notes keeps a Better BibTeX export (bib.bib, 53 entries) beside its paper notes,
+    which carry arXiv ids but no citekeys: an entry whose arXiv id or DOI a note has is that
+    note's paper, the others are listed as papers without a note."""
+    import shutil
+
+    src = CORPORA / "kevinywu-notes"
+    if not (src / "bib.bib").is_file():
+        pytest.skip(f"{src} is not here")
+    root = tmp_path / "vault"
+    shutil.copytree(src, root)
+    v = Vault.open(root)
+    stats = v.sync()
+    assert not [d for d in stats.diagnostics if d.path == "bib.bib"]
+    entries = {r[0] for r in v.store.bib_entries()}
+    assert len(entries) == 53
+    without_note = {r.key for r in v.references()}
+    assert 0 < len(without_note) < 53
+    with_note = entries - without_note
+    arxiv_of_notes = {n.paper.arxiv for n in v.notes() if n.paper.arxiv}
+    from vaultindex.references import from_row
+
+    assert all(from_row(r).arxiv in arxiv_of_notes or from_row(r).doi for r in v.store.bib_entries(with_note))
+    assert not [p for p in v.doctor().problems if p.code.startswith(("bib-", "duplicate-bib", "unknown-citekey"))]
