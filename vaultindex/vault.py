@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping
 
 from .config import STATE_DIR, Config, find_vault, load_config
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
@@ -38,6 +38,10 @@ from .store import (
     remove_legacy_index,
     write_error,
 )
+
+if TYPE_CHECKING:
+    from .references import ReferenceIndex
+    from .resolve import CitationIndex
 
 Progress = Callable[[int, int], None]
 INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
@@ -489,23 +493,28 @@ class Vault:
         return self.find_note(wanted).path
 
     # -- the bibliography (references.py) -------------------------------------------------------------
-    def _reference_index(self):
+    def _reference_index(self) -> ReferenceIndex:
         from .references import ReferenceIndex, from_row
 
         return ReferenceIndex(from_row(r) for r in self._ask(lambda s: s.bib_entries()))
 
-    def _cited_node(self, key: str) -> str:
-        """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
-        from .models import Citation, Paper
+    def _paper_notes(self) -> CitationIndex:
+        """Which note each citekey, DOI and arXiv id belongs to (as the indexer resolves them)."""
+        from .models import Paper
         from .resolve import CitationIndex
 
-        citation = Citation(key)
-        index = CitationIndex(
+        return CitationIndex(
             Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
             for p, _aliases, c, d, x, generated in self._ask(lambda s: s.names_for_resolution())
             if not generated
         )
-        res = index.resolve(citation)
+
+    def _cited_node(self, key: str) -> str:
+        """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
+        from .models import Citation
+
+        citation = Citation(key)
+        res = self._paper_notes().resolve(citation)
         if res.path is not None:
             return res.path
         ref = self._reference_index().resolve(citation)
@@ -516,20 +525,15 @@ class Vault:
     def references(self, query: str = "", limit: int | None = None) -> list:
         """The papers of the bibliography that have no note (references.ReferenceHit), newest
         first; with `query`, those whose key, title, authors, year or venue hold every word."""
-        from .models import Citation, Paper
+        from .models import Citation
         from .references import ReferenceHit, from_row, search_words
-        from .resolve import CitationIndex
 
         self._ensure_index()
         words = search_words(query)
         if query.strip() and not words:
             return []
-        notes = CitationIndex(
-            Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
-            for p, _aliases, c, d, x, generated in self._ask(lambda s: s.names_for_resolution())
-            if not generated
-        )
-        keys = self._ask(lambda s: s.bib_matching(words, 1_000_000_000))
+        notes = self._paper_notes()
+        keys = self._ask(lambda s: s.bib_matching(words))
         out = []
         for row in self._ask(lambda s: s.bib_entries(keys)):
             ref = from_row(row)
