@@ -464,3 +464,22 @@ def test_kevinywu_notes_zotero_bib_joins_the_paper_notes(tmp_path):
 
     assert all(from_row(r).arxiv in arxiv_of_notes or from_row(r).doi for r in v.store.bib_entries(with_note))
     assert not [p for p in v.doctor().problems if p.code.startswith(("bib-", "duplicate-bib", "unknown-citekey"))]
+
+
+def test_a_stored_bibliography_that_cannot_be_read_back_is_read_again(vault):
+    import sqlite3
+
+    from conftest import build_dir
+
+    Vault.open(vault).sync()
+    db = sqlite3.connect(build_dir(vault) / "store.sqlite")
+    with db:
+        db.execute("UPDATE bibfiles SET data = ?", (json.dumps({"entries": [{"key": "x"}]}),))
+    db.close()
+    with open(vault / "refs/library.bib", "a", encoding="utf-8") as fh:
+        fh.write("\n@misc{nobody2021, title = {Now in the bibliography}, year = 2021}\n")
+    proc = cli(vault, "sync")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    v = Vault.open(vault)
+    assert targets(v, "topics/Review.md")["nobody2021"] == ("reference", "ref:nobody2021")
+    assert targets(v, "topics/Review.md")["vaswani2017attention"] == ("reference", "ref:vaswani2017attention")

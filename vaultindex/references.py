@@ -212,8 +212,9 @@ def plan_bibliography(
     previous_files = []
     data = stored_data() if unchanged else {}
     for path, file, fmt, origin, _size, _mtime in sorted(unchanged):
-        if data.get(path):
-            previous_files.append(_file_from_json(bib.BibSource(path, Path(file), fmt, origin), data[path]))
+        restored = _file_from_json(bib.BibSource(path, Path(file), fmt, origin), data.get(path) or "")
+        if restored is not None:  # else (never stored, or stored unreadably) the file is read again
+            previous_files.append(restored)
     # (assembled: when the files are just those, bib.read gives this Bibliography back as it is)
     previous = bib.assemble(tuple(previous_files)) if previous_files else None
     bibliography = bib.read(sources, previous)
@@ -261,16 +262,21 @@ def _file_to_json(f: Any) -> str:
 
 
 def _file_from_json(source: Any, text: str) -> Any:
+    """The stored BibFile, None when there is none or it cannot be read back (any shape
+    but the one `_file_to_json` writes)."""
     from . import bib
 
-    data = json.loads(text)
-    fp = data.get("fingerprint")
-    return bib.BibFile(
-        source,
-        bib.Fingerprint(*fp) if fp else None,
-        tuple(_entry_from_list(e) for e in data.get("entries", ())),
-        tuple(Diagnostic(*d) for d in data.get("diagnostics", ())),
-    )
+    try:
+        data = json.loads(text)
+        fp = data.get("fingerprint")
+        return bib.BibFile(
+            source,
+            bib.Fingerprint(*fp) if fp else None,
+            tuple(_entry_from_list(e) for e in data.get("entries", ())),
+            tuple(Diagnostic(*d) for d in data.get("diagnostics", ())),
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 def diagnostics_json(diagnostics: Iterable[Diagnostic]) -> str:
