@@ -364,6 +364,8 @@ def test_graph_export_has_bib_only_papers_as_their_own_kind(vault):
     assert "ref:schmidhuber2015deep" in graphml and ">reference<" in graphml
     mermaid = cli(vault, "graph", "-f", "mermaid", "-o", "-").stdout
     assert '[\\"Deep learning in neural networks: An overview"\\]' in mermaid
+    around = json.loads(cli(vault, "graph", "-f", "json", "-o", "-", "--around", "@schmidhuber2015deep").stdout)
+    assert {n["id"] for n in around["nodes"]} == {"ref:schmidhuber2015deep", "topics/Other.md", "topics/Review.md"}
 
 
 def test_html_map_styles_bib_only_papers_apart(vault):

@@ -214,8 +214,14 @@ def graph_view(vault, filters: "GraphFilters | Mapping[str, Any] | None" = None)
     source = _source_graph(vault)
     around = None
     if flt.around:
-        # A node id (a path, or any id of the graph) as is; otherwise a note's name, title or alias.
-        around = flt.around if flt.around in source else vault.find_note(flt.around).path
+        # A node id (a path, or any id of the graph) as is; @key: the cited paper (its note or
+        # its bibliography entry); otherwise a note's name, title or alias.
+        if flt.around in source:
+            around = flt.around
+        elif flt.around.startswith("@") and len(flt.around) > 1:
+            around = vault.cited_node(flt.around[1:])
+        else:
+            around = vault.find_note(flt.around).path
     view = filter_graph(source, flt, around=around)
     view.graph.update(
         {

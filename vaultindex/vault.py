@@ -489,7 +489,7 @@ class Vault:
         if self._ask(lambda s: s.file_kind(wanted)) is not None:
             return wanted
         if wanted.startswith("@") and len(wanted) > 1:
-            return self._cited_node(wanted[1:])
+            return self.cited_node(wanted[1:])
         return self.find_note(wanted).path
 
     # -- the bibliography (references.py) -------------------------------------------------------------
@@ -509,7 +509,7 @@ class Vault:
             if not generated
         )
 
-    def _cited_node(self, key: str) -> str:
+    def cited_node(self, key: str) -> str:
         """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
         from .models import Citation
 

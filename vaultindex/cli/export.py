@@ -120,7 +120,7 @@ def write_output(output: str, text: str) -> None:
 @click.option("-o", "--output", metavar="FILE",
               help="Where to write; - for stdout [default: graph.html, or stdout for other formats]. The folder must exist.")
 @click.option("--around", metavar="NOTE", shell_complete=complete_note,
-              help="Only the notes near this one (path, file name, title or alias).")
+              help="Only the notes near this one (path, file name, title or alias; @KEY: a cited paper).")
 @click.option("--depth", type=click.IntRange(0, 50), default=None, help="Links to follow from --around, either direction [default: 1].")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only nodes with this tag (nested tags match: ml keeps ml/vision). Repeatable.")
 @click.option("--path", "paths", multiple=True, metavar="PREFIX", help="Only nodes whose path starts with PREFIX (e.g. papers/). Repeatable.")
@@ -160,6 +160,7 @@ def graph_command(vault, fmt, output, around, depth, tags, paths, kinds, attachm
       vaultindex graph --tag ml/nlp --no-unresolved --color tag --open
       vaultindex graph -o vault.graphml                 # for Gephi (format from the suffix)
       vaultindex graph -f mermaid --around LoRA > lora.mmd
+      vaultindex graph --around @schmidhuber2015deep      # a paper of the bibliography
       vaultindex graph --path topics/ -o topics.svg     # needs Graphviz
     """
     from ..export import GraphFilters, export
