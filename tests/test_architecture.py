@@ -243,7 +243,7 @@ def test_no_import_cycle_among_vaultindex_modules():
 LAYERS = (
     ("cli", "mcp", "__main__"),
     ("vault",),
-    ("indexer", "watch", "watchloop", "graph", "doctor", "ranking", "tagpages", "export", "html", "palette", "bib", "newnote",
+    ("indexer", "watch", "watchloop", "graph", "references", "doctor", "ranking", "tagpages", "export", "html", "palette", "bib", "newnote",
      "writes", "mentions", "sections"),
     ("store", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
     ("models", "errors", "text", "fsutil"),
