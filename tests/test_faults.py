@@ -315,10 +315,6 @@ def _running(process, psutil) -> bool:
 # -- kill -9 of watch -----------------------------------------------------------------------------
 
 
-def _has_watch() -> bool:
-    return CliRunner().invoke(vaultindex_cli, ["watch", "--help"]).exit_code == 0
-
-
 class Editor(threading.Thread):
     """Random changes every few milliseconds until stopped."""
 
@@ -340,8 +336,6 @@ class Editor(threading.Thread):
 
 @pytest.mark.slow
 def test_kill_9_of_watch_while_files_change(tmp_path):
-    if not _has_watch():
-        pytest.skip("this vaultindex has no `watch` command yet")
     rng = random.Random(SEED + 3)
     root = tmp_path / "vault"
     make_vault(root, NOTES, rng)
@@ -662,8 +656,6 @@ def test_a_fifo_or_a_folder_named_like_a_note_never_blocks_sync(tmp_path):
 def test_a_fifo_made_while_watch_runs_does_not_stop_it(tmp_path):
     """Before the fix, the watch opened the new FIFO to read it and waited for ever (even SIGTERM
     could not stop it): every later save went unindexed."""
-    if not _has_watch():
-        pytest.skip("this vaultindex has no `watch` command yet")
     root = tmp_path / "vault"
     root.mkdir()
     (root / "Plain.md").write_text("# Plain\n")

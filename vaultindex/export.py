@@ -22,8 +22,9 @@ import re
 import unicodedata
 import warnings
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import networkx as nx
 
@@ -132,7 +133,7 @@ class GraphFilters:
             object.__setattr__(self, "around", None)
 
     @classmethod
-    def of(cls, value: "GraphFilters | Mapping[str, Any] | None") -> "GraphFilters":
+    def of(cls, value: GraphFilters | Mapping[str, Any] | None) -> GraphFilters:
         """Filters from a GraphFilters, a dict (CLI-style keys accepted: tag, path, no_orphans...) or None."""
         if value is None:
             return cls()
@@ -203,7 +204,7 @@ def _tag_matches(node_tags: Iterable[str], wanted: tuple[str, ...]) -> bool:
 # ------------------------------------------------------------------------------------------------
 
 
-def graph_view(vault, filters: "GraphFilters | Mapping[str, Any] | None" = None) -> nx.DiGraph:
+def graph_view(vault, filters: GraphFilters | Mapping[str, Any] | None = None) -> nx.DiGraph:
     """The vault's link graph filtered and annotated (see `GraphFilters` and `annotate`)."""
     flt = GraphFilters.of(filters)
     source = _source_graph(vault)
@@ -240,7 +241,7 @@ def _source_graph(vault) -> nx.Graph:
     raise VaultIndexError(f"cannot read the vault's link graph ({type(graph).__name__})")  # pragma: no cover
 
 
-def filter_graph(source: nx.Graph, filters: "GraphFilters | Mapping[str, Any] | None" = None, *, around: str | None = None) -> nx.DiGraph:
+def filter_graph(source: nx.Graph, filters: GraphFilters | Mapping[str, Any] | None = None, *, around: str | None = None) -> nx.DiGraph:
     """Apply the filters to a link graph (multi or simple, directed) and annotate the result.
 
     `around` overrides `filters.around` with a node id already resolved by the caller.
@@ -252,7 +253,7 @@ def filter_graph(source: nx.Graph, filters: "GraphFilters | Mapping[str, Any] | 
     kinds = set(flt.kinds)
     centre = around if around is not None else flt.around
 
-    view = nx.DiGraph()
+    view: nx.DiGraph[str] = nx.DiGraph()
     for node, data in source.nodes(data=True):
         view.add_node(node, **_node_attrs(node, data))
     # Merge parallel edges of the kept kinds into one edge with a count.
@@ -283,9 +284,7 @@ def filter_graph(source: nx.Graph, filters: "GraphFilters | Mapping[str, Any] | 
             folded = _fold(node)
             if not any(folded.startswith(_fold(p)) for p in flt.paths):
                 return False
-        if flt.tags and not _tag_matches(data.get("tags", ()), flt.tags):
-            return False
-        return True
+        return not flt.tags or _tag_matches(data.get("tags", ()), flt.tags)
 
     keep = {n for n, d in view.nodes(data=True) if qualifies(n, d)}
     if centre is not None:
@@ -406,7 +405,7 @@ def annotate(graph: nx.DiGraph, seed: int = COMMUNITY_SEED) -> nx.DiGraph:
 
 def communities(graph: nx.DiGraph, seed: int = COMMUNITY_SEED) -> list[list[str]]:
     """Louvain communities, each sorted, listed by size (largest first), then by first member."""
-    undirected = nx.Graph()
+    undirected: nx.Graph[str] = nx.Graph()
     undirected.add_nodes_from(graph)
     for u, v, data in graph.edges(data=True):
         if u == v:
@@ -451,7 +450,7 @@ def format_of(filename: str) -> str | None:
     return FORMAT_SUFFIXES.get(filename[dot:].casefold())
 
 
-def export(graph: nx.DiGraph, format: str = "json", **opts: Any) -> str:
+def export(graph: nx.DiGraph, format: str = "json", **opts: Any) -> str:  # noqa: A002 - the public keyword
     """The graph as text in one of FORMATS.
 
     Options: html: color ("community" or "tag"), open_with ("obsidian" or "file"), title;
@@ -534,7 +533,7 @@ def flatten_attributes(graph: nx.DiGraph, label: bool = True) -> nx.DiGraph:
     """A copy whose attribute values are all scalars, as graphml and gexf require: lists become
     strings (tags joined by spaces, authors by "; "), None values are left out, and `label` is
     set to the title (Gephi shows it)."""
-    flat = nx.DiGraph()
+    flat: nx.DiGraph[str] = nx.DiGraph()
     flat.graph.update({k: v for k, v in graph.graph.items() if isinstance(v, (str, int, float, bool))})
     for node, data in graph.nodes(data=True):
         attrs = {k: _scalar(k, v) for k, v in data.items() if v is not None}
@@ -549,7 +548,7 @@ def flatten_attributes(graph: nx.DiGraph, label: bool = True) -> nx.DiGraph:
 def _scalar(key: str, value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return LIST_SEPARATORS.get(key, ", ").join(str(v) for v in value)
-    if isinstance(value, bool) or isinstance(value, (int, float, str)):
+    if isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
 
@@ -559,7 +558,7 @@ def _xml_safe(flat: nx.DiGraph, ids: Mapping[str, str]) -> nx.DiGraph:
     def clean(value: Any) -> Any:
         return portable_text(value) if isinstance(value, str) else value
 
-    out = nx.DiGraph()
+    out: nx.DiGraph[str] = nx.DiGraph()
     out.graph.update({k: clean(v) for k, v in flat.graph.items()})
     for node, data in flat.nodes(data=True):
         out.add_node(ids[node], **{k: clean(v) for k, v in data.items()})
@@ -635,7 +634,7 @@ def to_dot(graph: nx.DiGraph, name: str = "vault") -> str:
         out.write(f"  {_dot_string(ids[node])} [{_dot_attrs(attrs)}];\n")
     styles = {"embed": {"style": "bold"}, "cite": {"style": "dashed", "color": "#6a8fc7"}, "tag": {"style": "dotted"}}
     for u, v, data in graph.edges(data=True):
-        attrs = {**styles.get(data.get("kind"), {}), **{k: _scalar(k, val) for k, val in data.items() if val is not None}}
+        attrs = {**styles.get(data.get("kind", ""), {}), **{k: _scalar(k, val) for k, val in data.items() if val is not None}}
         if data.get("count", 1) > 1:
             attrs["penwidth"] = round(1 + math.log(data["count"]), 2)
         out.write(f"  {_dot_string(ids[u])} -> {_dot_string(ids[v])} [{_dot_attrs(attrs)}];\n")
@@ -715,11 +714,11 @@ def to_mermaid(graph: nx.DiGraph, fenced: bool = False, direction: str = "LR", o
     lines = [f"flowchart {direction}"]
     shapes = {"unresolved": ('(["', '"])'), "paper": ('[/"', '"/]'), "tag": ('{{"', '"}}'), "attachment": ('[("', '")]')}
     for node, data in graph.nodes(data=True):
-        left, right = shapes.get(data.get("kind"), ('["', '"]'))
+        left, right = shapes.get(data.get("kind", ""), ('["', '"]'))
         lines.append(f"  {ids[node]}{left}{_mermaid_text(data.get('title') or node)}{right}")
     arrows = {"link": "-->", "embed": "==>", "cite": "-.->", "tag": "-.-"}
     for u, v, data in graph.edges(data=True):
-        lines.append(f"  {ids[u]} {arrows.get(data.get('kind'), '-->')} {ids[v]}")
+        lines.append(f"  {ids[u]} {arrows.get(data.get('kind', ''), '-->')} {ids[v]}")
     classes: dict[str, list[str]] = defaultdict(list)
     for node, data in graph.nodes(data=True):
         if data.get("kind") in TARGET_ONLY_KINDS:

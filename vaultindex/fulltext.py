@@ -21,21 +21,20 @@ import sys
 import threading
 import time
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from whoosh import fields, highlight, index, qparser, query
 from whoosh.analysis import STOP_WORDS, Analyzer, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token
-from whoosh.lang.porter import stem as _porter_stem
-from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
+from whoosh.lang.porter import stem as _porter_stem
 
 from .errors import IndexCorrupt, QueryError
 from .models import Record
-from .store import encode_path
 from .snippet import first_line, readable
-from .versions import SCHEMA_VERSION
+from .store import encode_path
 
 INDEX_NAME = "MAIN"
 # Batches at least this large use Whoosh's multi-process writer (it forks; see DESIGN.md).
@@ -84,7 +83,7 @@ def _fix_and_not_matcher() -> None:
         if self.a.is_active() and self.b.is_active():
             self._find_next()
 
-    binary.AndNotMatcher._find_first = _find_first
+    binary.AndNotMatcher._find_first = _find_first  # type: ignore[method-assign]  # (the patch itself)
 
 
 _fix_and_not_matcher()
@@ -153,7 +152,7 @@ _SPELL_WORD = re.compile(f"(?<!{_LETTER}){_LETTER}{{3,{MAX_CORRECTED_LENGTH}}}(?
 _WORD = re.compile(f"[{_CJK_CHARS}]+|(?:[^\\W{_CJK_CHARS}]|\\*)+(?:\\.?(?:[^\\W{_CJK_CHARS}]|\\*)+)*")
 # Fullwidth letters and digits (ＧＰＴ４, common in CJK text) read as ASCII, halfwidth Katakana
 # as fullwidth: one character for one, so that offsets (snippets) stay right.
-_WIDTH = {
+_WIDTH: dict[int, int | str] = {
     **{cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)},
     **{
         cp: folded
@@ -181,7 +180,7 @@ class _StopFilter(StopFilter):
     """Whoosh's StopFilter (same stop words, minimum length and renumbering), but a CJK run
     is never a stop word: one Han character is a word."""
 
-    def __call__(self, tokens: Any) -> Iterator[Any]:
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]  # (as Whoosh's filters)
         pos = None
         for t in tokens:
             text = t.text
@@ -215,7 +214,7 @@ class _CJKBigrams(Filter):
     Bigrams from a query make a phrase (see _Parser), so `注意力` means 注意+意力 side by side.
     """
 
-    def __call__(self, tokens: Any) -> Iterator[Any]:
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]  # (as Whoosh's filters)
         shift = 0  # positions taken by the bigrams so far, beyond the one their run had
         for t in tokens:
             text = t.text
@@ -351,7 +350,7 @@ def _open_writer(ix: Any, procs: int = 1, **options: Any) -> Any:
     cls, options = (MpWriter, {**options, "procs": procs}) if procs > 1 else (SegmentWriter, options)
     writer = cls.__new__(cls)
     try:
-        writer.__init__(ix, **options)
+        writer.__init__(ix, **options)  # type: ignore[misc]  # (so that a failed __init__ leaves `writer` to unlock)
     except BaseException:
         lock = getattr(writer, "writelock", None)
         if lock is not None and lock.locked and lock.fd is not None:
@@ -380,7 +379,7 @@ class Batch:
     A smaller batch is written by one process at commit.
     """
 
-    def __init__(self, ft: "FullText", expected: int = 0):
+    def __init__(self, ft: FullText, expected: int = 0):
         self._ft = ft
         self._expected = expected
         self._writer: Any = None
@@ -480,7 +479,7 @@ class FullText:
         """Whether index files are there (readable or not: open() tells)."""
         try:
             return index.exists_in(str(self.folder), indexname=INDEX_NAME)
-        except Exception:  # a damaged table of contents still means an index is there
+        except Exception:  # noqa: BLE001 - a damaged table of contents still means an index is there
             return True
 
     def create(self) -> None:
@@ -554,7 +553,7 @@ class FullText:
             raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
 
     # -- writing -------------------------------------------------------------------------------
-    def begin(self, expected: int = 0) -> "Batch":
+    def begin(self, expected: int = 0) -> Batch:
         """One batch of deletes and documents, filled while the notes are read, committed once
         (see Batch); `expected`: documents sure to come."""
         return Batch(self, expected)
@@ -692,9 +691,7 @@ def _check_expansions(reader: Any, q: Any) -> None:
         if isinstance(leaf, query.Prefix) and leaf.fieldname == "path":
             continue
         if isinstance(leaf, (query.Prefix, query.Wildcard, query.TermRange)):
-            count = 0
-            for _ in leaf._btexts(reader):
-                count += 1
+            for count, _ in enumerate(leaf._btexts(reader), 1):
                 if count > MAX_EXPANSION:
                     if isinstance(leaf, query.TermRange):
                         shown = f"[{leaf.start or ''} TO {leaf.end or ''}]"
@@ -921,9 +918,9 @@ def _check_syntax(text: str) -> None:
                 f"a boost is a number above 0 and at most {MAX_BOOST:g} that weighs a word, "
                 f"as in pruning^2 (or pruning^0.5), not ^{boost}"
             )
-    if m := re.search(r"(?<=\w)~\S*", unquoted):
+    if tilde := re.search(r"(?<=\w)~\S*", unquoted):
         raise QueryError(
-            f"{m.group(0)!r}: ~ after a word is not query syntax (a misspelt word is corrected by "
+            f"{tilde.group(0)!r}: ~ after a word is not query syntax (a misspelt word is corrected by "
             'itself); after a phrase it lets the words stand apart, as in "data pruning"~3'
         )
     _check_operators(unquoted)

@@ -22,8 +22,10 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
+
+from .models import Citation, Link, Note
+from .resolve import CitationIndex, Resolution, Resolver, citation_key, link_key, name_key
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -36,8 +38,6 @@ def _nx():
 
     return networkx
 
-from .models import Citation, Link, Note
-from .resolve import CitationIndex, Resolution, Resolver, citation_key, link_key, name_key
 
 __all__ = [
     "GRAPH_VERSION",
@@ -60,6 +60,8 @@ __all__ = [
 
 GRAPH_VERSION = 3  # 3: quiet paths (generated pages, conflict copies) in the resolver
 UNRESOLVED = "unresolved:"
+# Where one link or citation points: a path, the candidates of an ambiguous one, or None.
+Entry = str | tuple[str, ...] | None
 PAPER = "paper:"
 GENERATOR = "vaultindex"
 
@@ -227,8 +229,8 @@ class LinkGraph:
         self.generated: set[str] = set()  # paths of generated notes (left out of queries)
         self.attachments: set[str] = set()
         self.excluded: set[str] = set()  # files that exist but are not indexed
-        self._links: dict[str, tuple] = {}  # source -> one Entry per note.links
-        self._cites: dict[str, tuple] = {}  # source -> one Entry per note.citations
+        self._links: dict[str, tuple[Entry, ...]] = {}  # source -> one Entry per note.links
+        self._cites: dict[str, tuple[Entry, ...]] = {}  # source -> one Entry per note.citations
         self._in: dict[str, set[str]] = {}  # node -> sources with an edge to it (self-loops not kept)
         self._by_key: dict[str, set[str]] = {}  # link_key -> sources using it
         self._by_cite: dict[tuple[str, str], set[str]] = {}  # citation_key -> sources using it
@@ -249,7 +251,7 @@ class LinkGraph:
         excluded: Iterable[str] = (),
         *,
         resolve_aliases: bool = False,
-    ) -> "LinkGraph":
+    ) -> LinkGraph:
         graph = cls(resolve_aliases)
         graph.update(notes, (), set(attachments), set(excluded))
         return graph
@@ -348,12 +350,12 @@ class LinkGraph:
                 self._reresolve_links(source, keys)
         if changed_cites:
             affected_cites: dict[str, set[tuple[str, str]]] = {}
-            for key in changed_cites:
-                for source in self._by_cite.get(key, ()):
+            for cite_key in changed_cites:
+                for source in self._by_cite.get(cite_key, ()):
                     if source not in fresh:
-                        affected_cites.setdefault(source, set()).add(key)
-            for source, keys in affected_cites.items():
-                self._reresolve_cites(source, keys)
+                        affected_cites.setdefault(source, set()).add(cite_key)
+            for source, cite_keys in affected_cites.items():
+                self._reresolve_cites(source, cite_keys)
 
         for note in upserted:
             if self.notes.get(note.path) is note:
@@ -383,8 +385,8 @@ class LinkGraph:
         for key in {link_key(link.target) for link in note.links}:
             if key:
                 self._by_key.setdefault(key, set()).add(path)
-        for key in {citation_key(c) for c in note.citations}:
-            self._by_cite.setdefault(key, set()).add(path)
+        for cite_key in {citation_key(c) for c in note.citations}:
+            self._by_cite.setdefault(cite_key, set()).add(path)
         for node in self._targets(path):
             self._in.setdefault(node, set()).add(path)
 
@@ -427,14 +429,14 @@ class LinkGraph:
         for node in new_targets - old_targets:
             self._in.setdefault(node, set()).add(source)
 
-    def _resolve_link(self, source: str, link: Link) -> object:
+    def _resolve_link(self, source: str, link: Link) -> Entry:
         return _entry(self.resolver.resolve(source, link.target))
 
-    def _resolve_cite(self, citation: Citation) -> object:
+    def _resolve_cite(self, citation: Citation) -> Entry:
         return _entry(self.citation_index.resolve(citation))
 
     # -- reading the state ----------------------------------------------------------------------
-    def link_entries(self, source: str) -> tuple[object, ...]:
+    def link_entries(self, source: str) -> tuple[Entry, ...]:
         """Where each of `source`'s links points, parallel to `Note.links`: a path (resolved;
         the source's own path for a same-note link), a tuple of candidate paths, preferred
         first (ambiguous), or None (unresolved)."""
@@ -442,7 +444,7 @@ class LinkGraph:
 
     def _edges_of(
         self, source: str, note: Note | None = None
-    ) -> Iterator[tuple[int, str, bool, object, Link | Citation]]:
+    ) -> Iterator[tuple[int, str, bool, Entry, Link | Citation]]:
         """(index, target node, is_citation, entry, item) for each non-self link and citation."""
         if note is None:
             note = self.notes[source]
@@ -496,8 +498,8 @@ class LinkGraph:
         generated: Counter[str] = Counter()
         for source in self._in.get(node, ()):
             counts = generated if source in self.generated else regular
-            for _, target, is_cite, _, item in self._edges_of(source):
-                if target == node and not is_cite:
+            for _, target, _, _, item in self._edges_of(source):
+                if target == node and isinstance(item, Link):
                     counts[item.target] += 1
         return _most_common(regular or generated) or node[len(UNRESOLVED) :]
 
@@ -507,8 +509,8 @@ class LinkGraph:
         generated: dict[str, Counter[str]] = {}
         for source in self.notes:
             bucket = generated if source in self.generated else regular
-            for _, node, is_cite, entry, item in self._edges_of(source):
-                if entry is None and not is_cite:
+            for _, node, _, entry, item in self._edges_of(source):
+                if entry is None and isinstance(item, Link):
                     bucket.setdefault(node, Counter())[item.target] += 1
         return {node: _most_common(regular.get(node) or generated[node]) for node in regular.keys() | generated.keys()}
 
@@ -534,11 +536,11 @@ class LinkGraph:
         for source in sorted(self.notes):
             if source in self.generated and not include_generated:
                 continue
-            for i, node, is_cite, entry, item in self._edges_of(source):
+            for i, node, _, entry, item in self._edges_of(source):
                 if node in self.generated and not include_generated:
                     continue
                 status, candidates = _status(entry)
-                if is_cite:
+                if isinstance(item, Citation):
                     attrs = {
                         "kind": "cite",
                         "line": item.line,
@@ -599,6 +601,7 @@ class LinkGraph:
             multi = self.to_networkx(include_generated)
             g = _nx().DiGraph()
             g.add_nodes_from(multi.nodes(data=True))
+            kind: str  # (every edge has one: see edges())
             for u, v, kind in multi.edges(data="kind"):
                 if g.has_edge(u, v):
                     data = g[u][v]
@@ -629,8 +632,8 @@ class LinkGraph:
         out = []
         for source in sorted(self._sources(path)):
             lines = [
-                _link_line(item, is_cite)
-                for _, node, is_cite, _, item in self._edges_of(source)
+                _link_line(item)
+                for _, node, _, _, item in self._edges_of(source)
                 if node == path
             ]
             lines.sort(key=lambda ln: (ln.line, ln.kind != "cite"))
@@ -667,10 +670,10 @@ class LinkGraph:
         for source in sorted(self.notes):
             if source in self.generated:
                 continue
-            for _, node, is_cite, entry, item in self._edges_of(source):
+            for _, node, _, entry, item in self._edges_of(source):
                 if entry is None:
                     uses.setdefault(node, []).append(Use(source, item.line, item.context))
-                    if not is_cite:
+                    if isinstance(item, Link):
                         forms.setdefault(node, Counter())[item.target] += 1
         out = []
         for node, found in uses.items():
@@ -846,7 +849,7 @@ def _discard(index: dict, key: object, value: str) -> None:
             del index[key]
 
 
-def _entry(res: Resolution) -> object:
+def _entry(res: Resolution) -> Entry:
     if res.status == "resolved":
         return res.path
     if res.status == "ambiguous":
@@ -854,7 +857,7 @@ def _entry(res: Resolution) -> object:
     return None
 
 
-def _status(entry: object) -> tuple[str, tuple[str, ...]]:
+def _status(entry: Entry) -> tuple[str, tuple[str, ...]]:
     if entry is None:
         return "unresolved", ()
     if isinstance(entry, tuple):
@@ -862,13 +865,13 @@ def _status(entry: object) -> tuple[str, tuple[str, ...]]:
     return "resolved", ()
 
 
-def _link_node(entry: object, link: Link) -> str:
+def _link_node(entry: Entry, link: Link) -> str:
     if entry is None:
         return UNRESOLVED + name_key(link.target)
     return entry[0] if isinstance(entry, tuple) else entry
 
 
-def _cite_node(entry: object, citation: Citation) -> str:
+def _cite_node(entry: Entry, citation: Citation) -> str:
     if entry is None:
         kind, key = citation_key(citation)
         return f"{PAPER}{kind}:{key}"
@@ -883,8 +886,8 @@ def _paper_label(kind: str, key: str) -> str:
     return {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(kind, kind + ":") + key
 
 
-def _link_line(item: Link | Citation, is_cite: bool) -> LinkLine:
-    if is_cite:
+def _link_line(item: Link | Citation) -> LinkLine:
+    if isinstance(item, Citation):
         return LinkLine(item.line, "cite", item.key, "", "", item.context)
     return LinkLine(item.line, item.kind, item.target, item.subpath, item.display, item.context)
 

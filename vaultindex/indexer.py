@@ -16,9 +16,10 @@ import re
 import stat
 import time
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, cast
 
 from .config import Config
 from .errors import IndexCorrupt
@@ -35,9 +36,9 @@ from .store import (
     encode_path,
     fulltext_fingerprint,
     fulltext_generation,
-    note_to_json,
     link_row,
     note_row,
+    note_to_json,
     remove_build,
     remove_whoosh_temporaries,
     storable_text,
@@ -45,6 +46,9 @@ from .store import (
     write_new,
 )
 from .versions import PARSER_VERSION, SCHEMA_VERSION, STORE_VERSION
+
+if TYPE_CHECKING:
+    from .fulltext import FullText
 
 Progress = Callable[[int, int], None]
 _STAGED = re.compile(r"^\.(current|vaultindex-index\.json)\.\d+\.tmp$")
@@ -60,7 +64,7 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold().strip()
 
 
-def _fulltext(folder: Path, readonly: bool = False):
+def _fulltext(folder: Path, readonly: bool = False) -> FullText:
     from .fulltext import FullText  # Whoosh is imported only when the full text is needed
 
     return FullText(folder, readonly=readonly)
@@ -71,7 +75,7 @@ class _LazyFullText:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self._real = None
+        self._real: FullText | None = None
 
     def __getattr__(self, name: str):
         if self._real is None:
@@ -90,6 +94,12 @@ class _NoBatch:
 
     def cancel(self) -> None:
         pass
+
+    def delete(self, path: str) -> None:
+        raise RuntimeError(f"a sync that deletes nothing was asked to delete {path!r}")
+
+    def commit(self) -> None:
+        raise RuntimeError("a sync that writes nothing was asked to commit")
 
 
 _NO_BATCH = _NoBatch()
@@ -146,7 +156,7 @@ class Indexer:
         self.folder = folder
         self._build = -1
         self._store: Store | None = None
-        self._ft = None
+        self._ft: FullText | None = None
 
     def close(self) -> None:
         if self._store is not None:
@@ -156,12 +166,12 @@ class Indexer:
         self._store = self._ft = None
         self._build = -1
 
-    def _open(self, build: int) -> tuple[Store, object]:
-        if build != self._build or self._store is None:
+    def _open(self, build: int) -> tuple[Store, FullText]:
+        if build != self._build or self._store is None or self._ft is None:
             self.close()
             where = self.folder / f"b{build}"
             self._store = Store(where / DB_FILE, writable=True)
-            self._ft = _LazyFullText(where / FULLTEXT_DIR)
+            self._ft = cast("FullText", _LazyFullText(where / FULLTEXT_DIR))  # (the same methods, made on first use)
             self._build = build
         return self._store, self._ft
 
@@ -334,6 +344,7 @@ class Indexer:
             notes=notes,
             diagnostics=(*disk.diagnostics, *reading.diagnostics),
             paths=tuple(changed_paths),
+            attachments=tuple(sorted(old_files["attachment"] ^ new_files["attachment"])),
         )
 
     # -- scan ----------------------------------------------------------------------------------------
@@ -374,7 +385,7 @@ class Indexer:
                     raise
                 except (OSError, MemoryError):
                     raise
-                except Exception as exc:  # one note's problem is that note's diagnostic, never the index's
+                except Exception as exc:  # noqa: BLE001 - one note's problem is that note's diagnostic, never the index's
                     diagnostics.append(Diagnostic(path, f"cannot index this note ({type(exc).__name__}: {exc})", severity="error"))
                     if path in stamps:
                         vanished.append(path)
@@ -466,7 +477,7 @@ def _base(path: str) -> str:
 
 def _link_entry(res: Resolution, link_target: str) -> tuple[str, str, tuple[str, ...]]:
     """(node, status, candidates) of a resolved link."""
-    if res.status == "resolved":
+    if res.status == "resolved" and res.path is not None:
         return res.path, "resolved", ()
     if res.status == "ambiguous":
         return res.candidates[0], "ambiguous", tuple(res.candidates)
@@ -474,7 +485,7 @@ def _link_entry(res: Resolution, link_target: str) -> tuple[str, str, tuple[str,
 
 
 def _cite_entry(res: Resolution, citation: Citation) -> tuple[str, str, tuple[str, ...]]:
-    if res.status == "resolved":
+    if res.status == "resolved" and res.path is not None:
         return res.path, "resolved", ()
     if res.status == "ambiguous":
         return res.candidates[0], "ambiguous", tuple(res.candidates)
@@ -669,7 +680,9 @@ def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_fil
         "INSERT OR REPLACE INTO notejson(path, data) VALUES (?, ?)",
         [(encode_path(p.record.note.path), note_to_json(p.record.note)) for p in reading.parsed],
     )
-    names, tags, headings = [], [], []
+    names: list[tuple[str, str, str]] = []
+    tags: list[tuple[str, str]] = []
+    headings: list[tuple[str, int, str, int]] = []
     for p in reading.parsed:
         note = p.record.note
         key = encode_path(note.path)

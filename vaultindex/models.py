@@ -23,7 +23,7 @@ def _pickled_by_fields(cls: type) -> type:
     def __reduce__(self: Any) -> tuple:
         return cls, tuple(getattr(self, n) for n in names)
 
-    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
     return cls
 
 
@@ -176,6 +176,7 @@ class SyncStats:
     rebuilt: str = ""  # why the index was rebuilt from scratch, "" when it was not
     diagnostics: tuple[Diagnostic, ...] = ()
     paths: tuple[str, ...] = ()  # the notes added, modified or removed
+    attachments: tuple[str, ...] = ()  # the attachments added or removed
 
     @property
     def changed(self) -> bool:

@@ -19,9 +19,9 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from .config import ALWAYS_IGNORED_DIRS, Config
 from .errors import VaultIndexError

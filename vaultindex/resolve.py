@@ -284,7 +284,7 @@ class Resolver:
 
     def _resolve_name(self, source: str, target: str) -> Resolution:
         name = _fold(target)
-        hits = self._by_base.get(name)
+        hits: set[str] | list[str] | None = self._by_base.get(name)
         if not hits and not name.endswith(_MD):
             hits = self._by_base.get(name + _MD)
         if hits:
@@ -316,7 +316,7 @@ class Resolver:
             else:
                 stack.append(_fold(part))
         want = "/".join(stack)
-        hits = self._by_path.get(want)
+        hits: set[str] | list[str] | None = self._by_path.get(want)
         if not hits and not want.endswith(_MD):
             hits = self._by_path.get(want + _MD)
         if hits:

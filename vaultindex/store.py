@@ -43,12 +43,12 @@ import stat
 import time
 import types
 import typing
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .errors import IndexCorrupt, IndexWriteError, VaultIndexError
 from .models import Citation, Diagnostic, Link, Note, Paper, Record
-from .versions import STORE_VERSION
 
 MARKER = "vaultindex-index.json"
 CURRENT = "current"
@@ -715,9 +715,9 @@ class Store:
     def links_to(self, node: str) -> list[tuple]:
         """Link rows pointing at `node` from other, non-generated notes, with the source's title."""
         return self._q(
-            f"SELECT l.source, l.cite, l.seq, l.kind, l.target, l.subpath, l.display, l.line, l.context, n.title "
-            f"FROM links l JOIN notes n ON n.path = l.source "
-            f"WHERE l.node = ? AND l.source != l.node AND n.generated = 0",
+            "SELECT l.source, l.cite, l.seq, l.kind, l.target, l.subpath, l.display, l.line, l.context, n.title "
+            "FROM links l JOIN notes n ON n.path = l.source "
+            "WHERE l.node = ? AND l.source != l.node AND n.generated = 0",
             (encode_path(node),),
         )
 

@@ -40,9 +40,10 @@ import stat
 import unicodedata
 import weakref
 from collections import Counter, defaultdict
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Container, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote
 
 import yaml
@@ -388,11 +389,11 @@ def _page_paths(tags: Iterable[str], folder: str, name: str, taken: Container[st
     can change the answer; at any other key it cannot)."""
     tags = list(tags)
     folder = folder.strip("/")
-    wanted = set()
+    wanted: set[tuple[str, ...]] = set()
     for tag in tags:
-        parts = tag.split("/")
+        parts = tuple(tag.split("/"))
         for i in range(1, len(parts) + 1):
-            wanted.add(tuple(parts[:i]))
+            wanted.add(parts[:i])
     by_parent: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for parts in wanted:
         by_parent[parts[:-1]].add(parts[-1])
@@ -689,7 +690,7 @@ def _yaml_scalar(value: str) -> str:
     """A YAML string that reads back as exactly `value`: plain when safe, else double-quoted."""
     if re.fullmatch(r"\w[\w./+-]*", value):
         try:
-            if yaml.load(value, Loader=_Loader) == value:
+            if yaml.load(value, Loader=_Loader) == value:  # noqa: S506 - _Loader is a SafeLoader
                 return value
         except yaml.YAMLError:
             pass
@@ -838,7 +839,7 @@ def _split(text: str) -> _Parts:
             yaml_text = text[4 : close.start()]
             body = text[close.end() + 1 :] if close.end() < len(text) else ""
             try:
-                loaded = yaml.load(yaml_text, Loader=_Loader) if yaml_text.strip() else {}
+                loaded = yaml.load(yaml_text, Loader=_Loader) if yaml_text.strip() else {}  # noqa: S506 - a SafeLoader
             except (yaml.YAMLError, ValueError, TypeError, RecursionError):
                 loaded = None
             data = loaded if isinstance(loaded, dict) else None
@@ -878,7 +879,7 @@ def _merge_frontmatter(parts: _Parts, page: TagPage) -> str:
         kept += "\n"
     merged = ours + kept
     try:
-        check = yaml.load(merged, Loader=_Loader)
+        check = yaml.load(merged, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError:
         check = None
     expected = {**rest, KEY_GENERATED: GENERATED_BY, KEY_TAG: page.tag, KEY_COUNT: page.count}
@@ -938,16 +939,16 @@ def collect_tags(vault) -> list[TagInfo]:
 class _Seen:
     """What we last saw at a path: its stat, its text and the page that text was checked against."""
 
-    key: tuple
+    key: tuple | None
     text: str | None
     page: TagPage | None = None
 
 
 # Per Vault object (watch keeps one alive): path -> _Seen, so that a run where nothing changed
 # reads no file and renders no page.
-_MEMO: "weakref.WeakKeyDictionary[Any, dict[str, _Seen]]" = weakref.WeakKeyDictionary()
+_MEMO: weakref.WeakKeyDictionary[Any, dict[str, _Seen]] = weakref.WeakKeyDictionary()
 # Per Vault object: plan_pages' cache (its planner, for the last options used).
-_PLAN_CACHE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+_PLAN_CACHE: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 
 
 def _stat_key(st: os.stat_result) -> tuple:
@@ -1044,7 +1045,7 @@ class _Disk:
         self.memo[rel] = _Seen(_stat_key(st), text, page)
         return ""
 
-    def delete(self, rel: str, key: tuple) -> str:
+    def delete(self, rel: str, key: tuple | None) -> str:
         if not self._inside(rel):
             return "its folder leads out of the tag page folder (a symlink?): left untouched"
         if not self._unchanged_since(rel, key):
@@ -1057,7 +1058,7 @@ class _Disk:
         self._prune(rel)
         return ""
 
-    def move(self, rel: str, key: tuple, new: str) -> str:
+    def move(self, rel: str, key: tuple | None, new: str) -> str:
         """Rename a page to `new`, never over an existing file; "" when done, else why not."""
         if not (self._inside(rel) and self._inside(new)):
             return "its folder leads out of the tag page folder (a symlink?): left untouched"
@@ -1096,7 +1097,7 @@ class _Disk:
 
     def files(self) -> list[str]:
         """Markdown files under the tag folder (hidden names and symlinked folders skipped)."""
-        found = []
+        found: list[str] = []
         start = self.full(self.folder)
         if not start.is_dir() or start.is_symlink():
             return found
@@ -1200,7 +1201,7 @@ def write_pages(
             tag = str(raw) if raw not in (None, "") else rel.rsplit("/", 1)[-1].removesuffix(".md")
             target = by_tag.get(tag)
             orphan = target is None
-            if orphan:
+            if target is None:
                 # The tag is gone: keep the page, under a name no other file has.
                 if taken is None:
                     taken = taken_keys()

@@ -13,9 +13,10 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from .config import STATE_DIR, Config, find_vault, load_config
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
@@ -37,6 +38,14 @@ from .store import (
     remove_legacy_index,
     write_error,
 )
+
+if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
+    from .doctor import DoctorReport
+    from .fulltext import FullText
+    from .graph import Backlink, LinkGraph, LinkPath, Mention, NoteRef, OutLink, RelatedNote, UnresolvedTarget
+    from .indexer import Indexer
+
+T = TypeVar("T")
 
 Progress = Callable[[int, int], None]
 INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
@@ -97,18 +106,18 @@ class Vault:
         self.state_dir = root / STATE_DIR  # the user's config lives here (and older in-vault indexes)
         self.index_dir = resolve_index_dir(root, config, index_dir)
         self._lock = WriterLock(self.index_dir / LOCK_FILE, prepare=self._prepare_writing)
-        self._indexer = None
+        self._indexer: Indexer | None = None
         self._reader: Store | None = None
         self._reader_build = -1
-        self._ft = None
+        self._ft: FullText | None = None
         self._ft_build = -1
-        self._graph = None
+        self._graph: LinkGraph | None = None
         self._seen_state: tuple[int, float | None] | None = None  # see reload()
         self._graph_key: tuple | None = None
         self.repaired: SyncStats | None = None  # set when a query had to rebuild a damaged index
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> "Vault":
+    def open(cls, path: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> Vault:
         root = find_vault(path)
         vault = cls(root, load_config(root), index_dir)
         check_folder(vault.index_dir)  # a symlink or a folder of the user's: refused now
@@ -120,7 +129,7 @@ class Vault:
         """The one writer lock (sync, watch, tags write)."""
         return self._lock
 
-    def _writer(self):
+    def _writer(self) -> Indexer:
         from .indexer import Indexer
 
         if self._indexer is None:
@@ -238,7 +247,7 @@ class Vault:
         return self._reader
 
     @property
-    def fulltext(self):
+    def fulltext(self) -> FullText:
         from .fulltext import FullText  # Whoosh is imported on first use so that graph queries skip it
 
         build = self._ensure_index()
@@ -249,7 +258,7 @@ class Vault:
             self._ft_build = build
         return self._ft
 
-    def _ask(self, question: Callable[[Store], object]):
+    def _ask(self, question: Callable[[Store], T]) -> T:
         """Run a read on the store; a damaged database is rebuilt once (and said so)."""
         try:
             return question(self.store)
@@ -271,7 +280,7 @@ class Vault:
         self.repaired = replace(stats, rebuilt=str(problem))
 
     @property
-    def catalog(self) -> "CatalogView":
+    def catalog(self) -> CatalogView:
         """What the index holds (stamps, records, attachments, excluded files), read from the store."""
         return CatalogView(self)
 
@@ -424,11 +433,11 @@ class Vault:
         return self._ask(find)
 
     # -- watch, tag pages, graph views: each owned by its module ------------------------------------
-    def watch(self, stop_event=None, on_batch=None, debounce_ms: int = 200, polling: bool = False):
+    def watch(self, stop_event=None, on_batch=None, debounce_ms: int = 200, polling: bool = False, on_ready=None):
         """Keep the index in sync with every save until `stop_event` is set (see watch.py)."""
         from .watch import run
 
-        return run(self, stop_event=stop_event, on_batch=on_batch, debounce_ms=debounce_ms, polling=polling)
+        return run(self, stop_event=stop_event, on_batch=on_batch, debounce_ms=debounce_ms, polling=polling, on_ready=on_ready)
 
     def tags(self):
         """Every tag with the notes carrying it (see tagpages.py)."""
@@ -460,7 +469,7 @@ class Vault:
 
     # -- graph ---------------------------------------------------------------------------------------
     @property
-    def graph(self):
+    def graph(self) -> LinkGraph:
         """The link and citation graph (graph.LinkGraph) of the indexed notes, built from the store."""
         from .graph import LinkGraph
 
@@ -475,7 +484,7 @@ class Vault:
             self._graph_key = key
         return self._graph
 
-    def _graph_path(self, note: "Note | str") -> str:
+    def _graph_path(self, note: Note | str) -> str:
         """The path of a note given as a Note, path, file name, title or alias (or a file's exact path)."""
         if isinstance(note, Note):
             return note.path
@@ -484,7 +493,7 @@ class Vault:
             return wanted
         return self.find_note(wanted).path
 
-    def backlinks(self, note: "Note | str") -> list:
+    def backlinks(self, note: Note | str) -> list[Backlink]:
         """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
         self._ensure_index()
         from .graph import Backlink, LinkLine
@@ -493,7 +502,7 @@ class Vault:
         rows = self._ask(lambda s: s.links_to(path))
         by_source: dict[str, list] = {}
         titles: dict[str, str] = {}
-        for source, cite, seq, kind, target, subpath, display, line, context, title in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
+        for source, cite, _seq, kind, target, subpath, display, line, context, title in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
             src = decode_path(source)
             titles[src] = title
             if cite:
@@ -506,14 +515,14 @@ class Vault:
             out.append(Backlink(src, titles[src], tuple(lines)))
         return out
 
-    def links(self, note: "Note | str") -> list:
+    def links(self, note: Note | str) -> list[OutLink]:
         """The note's outgoing links and citations with where each points (graph.OutLink)."""
         self._ensure_index()
         from .graph import OutLink
 
         path = self._graph_path(note)
         out = []
-        for (_src, cite, _seq, _key, node, status, cands, kind, target, subpath, display, form, line, context) in self._ask(
+        for (_src, _cite, _seq, _key, node, status, cands, kind, target, subpath, display, form, line, context) in self._ask(
             lambda s: s.links_of(path)
         ):
             node = decode_path(node)
@@ -521,7 +530,7 @@ class Vault:
                                node if status != "unresolved" else None, node, decode_candidates(cands)))
         return out
 
-    def unresolved(self) -> list:
+    def unresolved(self) -> list[UnresolvedTarget]:
         """Dangling link targets and cited papers with no note, most used first (graph.UnresolvedTarget)."""
         self._ensure_index()
         from .graph import UnresolvedTarget, Use
@@ -542,14 +551,14 @@ class Vault:
         out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
         return out
 
-    def orphans(self) -> list:
+    def orphans(self) -> list[NoteRef]:
         """Notes with no links to or from another note or file (graph.NoteRef)."""
         self._ensure_index()
         from .graph import NoteRef
 
         return [NoteRef(p, t) for p, t in self._ask(lambda s: s.orphans())]
 
-    def path(self, a: "Note | str", b: "Note | str", directed: bool = False):
+    def path(self, a: Note | str, b: Note | str, directed: bool = False) -> LinkPath | None:
         """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
         self._ensure_index()
         return self.graph.path(self._graph_path(a), self._graph_path(b), directed=directed)
@@ -597,14 +606,14 @@ class Vault:
             if not held:
                 self._lock.release()
 
-    def doctor(self):
+    def doctor(self) -> DoctorReport:
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
         from .doctor import diagnose
 
         self._ensure_index()
         return diagnose(self.graph, read_text=self.read_text)
 
-    def mentions(self, note: "Note | str") -> list:
+    def mentions(self, note: Note | str) -> list[Mention]:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).
 
         The full-text index picks the candidate notes; only those files are read.
@@ -641,7 +650,7 @@ class Vault:
                 out.append(Mention(source, titles[source][0], lines))
         return out
 
-    def related(self, note: "Note | str", limit: int = 10) -> list:
+    def related(self, note: Note | str, limit: int = 10) -> list[RelatedNote]:
         """Notes related to `note`, best first, each with its reasons (graph.RelatedNote)."""
         self._ensure_index()
         from .fulltext import similar_paths
@@ -691,7 +700,7 @@ class CatalogView:
         return self._vault._ask(lambda s: s.stamps())
 
     @property
-    def records(self) -> "Records":
+    def records(self) -> Records:
         return Records(self._vault)
 
     @property
@@ -703,7 +712,7 @@ class CatalogView:
         return self._vault._ask(lambda s: s.files("excluded"))
 
     @property
-    def graph(self):
+    def graph(self) -> LinkGraph:
         return self._vault.graph
 
 
@@ -737,11 +746,11 @@ class Records(Mapping):
     def __contains__(self, path: object) -> bool:
         return path in set(self._paths)
 
-    def items(self):  # type: ignore[override]
+    def items(self):
         data = self._load()
         return [(p, data[p]) for p in self._paths if p in data]
 
-    def values(self):  # type: ignore[override]
+    def values(self):
         return [r for _, r in self.items()]
 
 

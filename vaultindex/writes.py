@@ -18,10 +18,11 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -348,7 +349,7 @@ def add_tag(root: Path, path: str, tag: str) -> Written:
     have = _tag_values(props.get(key)) if key is not None else []
     if t.casefold() in (h.casefold() for h in have):
         return Written(rel, False, _sha1(old), changed=False)
-    new_yaml = _with_tag(yaml_text or "", key, props.get(key), t)
+    new_yaml = _with_tag(yaml_text or "", key, props.get(key) if key is not None else None, t)
     check = _load(new_yaml)
     if t.casefold() not in (h.casefold() for h in _tag_values(check.get(key or "tags"))):
         raise WriteRefused(f"cannot add a tag to the frontmatter of {rel!r} without rewriting it: add #{t} by hand")
