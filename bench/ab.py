@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 
-
 CPU: dict[str, list[float]] = {}  # "name/side" -> CPU seconds (user + system) of each run
 
 

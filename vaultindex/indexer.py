@@ -275,10 +275,8 @@ class Indexer:
         stamps: dict[str, tuple[int, int]] = {} if fresh else store.file_stamps()
         region = self._scan(dirty)
         disk = region.disk
-        if region.contains is None and not disk.unreadable:
-            indexed = stamps
-        else:
-            indexed = {p: s for p, s in stamps.items() if region(p)}
+        whole = region.contains is None and not disk.unreadable
+        indexed = stamps if whole else {p: s for p, s in stamps.items() if region(p)}
         changes = diff(disk.notes, indexed)
         todo = [*changes.added, *changes.modified]
         # Killed during the last commit: its notes are read again whatever their stamps say.
