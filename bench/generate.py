@@ -213,6 +213,40 @@ def vocabulary() -> list[str]:
     return list(seen)
 
 
+_ONSETS = ("b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "cl", "st", "tr")
+_NUCLEI = ("a", "e", "i", "o", "u", "ai", "ou", "ei")
+
+
+def synthetic_words(count: int, avoid: set[str]) -> list[str]:
+    """`count` letters-only pseudo-words (three or four syllables), in a fixed order: the long
+    tail of a larger vocabulary (`--vocabulary`). The same count always gives the same words."""
+    syllables = [o + v for o in _ONSETS for v in _NUCLEI]  # 160
+    out: list[str] = []
+    seen = set(avoid)
+    i = 0
+    while len(out) < count:
+        parts = 3 + (i % 2)
+        n, word = i * 7919 + 13, ""
+        for _ in range(parts):
+            n, r = divmod(n, len(syllables))
+            word += syllables[r]
+        i += 1
+        if word not in seen:
+            seen.add(word)
+            out.append(word)
+    rng = random.Random(count)  # rare words spread over the tail, deterministically
+    rng.shuffle(out)
+    return out
+
+
+def sized_vocabulary(size: int | None) -> list[str]:
+    """vocabulary(), extended with pseudo-words to `size` words when that is larger."""
+    words = vocabulary()
+    if size is not None and size > len(words):
+        words += synthetic_words(size - len(words), set(words))
+    return words
+
+
 def zipf_cum_weights(n: int, exponent: float = ZIPF_EXPONENT) -> list[float]:
     return list(accumulate(1.0 / (rank**exponent) for rank in range(1, n + 1)))
 
@@ -390,9 +424,9 @@ def plan(n: int, seed: int) -> list[PlannedNote]:
 class Writer:
     """Draws words and sentences; one instance per vault (all state comes from `rng`)."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, vocabulary_size: int | None = None):
         self.rng = rng
-        self.vocab = vocabulary()
+        self.vocab = sized_vocabulary(vocabulary_size)
         self.cum = zipf_cum_weights(len(self.vocab))
         self.area_cum = {a: zipf_cum_weights(len(ws), 0.8) for a, ws in AREAS.items()}
 
@@ -589,8 +623,9 @@ def render(note: PlannedNote, notes: list[PlannedNote], w: Writer, stats: dict) 
     return text, png
 
 
-def generate(out: str | os.PathLike, n: int, seed: int = 1, clean: bool = True) -> VaultInfo:
-    """Write the vault for (n, seed) into `out` and describe it."""
+def generate(out: str | os.PathLike, n: int, seed: int = 1, clean: bool = True, vocabulary_size: int | None = None) -> VaultInfo:
+    """Write the vault for (n, seed) into `out` and describe it. `vocabulary_size` draws the
+    prose from a Zipf vocabulary of that many words (the built-in one, about 11,000 words, when None)."""
     started = time.perf_counter()
     out = Path(out)
     if clean and out.exists():
@@ -599,7 +634,7 @@ def generate(out: str | os.PathLike, n: int, seed: int = 1, clean: bool = True) 
     notes = plan(n, seed)
     # Text gets its own stream so that the plan does not depend on how text is drawn.
     rng = random.Random(seed * 1_000_003 + 7)
-    w = Writer(rng)
+    w = Writer(rng, vocabulary_size)
     stats: dict = {
         "links": 0,
         "broken_links": 0,
@@ -652,10 +687,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notes", "-n", type=int, default=1000, help="number of notes (default 1000)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--json", action="store_true", help="print a summary as JSON on stdout")
+    parser.add_argument("--vocabulary", type=int, default=None, metavar="WORDS",
+                        help="draw the prose from a Zipf vocabulary of WORDS words, e.g. 200000 (default: the built-in one)")
     args = parser.parse_args(argv)
     if args.notes < MIN_NOTES:
         parser.error(f"--notes must be at least {MIN_NOTES}")
-    info = generate(args.out, args.notes, args.seed)
+    info = generate(args.out, args.notes, args.seed, vocabulary_size=args.vocabulary)
     summary = info.to_json()
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -129,3 +129,17 @@ def test_notes_parse_with_vaultindex(vault):
         if rel.startswith("papers/"):
             assert note.paper.citekey and note.paper.year
             assert any("/" in t for t in note.tags)
+
+
+def test_the_vocabulary_option_is_a_deterministic_zipf_vocabulary_of_that_size(tmp_path):
+    words = generate.sized_vocabulary(200_000)
+    assert len(words) == len(set(words)) == 200_000
+    assert words[: len(generate.vocabulary())] == generate.vocabulary()  # the same frequent head
+    assert all(w.isalpha() and w.isascii() for w in words[len(generate.vocabulary()):])  # plain words any tool can query
+    assert generate.sized_vocabulary(200_000) == words
+    a = generate.generate(tmp_path / "a", 200, seed=3, vocabulary_size=200_000)
+    b = generate.generate(tmp_path / "b", 200, seed=3, vocabulary_size=200_000)
+    texts = {p: (tmp_path / "a" / p).read_text() for p in a.paths}
+    assert texts == {p: (tmp_path / "b" / p).read_text() for p in b.paths}
+    seen = {w for text in texts.values() for w in text.split()}
+    assert len(seen & set(words[len(generate.vocabulary()):])) > 1000  # the long tail is used

@@ -402,3 +402,60 @@ def test_a_full_disk_while_the_store_writes_is_one_error_and_both_stores_stay_as
     stats = Vault.open(vault).sync()
     assert stats.added == 40 and stats.removed == 1
     assert "papers/SimCLR.md" not in [h.path for h in Vault.open(vault).search("contrastive", limit=100).hits]
+
+
+# -- what is kept per state of the index (issue 14: PageRank stored, the Whoosh files' stamps) --------
+
+def _fresh_rank(root: Path, by: str = "pagerank") -> list:
+    """rank as the graph computes it now (the reference), never from the store."""
+    return Vault.open(root).graph.rank(1000, by=by)
+
+
+def test_rank_is_computed_once_per_state_of_the_index_and_kept(vault, monkeypatch):
+    Vault.open(vault).sync()
+    first = Vault.open(vault).rank(1000)
+    assert first == _fresh_rank(vault) and len(first) > 10
+    assert Vault.open(vault).rank(5, by="in") == _fresh_rank(vault, by="in")[:5]
+
+    # A later rank (a fresh process, the MCP server) reads what was kept: no graph is built.
+    from vaultindex import graph
+
+    def no_graph(*args, **kwargs):
+        raise AssertionError("rank built the whole graph again")
+
+    with monkeypatch.context() as m:
+        m.setattr(graph.LinkGraph, "build", no_graph)
+        assert Vault.open(vault).rank(1000) == first
+        assert Vault.open(vault).rank(3, by="in") == sorted(first, key=lambda r: (-r.in_degree, -r.pagerank, r.path))[:3]
+
+    # An edit that adds links changes the ranks: the kept ones are not used, the new ones equal
+    # the freshly computed ranks, and equal a full rebuild's.
+    write(vault, "Hub of hubs.md", "".join(f"[[{r.path[:-3]}]]\n" for r in first[-5:]))
+    write(vault, "Second hub.md", "[[Hub of hubs]] " + "".join(f"[[{r.path[:-3]}]] " for r in first[-3:]))
+    Vault.open(vault).sync()
+    after = Vault.open(vault).rank(1000)
+    assert after != first
+    assert after == _fresh_rank(vault)
+    assert "Hub of hubs.md" in [r.path for r in after]
+    Vault.open(vault).sync(full=True)
+    assert Vault.open(vault).rank(1000) == after
+
+
+def test_a_noop_sync_does_not_open_the_full_text_index_and_a_damaged_one_still_shows(vault, monkeypatch):
+    Vault.open(vault).sync()
+    from vaultindex import fulltext
+
+    def no_check(self):
+        raise AssertionError("a no-op sync opened every segment")
+
+    with monkeypatch.context() as m:
+        m.setattr(fulltext.FullText, "check", no_check)
+        stats = Vault.open(vault).sync()
+    assert (stats.added, stats.modified, stats.removed, stats.rebuilt) == (0, 0, 0, "")
+    # Same size, new bytes (mtime moves): the stamps differ, so the segments are opened, and the
+    # damage is found and rebuilt.
+    segment = sorted(build_dir(vault).glob("fulltext/*.seg"))[0]
+    segment.write_bytes(bytes((b * 7 + 13) % 256 for b in segment.read_bytes()))
+    stats = Vault.open(vault).sync()
+    assert stats.rebuilt
+    assert Vault.open(vault).search("data pruning").hits

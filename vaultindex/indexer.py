@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, cast
 from .config import Config
 from .errors import IndexCorrupt
 from .models import Citation, Diagnostic, Link, Note, Paper, Record, SyncStats
-from .resolve import CitationIndex, Resolution, Resolver, citation_key, link_key, name_key
+from .resolve import CitationIndex, Resolution, Resolver, citation_key, conflict_candidates, link_key, name_key
 from .scan import FileInfo, Scan, diff, is_ignored_name, is_note, scan
 from .store import (
     CURRENT,
@@ -33,12 +33,14 @@ from .store import (
     builds,
     current_build,
     encode_path,
+    fulltext_fingerprint,
     fulltext_generation,
     link_row,
     note_row,
     note_to_json,
     remove_build,
     remove_whoosh_temporaries,
+    storable_text,
     write_error,
     write_new,
 )
@@ -139,6 +141,7 @@ class LinkPlan:
 
     rows: tuple[tuple, ...] = ()  # link rows of the upserted notes
     updates: tuple[tuple, ...] = ()  # (node, status, candidates, source, cite, seq) of re-resolved rows
+    keys: tuple[tuple[str, str, str], ...] = ()  # reskeys rows (kind, key, path) of the upserted notes
 
 
 # -- the write path ---------------------------------------------------------------------------------
@@ -199,12 +202,14 @@ class Indexer:
         if not reason:
             store, ft = self._open(current_build(self.folder))
             if verify:
-                # Whoosh opens every segment (milliseconds). The database is not read whole
+                # Whoosh opens every segment, unless its files are as the last commit left them
+                # (then a no-op sync never imports Whoosh). The database is not read whole
                 # (PRAGMA quick_check reads all of it: 0.3 s at 10,000 notes); a damaged page
                 # shows as IndexCorrupt when it is read, here or by a query, and is rebuilt then.
                 try:
-                    ft.open()
-                    ft.check()
+                    if store.get_meta("fulltext_files") != fulltext_fingerprint(self.folder / f"b{self._build}" / FULLTEXT_DIR):
+                        ft.open()
+                        ft.check()
                     store.check_file()
                 except IndexCorrupt as exc:
                     reason = f"the index could not be read ({exc})"
@@ -266,25 +271,25 @@ class Indexer:
         pending = set() if fresh else store.pending()
         if dirty is not None and pending:
             dirty = sorted(set(dirty) | pending)
-        stamps = {} if fresh else store.stamps()
+        stamps: dict[str, tuple[int, int]] = {} if fresh else store.file_stamps()
         region = self._scan(dirty)
         disk = region.disk
-        if region.contains is None and not disk.unreadable:
-            indexed = {p: FileInfo(s[0], s[1]) for p, s in stamps.items()}
-        else:
-            indexed = {p: FileInfo(s[0], s[1]) for p, s in stamps.items() if region(p)}
+        whole = region.contains is None and not disk.unreadable
+        indexed = stamps if whole else {p: s for p, s in stamps.items() if region(p)}
         changes = diff(disk.notes, indexed)
         todo = [*changes.added, *changes.modified]
         # Killed during the last commit: its notes are read again whatever their stamps say.
         forced = {p for p in pending if p in disk.notes and p not in todo}
         todo += sorted(forced)
+        # The content hash decides whether a note whose size or mtime changed is read again.
+        shas = store.sha1s(p for p in todo if p in stamps) if todo and stamps else {}
 
         # Whoosh is imported only when there is something to read or delete (a no-op sync needs none).
         batch = ft.begin(expected=len(changes.added)) if (todo or changes.removed) else _NO_BATCH
         try:
             for path in changes.removed:
                 batch.delete(encode_path(path))
-            reading = self._read(todo, disk, stamps, pending, batch, progress)
+            reading = self._read(todo, disk, stamps, shas, pending, batch, progress)
             removed = [*changes.removed, *reading.vanished]
             for path in reading.vanished:
                 batch.delete(encode_path(path))
@@ -323,6 +328,7 @@ class Indexer:
                 if not batch.empty:
                     batch.commit()  # (3) Whoosh; when it fails, the rows are rolled back
                 c.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(fulltext_generation(ft.folder)),))
+                c.execute("INSERT OR REPLACE INTO meta VALUES ('fulltext_files', ?)", (fulltext_fingerprint(ft.folder),))
                 c.execute("DELETE FROM pending")
             # (4) committed: a reader sees the new rows a moment after the new words.
             store.checkpoint()
@@ -361,7 +367,9 @@ class Indexer:
         return scan_region(self.root, self.config, dirty)
 
     # -- read and parse ----------------------------------------------------------------------------
-    def _read(self, todo: list[str], disk: Scan, stamps: dict, pending: set[str], batch, progress: Progress | None) -> Reading:
+    def _read(
+        self, todo: list[str], disk: Scan, stamps: dict, shas: dict[str, str], pending: set[str], batch, progress: Progress | None
+    ) -> Reading:
         parsed: list[Parsed] = []
         touched: dict = {}
         vanished: list[str] = []
@@ -380,8 +388,7 @@ class Indexer:
                     vanished.append(path)
                 continue
             sha = hashlib.sha1(data).hexdigest()
-            old = stamps.get(path)
-            if old is not None and old[2] == sha and path not in pending:
+            if shas.get(path) == sha and path not in pending:
                 touched[path] = (info.size, info.mtime_ns, sha)
             else:
                 try:
@@ -528,12 +535,13 @@ def plan_links(
     cindex = CitationIndex()
     known: dict[str, tuple[str, ...]] = {}  # note path -> aliases, before this batch
     if not fresh:
-        for path, aliases, citekey, doi, arxiv, generated in store.names_for_resolution():
+        entries, files = _reachable(store, upserted, removed, old_files, new_files, resolve_aliases)
+        for path, aliases, citekey, doi, arxiv, generated in entries:
             resolver.add(path, aliases)
             known[path] = aliases
             if not generated:
                 cindex.add(Note(path, "", paper=Paper(citekey=citekey, doi=doi, arxiv=arxiv)))
-        for path in old_files:
+        for path in files:
             if path not in resolver:
                 resolver.add(path)
 
@@ -605,15 +613,70 @@ def plan_links(
             updates.append((encode_path(node), status, _cands(cands), source, 1, seq))
 
     rows: list[tuple] = []
+    keys: list[tuple[str, str, str]] = []
     for note in upserted:
         path = note.path
+        keys += [(kind, storable_text(key), encode_path(path)) for kind, key in _resolution_keys(note, cindex)]
         for seq, link in enumerate(note.links):
             node, status, cands = _link_entry(resolver.resolve(path, link.target), link.target)
             rows.append(link_row(path, False, seq, link_key(link.target), node, status, cands, link))
         for seq, citation in enumerate(note.citations):
             node, status, cands = _cite_entry(cindex.resolve(citation), citation, references)
             rows.append(link_row(path, True, seq, _cite_key(citation), node, status, cands, citation))
-    return LinkPlan(tuple(rows), tuple(updates))
+    return LinkPlan(tuple(rows), tuple(updates), tuple(keys))
+
+
+def _resolution_keys(note: Note, cindex: CitationIndex) -> set[tuple[str, str]]:
+    """The reskeys rows of a note (see store.py): the keys its file name, aliases and paper
+    identifiers answer to."""
+    found = {("base", name_key(_base(note.path)))}
+    found.update(("alias", k) for k in map(name_key, note.aliases) if k)
+    found.update(cindex.keys_for(note.path))  # (citekey|doi|arxiv, key); none for a generated note
+    return found
+
+
+def _reachable(
+    store: Store, upserted: list[Note], removed: list[str], old_files: set[str], new_files: set[str], resolve_aliases: bool
+) -> tuple[list[tuple[str, tuple[str, ...], str, str, str, bool]], set[str]]:
+    """The stored notes (names_for_resolution rows) and the files a batch's resolution can
+    depend on: the batch's own paths, every note or file whose name key is a key the batch
+    resolves or re-resolves (its links' keys, its paths' names, old and new aliases), every
+    note answering to a citation key it resolves or re-resolves, and the originals of any
+    conflict copy among those (they make a copy quiet). A Resolver and a CitationIndex of just
+    these answer those keys exactly as ones of the whole vault do (resolve.py's invalidation
+    contract), at a cost that grows with the batch, not with the vault."""
+    batch = {n.path for n in upserted} | set(removed)
+    entries = {e[0]: e for e in store.resolution_entries(batch)}
+    link_keys = {link_key(link.target) for n in upserted for link in n.links}
+    link_keys |= {name_key(_base(p)) for p in batch | (old_files ^ new_files)}
+    if resolve_aliases:
+        link_keys |= {name_key(a) for n in upserted for a in n.aliases}
+        link_keys |= {name_key(a) for e in entries.values() for a in e[1]}
+    link_keys.discard("")
+    before = CitationIndex()
+    for path, _aliases, citekey, doi, arxiv, generated in entries.values():
+        if not generated:
+            before.add(Note(path, "", paper=Paper(citekey=citekey, doi=doi, arxiv=arxiv)))
+    after = CitationIndex(n for n in upserted if not n.generated)
+    cite_keys = {citation_key(c) for n in upserted for c in n.citations}
+    for path in batch:
+        cite_keys |= before.keys_for(path) | after.keys_for(path)
+    wanted = {("base", k) for k in link_keys} | cite_keys
+    if resolve_aliases:
+        wanted |= {("alias", k) for k in link_keys}
+    reach = store.paths_with_keys(wanted) - entries.keys()
+    entries.update((e[0], e) for e in store.resolution_entries(reach))
+    files = {p for p in old_files if p in batch or name_key(_base(p)) in link_keys}
+    # A conflict copy among them is quiet when its original exists: that original too.
+    original_keys = {
+        name_key(_base(original))
+        for p in (*entries, *files, *batch, *new_files) for original, _tool in conflict_candidates(p)
+    } - link_keys
+    if original_keys:
+        more = store.paths_with_keys({("base", k) for k in original_keys}) - entries.keys()
+        entries.update((e[0], e) for e in store.resolution_entries(more))
+        files |= {p for p in old_files if name_key(_base(p)) in original_keys}
+    return sorted(entries.values()), files
 
 
 def _cands(candidates: tuple[str, ...]) -> str:
@@ -624,7 +687,8 @@ def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_fil
     gone = [(encode_path(p),) for p in removed]
     upserted = [(encode_path(p.record.note.path),) for p in reading.parsed]
     if not fresh:
-        for table, column in (("notes", "path"), ("notejson", "path"), ("names", "path"), ("tags", "path"), ("headings", "path"), ("links", "source")):
+        for table, column in (("notes", "path"), ("notejson", "path"), ("names", "path"), ("tags", "path"), ("headings", "path"),
+                              ("links", "source"), ("reskeys", "path")):
             c.executemany(f"DELETE FROM {table} WHERE {column} = ?", gone)
             if table not in ("notes", "notejson"):
                 c.executemany(f"DELETE FROM {table} WHERE {column} = ?", upserted)
@@ -654,6 +718,7 @@ def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_fil
     c.executemany("INSERT INTO tags(tag, path) VALUES (?,?)", [(_safe(t), p) for t, p in tags])
     c.executemany("INSERT INTO headings(path, level, text, line) VALUES (?,?,?,?)", [(p, lv, _safe(t), ln) for p, lv, t, ln in headings])
     c.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", plan.rows)
+    c.executemany("INSERT INTO reskeys(kind, key, path) VALUES (?,?,?)", plan.keys)
     c.executemany("UPDATE links SET node = ?, status = ?, candidates = ? WHERE source = ? AND cite = ? AND seq = ?", plan.updates)
     c.executemany(
         "UPDATE notes SET size = ?, mtime_ns = ?, sha1 = ? WHERE path = ?",

@@ -22,7 +22,6 @@ from .config import STATE_DIR, Config, find_vault, load_config
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
 from .lock import WriterLock
 from .models import Diagnostic, Note, Record, SearchHit, SyncStats
-from .sections import best_section, headings_fit, query_words
 from .store import (
     DB_FILE,
     FULLTEXT_DIR,
@@ -653,11 +652,48 @@ class Vault:
         return link_path(self.graph, self._graph_path(a), self._graph_path(b), directed=directed)
 
     def rank(self, limit: int = 20, by: str = "pagerank") -> list:
-        """The vault's hubs by PageRank (or by="in": in-degree) (graph.RankedNote)."""
+        """The vault's hubs by PageRank (or by="in": in-degree) (graph.RankedNote).
+
+        PageRank over the whole graph is computed once for each state of the index, on the
+        first ask after a write, and kept in the store: later asks (a fresh `rank`, the MCP
+        server's) read it back without building the graph."""
+        self._ensure_index()
+        from .models import RankedNote
         from .ranking import rank_notes
 
-        self._ensure_index()
-        return rank_notes(self.graph, limit, by=by)
+        options = f"aliases={int(bool(self.config.resolve_aliases))}"
+        rows = self._ask(lambda s: s.stored_ranks(options))
+        if rows is None:
+            stamp = self._ask(lambda s: s.rank_stamp(options))
+            graph = self.graph
+            everything = rank_notes(graph, len(graph.notes) + 1)
+            rows = [(r.path, r.title, r.pagerank, r.in_degree, r.out_degree) for r in everything]
+            self._keep_ranks(rows, stamp, options)
+        ranked = [RankedNote(path, title, score, deg_in, deg_out) for path, title, score, deg_in, deg_out in rows]
+        if by == "in":
+            ranked.sort(key=lambda r: (-r.in_degree, -r.pagerank, r.path))
+        else:
+            ranked.sort(key=lambda r: (-r.pagerank, -r.in_degree, r.path))
+        return ranked[:limit]
+
+    def _keep_ranks(self, rows: list[tuple[str, str, float, int, int]], stamp: str, options: str) -> None:
+        """Save rank's rows in the store when the writer lock is free now (else they are
+        computed again next time: never wait for a writer to answer a query)."""
+        held = self._lock.held
+        if not held and not self._take_lock("rank", 0.0, must=False):
+            return
+        try:
+            build = current_build(self.index_dir)
+            store = Store(self.index_dir / f"b{build}" / DB_FILE, writable=True)
+            try:
+                store.save_ranks(rows, stamp, options)
+            finally:
+                store.close()
+        except (OSError, VaultIndexError) as exc:
+            log.debug("the ranks were not kept: %s", exc)
+        finally:
+            if not held:
+                self._lock.release()
 
     def doctor(self) -> DoctorReport:
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
@@ -730,6 +766,8 @@ class Vault:
 def _best_section(text: str, note: Note, query: str | None):
     """The section of a hit's text that best matches the query; the index's headings unless
     the file changed since it was indexed."""
+    from .sections import best_section, headings_fit, query_words  # search only: graph queries skip it
+
     headings = note.headings
     if not headings_fit(text, headings):
         from .parse import parse_note
