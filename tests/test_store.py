@@ -408,7 +408,9 @@ def test_a_full_disk_while_the_store_writes_is_one_error_and_both_stores_stay_as
 
 def _fresh_rank(root: Path, by: str = "pagerank") -> list:
     """rank as the graph computes it now (the reference), never from the store."""
-    return Vault.open(root).graph.rank(1000, by=by)
+    from vaultindex.ranking import rank_notes
+
+    return rank_notes(Vault.open(root).graph, 1000, by=by)
 
 
 def test_rank_is_computed_once_per_state_of_the_index_and_kept(vault, monkeypatch):

@@ -110,3 +110,19 @@ def test_a_link_written_later_skips_a_conflict_copy_whose_original_exists(tmp_pa
     [out] = vault.links("Beta.md")
     assert (out.status, out.path) == ("resolved", "y/Alpha (conflicted copy 2026-01-01).md")
     _same_as_full_rebuild(root)
+
+
+def test_a_removed_bibliography_gives_its_citation_back_to_the_note_that_answers_it(tmp_path):
+    # Found by test_sync's property once bib entries and reskeys met: [@Alpha] went to the bib
+    # entry `alpha`; with the .bib gone it must reach Alpha.md again, as a full rebuild does.
+    root = tmp_path / "vault"
+    write(root, "refs.bib", "@misc{alpha, title={A}}\n")
+    write(root, "Alpha.md", "---\ncitekey: key2020\n---\ncites [@Alpha] and [@gone].\n")
+    write(root, "Other.md", "unrelated\n")
+    Vault.open(root).sync()
+    (root / "refs.bib").unlink()
+    vault = Vault.open(root)
+    vault.sync()
+    assert [(o.target, o.status, o.path) for o in vault.links("Alpha.md")] == [
+        ("Alpha", "resolved", "Alpha.md"), ("gone", "unresolved", None)]
+    _same_as_full_rebuild(root)

@@ -531,11 +531,12 @@ def plan_links(
     (`reference_keys`). A citation with no note resolves to its entry in `references`
     (references.ReferenceIndex) when there is one. The result equals resolving everything
     from scratch."""
+    reference_keys = set(reference_keys)
     resolver = Resolver(resolve_aliases=resolve_aliases)
     cindex = CitationIndex()
     known: dict[str, tuple[str, ...]] = {}  # note path -> aliases, before this batch
     if not fresh:
-        entries, files = _reachable(store, upserted, removed, old_files, new_files, resolve_aliases)
+        entries, files = _reachable(store, upserted, removed, old_files, new_files, resolve_aliases, reference_keys)
         for path, aliases, citekey, doi, arxiv, generated in entries:
             resolver.add(path, aliases)
             known[path] = aliases
@@ -636,13 +637,15 @@ def _resolution_keys(note: Note, cindex: CitationIndex) -> set[tuple[str, str]]:
 
 
 def _reachable(
-    store: Store, upserted: list[Note], removed: list[str], old_files: set[str], new_files: set[str], resolve_aliases: bool
+    store: Store, upserted: list[Note], removed: list[str], old_files: set[str], new_files: set[str], resolve_aliases: bool,
+    reference_keys: Iterable[str] = (),
 ) -> tuple[list[tuple[str, tuple[str, ...], str, str, str, bool]], set[str]]:
     """The stored notes (names_for_resolution rows) and the files a batch's resolution can
     depend on: the batch's own paths, every note or file whose name key is a key the batch
     resolves or re-resolves (its links' keys, its paths' names, old and new aliases), every
     note answering to a citation key it resolves or re-resolves, and the originals of any
-    conflict copy among those (they make a copy quiet). A Resolver and a CitationIndex of just
+    conflict copy among those (they make a copy quiet), and every note answering to the key of
+    a changed bibliography entry (`reference_keys`, "kind:key"). A Resolver and a CitationIndex of just
     these answer those keys exactly as ones of the whole vault do (resolve.py's invalidation
     contract), at a cost that grows with the batch, not with the vault."""
     batch = {n.path for n in upserted} | set(removed)
@@ -661,6 +664,8 @@ def _reachable(
     cite_keys = {citation_key(c) for n in upserted for c in n.citations}
     for path in batch:
         cite_keys |= before.keys_for(path) | after.keys_for(path)
+    # A changed bibliography entry re-resolves the citations of its key: a note may answer them.
+    cite_keys |= {(kind, key) for kind, _, key in (k.partition(":") for k in reference_keys)}
     wanted = {("base", k) for k in link_keys} | cite_keys
     if resolve_aliases:
         wanted |= {("alias", k) for k in link_keys}

@@ -509,8 +509,8 @@ class Vault:
         wanted = str(note).strip()
         if self._ask(lambda s: s.file_kind(wanted)) is not None:
             return wanted
-        if wanted.startswith("@") and len(wanted) > 1:
-            return self.cited_node(wanted[1:])
+        if wanted.startswith("@") and len(wanted) > 1 and wanted not in self._ask(lambda s: s.titles([wanted])):
+            return self.cited_node(wanted[1:])  # @key: a cited paper, unless a note has that very path
         return self.find_note(wanted).path
 
     # -- the bibliography (references.py) -------------------------------------------------------------
