@@ -20,8 +20,9 @@ from typing import Callable, Iterable, Iterator, Mapping
 from .config import STATE_DIR, Config, find_vault, load_config
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
 from .lock import WriterLock
-from .models import Diagnostic, Note, Record, SearchHit, SyncStats
+from .models import Diagnostic, Note, Record, SearchHit, Section, SyncStats
 from .sections import best_section, headings_fit, query_words
+from .snippet import first_line, readable
 from .store import (
     DB_FILE,
     FULLTEXT_DIR,
@@ -360,16 +361,17 @@ class Vault:
 
     def search(self, query: str, limit: int = 10, snippets: bool = True) -> SearchResult:
         """Ranked notes for a query; exact matches first, then typo-tolerant ones. Each hit
-        with a snippet also names its best-matching section (sections.py). Without snippets
-        the notes' files are not read (a quarter of a fresh `search --paths`)."""
+        with a snippet also names its best-matching section (sections.py), and its snippet is
+        cut from that section. Without snippets the notes' files are not read (a quarter of a
+        fresh `search --paths`)."""
+        from .fulltext import snippet
+
         self._ensure_index()
-        texts: dict[str, str] = {}
-        read_body = (lambda stored: self._body_for_snippet(decode_path(stored), keep=texts)) if snippets else None
         try:
-            raw, suggestion = self.fulltext.search(query, limit, read_body)
+            raw, suggestion = self.fulltext.search(query, limit)
         except IndexCorrupt as exc:
             self._repair(exc)
-            raw, suggestion = self.fulltext.search(query, limit, read_body)
+            raw, suggestion = self.fulltext.search(query, limit)
         paths = [decode_path(h.path) for h in raw]
         notes = self._ask(lambda s: s.hit_fields(paths))
         hits = []
@@ -377,30 +379,26 @@ class Vault:
             note = notes.get(path)
             if note is None:  # committed to the full text a moment before the store (see store.py)
                 continue
+            shown, section = "", None
+            if snippets:
+                text = self.read_text(path)  # read once: the section and the snippet come from it
+                section = _best_section(text, note, suggestion if h.fuzzy else query)
+                shown = _hit_snippet(text, section, h.terms, snippet)
             hits.append(SearchHit(
                 path=path,
                 title=note.title,
                 score=round(h.score, 4),
-                snippet=h.snippet,
+                snippet=shown,
                 tags=note.tags,
                 year=note.paper.year,
                 authors=note.paper.authors,
                 fuzzy=h.fuzzy,
-                section=_best_section(texts[path], note, suggestion if h.fuzzy else query)
-                if path in texts
-                else None,
+                section=section,
             ))
         return SearchResult(tuple(hits), suggestion)
 
-    def _body_for_snippet(self, path: str, keep: dict[str, str] | None = None) -> str:
-        text = self.read_text(path)
-        if keep is not None:
-            keep[path] = text
-        if text.startswith("---"):
-            end = text.find("\n---", 3)
-            if end != -1:
-                text = text[end + 4 :]
-        return text
+    def _body_for_snippet(self, path: str) -> str:
+        return _body(self.read_text(path))
 
     def find_note(self, name: str) -> Note:
         """A note named by path, file name, title or alias; NoteNotFound / AmbiguousNote otherwise."""
@@ -624,7 +622,30 @@ class Vault:
         return graph.related(path, text_scores=text_scores, limit=limit)
 
 
-def _best_section(text: str, note: Note, query: str | None):
+def _body(text: str) -> str:
+    """A note's text without its frontmatter."""
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end != -1:
+            text = text[end + 4 :]
+    return text
+
+
+def _hit_snippet(text: str, section: Section | None, terms: frozenset[str], cut: Callable[[str, frozenset[str]], str]) -> str:
+    """A hit's snippet: the passage of its best section that matches best (tokenising one
+    section, not the whole note, is most of what makes a search with snippets fast); the
+    whole body's when the section's prose holds no query word (a match in its heading
+    only); else the note's first line of prose."""
+    if section is not None:
+        lines = text.split("\n")
+        found = cut(readable("\n".join(lines[section.start_line - 1 : section.end_line])), terms)
+        if found:
+            return found
+    body = _body(text)
+    return cut(readable(body), terms) or " ".join(first_line(body).split())
+
+
+def _best_section(text: str, note: Note, query: str | None) -> Section | None:
     """The section of a hit's text that best matches the query; the index's headings unless
     the file changed since it was indexed."""
     headings = note.headings
