@@ -41,7 +41,7 @@ log = logging.getLogger("vaultindex.mcp")
 WATCH_READY_SECONDS = 30.0  # how long a call waits for a starting watcher's first reconcile
 WATCH_RETRY_SECONDS = 5.0  # a watcher that failed is tried again after this long
 WRITE_VISIBLE_SECONDS = 5.0  # how long a write waits for the index to hold it
-ANSWERS_KEPT = 256  # graph answers kept for the current commit
+ANSWERS_KEPT = 256  # answers kept for the current commit (see VaultService.call)
 TEXT_ITEMS = 20  # items listed in a tool's text form (the structured content has them all)
 
 INSTRUCTIONS = """\
@@ -130,7 +130,7 @@ class VaultService:
         self.watcher: _WatchThread | None = None
         self._watch_failed_at = 0.0
         self._calls = threading.Lock()
-        self._answers: dict[tuple, tuple[tuple, tuple[Any, str]]] = {}  # graph answers of the current commit
+        self._answers: dict[tuple, tuple[tuple, tuple[Any, str]]] = {}  # answers of the current commit
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -200,8 +200,10 @@ class VaultService:
     def call(self, work: Callable[[Any], tuple[Any, str]], key: tuple | None = None) -> CallToolResult:
         """Run `work(vault) -> (data, text)` with a fresh index; errors become error results.
 
-        With a `key`, the answer depends on the index alone (graph queries): it is kept until
-        the next commit, so that asking again (an assistant often does) costs nothing.
+        With a `key`, the answer is kept until the next commit, so that asking again (an
+        assistant often does) costs nothing: graph answers depend on the index alone; search,
+        related and mentions also read the notes' files, which the watcher indexes within its
+        quiet time, so an answer kept for the current commit is as fresh as the index.
         """
         with self._calls:
             started = time.perf_counter()
@@ -495,7 +497,7 @@ def build_server(service: VaultService) -> MCPServer:
         start_line and end_line, and a snippet), so that you can read only that part with read_note(heading=...).
         A misspelt word is corrected when the exact query finds little (hits marked fuzzy)."""
         q = search_query(query, tag, folder, year, author, status)
-        return service.call(lambda v: do_search(v, q, limit))
+        return service.call(lambda v: do_search(v, q, limit), ("search", q, limit))
 
     def tool_read_note(
         note: NoteArg,
@@ -519,14 +521,14 @@ def build_server(service: VaultService) -> MCPServer:
     def tool_mentions(note: NoteArg) -> CallToolResult:
         """Notes that name this note (its title, an alias or its file name) without linking to it: candidates
         for new links (`vaultindex mentions --json`)."""
-        return service.call(lambda v: do_mentions(v, note))
+        return service.call(lambda v: do_mentions(v, note), ("mentions", note))
 
     def tool_related(
         note: NoteArg, limit: Annotated[int, Field(ge=1, le=1000, description="Most notes to return.")] = 10,
     ) -> CallToolResult:
         """Notes related to this one, best first, with the reasons: direct links, co-citation, bibliographic
         coupling, shared tags, similar text (`vaultindex related --json`)."""
-        return service.call(lambda v: do_related(v, note, limit))
+        return service.call(lambda v: do_related(v, note, limit), ("related", note, limit))
 
     def tool_unresolved(
         kind: Annotated[Literal["all", "link", "paper"], Field(description="Dangling links, cited papers with no note, or both.")] = "all",
