@@ -328,42 +328,16 @@ def do_search(vault: Any, query: str, limit: int) -> tuple[Any, str]:
 
 
 def do_read_note(vault: Any, note: str, heading: str | None, max_chars: int) -> tuple[Any, str]:
-    from .sections import body_start, heading_section, headings_fit
-
-    found = vault.find_note(note)
-    text = vault.read_text(found.path)
-    headings = found.headings
-    if not headings_fit(text, headings):
-        from .parse import parse_note
-
-        headings = parse_note(found.path, text).headings
-    section = None
-    if heading:
-        picked = heading_section(text, headings, heading)
-        if picked is None:
-            names = ", ".join(f'"{h.text}"' for h in headings[:30]) or "none"
-            raise VaultIndexError(f'no heading "{heading}" in {found.path} (its headings: {names})')
-        section, content = picked
-    else:
-        lines = text.split("\n")
-        content = "\n".join(lines[body_start(lines) - 1 :]).lstrip("\n")
+    found = vault.read_note(note, heading)  # `vaultindex show`'s call
+    content = found.text
     truncated = len(content) > max_chars
     if truncated:
         content = content[:max_chars]
-    data = {
-        "path": found.path,
-        "title": found.title,
-        "frontmatter": found.frontmatter,
-        "tags": list(found.tags),
-        "aliases": list(found.aliases),
-        "headings": [{"level": h.level, "text": h.text, "line": h.line} for h in headings],
-        "section": None if section is None else to_json(section),
-        "text": content,
-        "truncated": truncated,
-    }
+    data = {**found.data(), "text": content, "truncated": truncated}
+    section = found.section
     where = f" § {' > '.join(section.path)} (lines {section.start_line}-{section.end_line})" if section else ""
     cut = f"\n[cut at {max_chars:,} characters: ask for a heading, or a larger max_chars]" if truncated else ""
-    return data, f"# {found.title} — {found.path}{where}\n\n{content}{cut}"
+    return data, f"# {found.note.title} — {found.note.path}{where}\n\n{content}{cut}"
 
 
 def do_backlinks(vault: Any, note: str) -> tuple[Any, str]:

@@ -15,13 +15,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from .config import STATE_DIR, Config, find_vault, load_config
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
 from .lock import WriterLock
-from .models import Diagnostic, Note, Record, SearchHit, Section, SyncStats
-from .sections import best_section, headings_fit, query_words
+from .models import Diagnostic, Heading, Note, Record, SearchHit, Section, SyncStats
+from .sections import best_section, body_start, heading_section, headings_fit, query_words
 from .snippet import first_line, readable
 from .store import (
     DB_FILE,
@@ -59,6 +59,33 @@ class IndexState:
 class SearchResult:
     hits: tuple[SearchHit, ...]
     suggestion: str | None = None  # the corrected query when typo tolerance was used
+
+
+@dataclass(frozen=True)
+class NoteText:
+    """A note as it is on disk now (`vaultindex show`, MCP's read_note): its body without the
+    frontmatter, or one section of it, with the frontmatter and headings given apart."""
+
+    note: Note  # as indexed: title, tags, aliases, frontmatter
+    headings: tuple[Heading, ...]  # of the text on disk now (file lines)
+    section: Section | None  # the section asked for, with its line range
+    text: str
+    frontmatter_text: str  # the frontmatter's lines as written ("" when there is none)
+
+    def data(self) -> dict[str, object]:
+        """What `show --json` prints and read_note answers."""
+        from .models import to_json
+
+        return {
+            "path": self.note.path,
+            "title": self.note.title,
+            "frontmatter": self.note.frontmatter,
+            "tags": list(self.note.tags),
+            "aliases": list(self.note.aliases),
+            "headings": [{"level": h.level, "text": h.text, "line": h.line} for h in self.headings],
+            "section": None if self.section is None else to_json(self.section),
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True)
@@ -400,6 +427,27 @@ class Vault:
     def _body_for_snippet(self, path: str) -> str:
         return _body(self.read_text(path))
 
+    def read_note(self, name: str, heading: str | None = None) -> NoteText:
+        """A note named by path, file name, title or alias as it is on disk now; with
+        `heading`, only that section (the heading and everything under it, as Obsidian's
+        `[[Note#Heading]]`; a heading's text in any letter case, or a path "Method > Results")."""
+        found = self.find_note(name)
+        text = self.read_text(found.path)
+        headings = _current_headings(text, found)
+        lines = text.split("\n")
+        start = body_start(lines)
+        frontmatter = "\n".join(lines[1 : start - 2]) if start > 1 else ""
+        section = None
+        if heading:
+            picked = heading_section(text, headings, heading)
+            if picked is None:
+                names = ", ".join(f'"{h.text}"' for h in headings[:30]) or "none"
+                raise VaultIndexError(f'no heading "{heading}" in {found.path} (its headings: {names})')
+            section, content = picked
+        else:
+            content = "\n".join(lines[start - 1 :]).lstrip("\n")
+        return NoteText(found, tuple(headings), section, content, frontmatter)
+
     def find_note(self, name: str) -> Note:
         """A note named by path, file name, title or alias; NoteNotFound / AmbiguousNote otherwise."""
 
@@ -645,15 +693,18 @@ def _hit_snippet(text: str, section: Section | None, terms: frozenset[str], cut:
     return cut(readable(body), terms) or " ".join(first_line(body).split())
 
 
-def _best_section(text: str, note: Note, query: str | None) -> Section | None:
-    """The section of a hit's text that best matches the query; the index's headings unless
-    the file changed since it was indexed."""
-    headings = note.headings
-    if not headings_fit(text, headings):
-        from .parse import parse_note
+def _current_headings(text: str, note: Note) -> Sequence[Heading]:
+    """The headings of `text`: the index's unless the file changed since it was indexed."""
+    if headings_fit(text, note.headings):
+        return note.headings
+    from .parse import parse_note
 
-        headings = parse_note(note.path, text).headings
-    return best_section(text, headings, query_words(query or ""))
+    return parse_note(note.path, text).headings
+
+
+def _best_section(text: str, note: Note, query: str | None) -> Section | None:
+    """The section of a hit's text that best matches the query."""
+    return best_section(text, _current_headings(text, note), query_words(query or ""))
 
 
 class CatalogView:
