@@ -166,25 +166,48 @@ def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
+# Characters that glue a single letter or digit to its neighbour: Q-learning, k-means, SO(3),
+# GPT-4, A*, C++. Such a letter is a word of its own (the stop filter keeps it).
+_GLUE = frozenset("-()*+")
+
+
 class _Tokenizer(RegexTokenizer):
-    """Words and CJK runs (see _WORD), fullwidth letters and digits read as ASCII."""
+    """Whoosh's words (or, with `cjk`, words and CJK runs, see _WORD, fullwidth letters and
+    digits read as ASCII), each one-character word marked `glued` when a _GLUE character
+    touches it in the text."""
 
-    def __init__(self) -> None:
-        super().__init__(_WORD)
+    def __init__(self, cjk: bool = False) -> None:
+        if cjk:
+            super().__init__(_WORD)
+        else:
+            super().__init__()
+        self.width = cjk
 
-    def __call__(self, value: str, **kwargs: Any) -> Iterator[Any]:  # type: ignore[override]
-        return super().__call__(value.translate(_WIDTH), **kwargs)
+    def __call__(  # type: ignore[override]
+        self, value: str, chars: bool = False, start_char: int = 0, tokenize: bool = True, **kwargs: Any
+    ) -> Iterator[Any]:
+        if self.width:
+            value = value.translate(_WIDTH)
+        # Offsets are needed to look at a word's neighbours; the caller's `chars` is restored.
+        for t in super().__call__(value, chars=True, start_char=start_char, tokenize=tokenize, **kwargs):
+            start, end = t.startchar - start_char, t.endchar - start_char
+            t.glued = len(t.text) == 1 and tokenize and (
+                (start > 0 and value[start - 1] in _GLUE) or (end < len(value) and value[end] in _GLUE)
+            )
+            t.chars = chars
+            yield t
 
 
 class _StopFilter(StopFilter):
     """Whoosh's StopFilter (same stop words, minimum length and renumbering), but a CJK run
-    is never a stop word: one Han character is a word."""
+    is never a stop word (one Han character is a word), nor a glued letter (the q of
+    Q-learning, the 3 of SO(3), the A of A*: see _Tokenizer)."""
 
     def __call__(self, tokens: Any) -> Iterator[Any]:
         pos = None
         for t in tokens:
             text = t.text
-            if _CJK.match(text) or (
+            if getattr(t, "glued", False) or _CJK.match(text) or (
                 len(text) >= self.min and (self.max is None or len(text) <= self.max) and text not in self.stops
             ):
                 if self.renumber and t.positions:
@@ -250,10 +273,10 @@ class _Analyzer(Analyzer):
     two give the same tokens for such text (tests/test_cjk.py)."""
 
     def __init__(self, stemming: bool = True, stoplist: Any = STOP_WORDS, minsize: int = 2) -> None:
-        latin = RegexTokenizer() | LowercaseFilter()
-        cjk = _Tokenizer() | LowercaseFilter()
+        latin = _Tokenizer() | LowercaseFilter()
+        cjk = _Tokenizer(cjk=True) | LowercaseFilter()
         if stoplist is not None:
-            latin = latin | StopFilter(stoplist=stoplist, minsize=minsize)
+            latin = latin | _StopFilter(stoplist=stoplist, minsize=minsize)
             cjk = cjk | _StopFilter(stoplist=stoplist, minsize=minsize)
         if stemming:
             latin = latin | StemFilter()
@@ -857,6 +880,7 @@ _FIELD_RE = re.compile(r'(?<![\w"])([A-Za-z]+):(?=\S)(?!//)')  # not a URL's sch
 # The same, where a part of the query may end in the colon: the phrase after it was split off
 # (`author:"Geoffrey Hinton"`; a field without any value was refused by _check_syntax).
 _FIELD_BEFORE_PHRASE_RE = re.compile(r'(?<![\w"])([A-Za-z]+):(?=\S|$)(?!//)')
+_CALL_RE = re.compile(r"(?<![\w\":])(\w+)\(([\w.,+*-]*)\)(?![\w(])")
 _MINUS_RE = re.compile(r'(^|[\s(])-(?=[\w"(])')
 
 
@@ -1035,6 +1059,8 @@ def parse_query(text: str, names: set[str]) -> Any:
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
     _check_syntax(text)
+    # SO(3), f(x): a word touching a parenthesis is the text itself, not a word and a group.
+    text = _outside_phrases(text, lambda part: _CALL_RE.sub(r'"\1(\2)"', part))
     # User-facing field names (author:, tag:) map onto schema fields (authors, tag).
     normalised = _outside_phrases(
         text,
