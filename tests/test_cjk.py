@@ -157,7 +157,7 @@ _LATIN = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)).filter
 def test_text_without_cjk_is_analysed_as_whoosh_does(text):
     from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 
-    from vaultindex.fulltext import _Analyzer
+    from vaultindex.fulltext import NoteAnalyzer as _Analyzer
 
     def tokens(analyzer, mode, glued=True):
         found = analyzer(text, positions=True, chars=True, mode=mode)
