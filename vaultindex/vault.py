@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
-from .config import STATE_DIR, Config, find_vault, load_config
+from .config import STATE_DIR, Config, find_vault, load_config, templates_folder
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
 from .lock import WriterLock
 from .models import Diagnostic, Heading, Note, Record, SearchHit, Section, SyncStats
@@ -394,11 +394,12 @@ class Vault:
         from .fulltext import snippet
 
         self._ensure_index()
+        hidden = (templates_folder(self.root),)  # templates are not papers (config.templates_folder)
         try:
-            raw, suggestion = self.fulltext.search(query, limit)
+            raw, suggestion = self.fulltext.search(query, limit, hidden=hidden)
         except IndexCorrupt as exc:
             self._repair(exc)
-            raw, suggestion = self.fulltext.search(query, limit)
+            raw, suggestion = self.fulltext.search(query, limit, hidden=hidden)
         paths = [decode_path(h.path) for h in raw]
         notes = self._ask(lambda s: s.hit_fields(paths))
         hits = []

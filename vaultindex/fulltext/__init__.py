@@ -388,10 +388,13 @@ class FullText:
             shutil.rmtree(self.folder / f"{INDEX_NAME}.tmp")
 
     # -- searching -----------------------------------------------------------------------------
-    def search(self, text: str, limit: int, fuzzy_below: int = 3) -> tuple[list[RawHit], str | None]:
-        """Ranked hits for a user query, and a corrected query when typo tolerance kicked in.
-        Snippets are the caller's (`snippet`): it reads the notes' text and picks the part."""
-        q = parse_query(text, self._field_names())
+    def search(
+        self, text: str, limit: int, fuzzy_below: int = 3, hidden: tuple[str, ...] = ()
+    ) -> tuple[list[RawHit], str | None]:
+        """Ranked hits for a user query, and a corrected query when typo tolerance kicked in;
+        notes in the `hidden` folders only when a path: filter names the folder. Snippets are
+        the caller's (`snippet`): it reads the notes' text and picks the part."""
+        q = parse_query(text, self._field_names(), hidden)
         with self._reading(), self.searcher() as s:
             hits = self._run(s, q, limit, fuzzy=False)
             suggestion = None
@@ -400,7 +403,7 @@ class FullText:
                 if corrected is not None:
                     suggestion = corrected
                     seen = {h.path for h in hits}
-                    more = self._run(s, parse_query(corrected, self._field_names()), limit, True)
+                    more = self._run(s, parse_query(corrected, self._field_names(), hidden), limit, True)
                     hits += [h for h in more if h.path not in seen][: limit - len(hits)]
             return hits, suggestion
 

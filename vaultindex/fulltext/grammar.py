@@ -210,7 +210,7 @@ class _Multifield(qparser.MultifieldPlugin):
         return group
 
 
-def parse_query(text: str, names: set[str]) -> Any:
+def parse_query(text: str, names: set[str], hidden: tuple[str, ...] = ()) -> Any:
     """A Whoosh query for the user's text: fields, phrases, AND/OR/NOT, -term, prefixes, ranges."""
     text = text.strip()
     if not text:
@@ -241,7 +241,14 @@ def parse_query(text: str, names: set[str]) -> Any:
     if q is query.NullQuery or isinstance(q, type(query.NullQuery)):
         raise QueryError("the query has no searchable words (only stop words or operators)")
     _check_leading_wildcards(q)
-    return query.AndNot(q, query.Term("kind", "generated"))
+    # Left out: the pages vaultindex writes, and the notes of `hidden` folders (the templates
+    # folder) unless a path: filter of the query names one of them.
+    named = [str(leaf.text) for leaf in q.leaves() if isinstance(leaf, query.Prefix) and leaf.fieldname == "path"]
+    out = [query.Term("kind", "generated")]
+    for folder in hidden:
+        if not any(f"{p}/".startswith(f"{folder}/") or f"{folder}/".startswith(f"{p}/") for p in named):
+            out.append(query.Prefix("path", folder + "/"))
+    return query.AndNot(q, out[0] if len(out) == 1 else query.Or(out))
 
 
 def _check_leading_wildcards(q: Any) -> None:
