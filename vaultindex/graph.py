@@ -6,7 +6,7 @@ parallel to `Note.links`), a reverse index from each target to the notes pointin
 a reverse index from each link key to the notes that use it. An edit re-resolves only what
 it can affect (see `LinkGraph.update`). The store's link rows (store.py, indexer.py) answer
 backlinks, links, unresolved and orphans; a LinkGraph is built from the stored notes when a
-whole-graph question (rank, path, related, doctor, views, exports) is asked.
+whole-graph question (rank, path, related, doctor (doctor.py), views, exports) is asked.
 
 networkx graphs are views built on demand from that state (`to_networkx`, `simple`) and cached
 until the next change: node ids are vault paths for notes, attachments and excluded files,
@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -57,8 +55,6 @@ __all__ = [
     "PathStep",
     "LinkPath",
     "RankedNote",
-    "Problem",
-    "DoctorReport",
     "is_generated",
 ]
 
@@ -204,36 +200,6 @@ class RankedNote:
     pagerank: float
     in_degree: int  # notes linking here
     out_degree: int  # notes linked from here
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One finding of `doctor`. Codes: ambiguous-link, case-mismatch, broken-heading,
-    broken-block, excluded-target, alias-link, duplicate-paper, invalid-frontmatter, note-error,
-    conflict-copy."""
-
-    code: str
-    severity: str  # "error" or "warning"
-    path: str
-    line: int | None
-    message: str
-    target: str = ""
-    candidates: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class DoctorReport:
-    problems: tuple[Problem, ...]
-    errors: int
-    warnings: int
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def is_generated(note: Note) -> bool:
@@ -468,6 +434,12 @@ class LinkGraph:
         return _entry(self.citation_index.resolve(citation))
 
     # -- reading the state ----------------------------------------------------------------------
+    def link_entries(self, source: str) -> tuple[object, ...]:
+        """Where each of `source`'s links points, parallel to `Note.links`: a path (resolved;
+        the source's own path for a same-note link), a tuple of candidate paths, preferred
+        first (ambiguous), or None (unresolved)."""
+        return self._links.get(source, ())
+
     def _edges_of(
         self, source: str, note: Note | None = None
     ) -> Iterator[tuple[int, str, bool, object, Link | Citation]]:
@@ -855,159 +827,9 @@ class LinkGraph:
             ranked.sort(key=lambda r: (-r.pagerank, -r.in_degree, r.path))
         return ranked[:limit]
 
-    def doctor(self, read_text=None) -> DoctorReport:
-        """Links that will not work as meant in Obsidian, duplicate paper notes, bad frontmatter,
-        sync-tool conflict copies. Generated pages are never checked nor reported; a conflict
-        copy is reported once, as such (its links are its original's). `read_text(path)`, when
-        given, reads a note's text to say how a conflict copy differs from its original."""
-        problems: list[Problem] = []
-        copies = self._conflict_copies()
-        problems.extend(_conflict_problem(copy, read_text) for copy in copies.values())
-        alias_owners: dict[str, set[str]] = {}
-        for path, note in self.notes.items():
-            if path in self.generated:
-                continue
-            for alias in note.aliases:
-                key = name_key(alias)
-                if key:
-                    alias_owners.setdefault(key, set()).add(path)
-
-        for source in sorted(self.notes):
-            if source in self.generated or source in copies:
-                continue
-            note = self.notes[source]
-            for link, entry in zip(note.links, self._links.get(source, ())):
-                problems.extend(self._check_link(source, link, entry, alias_owners))
-            for d in note.diagnostics:
-                if d.severity == "error":
-                    code = "invalid-frontmatter" if "frontmatter" in d.message else "note-error"
-                    problems.append(Problem(code, "error", d.path, d.line, d.message))
-        problems.extend(self._duplicate_papers(copies))
-        problems.sort(key=lambda p: (p.path, p.line or 0, p.code))
-        errors = sum(p.severity == "error" for p in problems)
-        return DoctorReport(tuple(problems), errors, len(problems) - errors)
-
-    def _check_link(self, source: str, link: Link, entry: object, alias_owners: dict) -> list[Problem]:
-        shown = _show(link)
-        found: list[Problem] = []
-
-        def problem(code: str, severity: str, message: str, candidates: tuple[str, ...] = ()) -> None:
-            found.append(Problem(code, severity, source, link.line, message, link.target, candidates))
-
-        if entry is None:
-            key = name_key(link.target)
-            if "/" not in link.target and key in alias_owners:
-                owners = tuple(sorted(alias_owners[key]))
-                problem("alias-link", "error",
-                        f"{shown} names an alias of {', '.join(owners)}; Obsidian resolves links "
-                        "by file name only, so it will not open it", owners)
-            return found
-        if isinstance(entry, tuple):
-            target = entry[0]
-            problem("ambiguous-link", "warning",
-                    f"{shown} is ambiguous: it opens {target}; other matches: {', '.join(entry[1:])}", entry)
-        else:
-            target = entry
-        if (
-            self.resolve_aliases
-            and link.target
-            and "/" not in link.target
-            and not self.resolver.paths_for_key(name_key(link.target))
-        ):
-            problem("alias-link", "error",
-                    f"{shown} resolves through an alias of {target}; Obsidian resolves links by file "
-                    "name only, so it will not open it", (target,))
-            return found
-        if target in self.excluded:
-            problem("excluded-target", "warning", f"{shown} points into an excluded file: {target}")
-        if link.target and _case_differs(link.target, target):
-            problem("case-mismatch", "warning",
-                    f"{shown} differs from the file name {_base(target)!r} only in letter case")
-        if link.subpath and target in self.notes:
-            broken = _check_subpath(link.subpath, self.notes[target], target)
-            if broken is not None:
-                code, message = broken
-                problem(code, "error", f"{shown}: {message}")
-        return found
-
-    def _conflict_copies(self) -> dict:
-        """path -> ConflictCopy for every note and attachment a sync tool left beside its original."""
-        found = {}
-        for path in sorted(self.notes.keys() | self.attachments):
-            if path in self.generated:
-                continue
-            copy = self.resolver.conflict_copy(path)
-            if copy is not None:
-                found[path] = copy
-        return found
-
-    def _duplicate_papers(self, copies=()) -> list[Problem]:
-        groups: dict[tuple[str, str], set[str]] = {}
-        for path, note in self.notes.items():
-            if path in self.generated or path in copies:
-                continue
-            paper = note.paper
-            for kind, value in (("doi", paper.doi), ("arxiv", paper.arxiv), ("citekey", paper.citekey)):
-                if value:
-                    key = citation_key(Citation(value, kind))
-                    if key[1]:
-                        groups.setdefault(key, set()).add(path)
-        out = []
-        label = {"doi": "DOI", "arxiv": "arXiv id", "citekey": "citekey"}
-        for (kind, key), paths in sorted(groups.items()):
-            if len(paths) > 1:
-                ordered = tuple(sorted(paths))
-                out.append(Problem(
-                    "duplicate-paper", "warning", ordered[0], None,
-                    f"{len(ordered)} notes have the same {label[kind]} {key}: {', '.join(ordered)}",
-                    key, ordered,
-                ))
-        return out
-
 
 # -- helpers --------------------------------------------------------------------------------------
 
-
-def _conflict_problem(copy, read_text) -> Problem:
-    """One `conflict-copy` error: which file it copies, and how it differs when both can be read."""
-    original = copy.original
-    message = f"a conflict copy of {original} ({copy.tool})"
-    if read_text is not None and copy.path.lower().endswith(".md"):
-        try:
-            summary = _difference(read_text(original), read_text(copy.path))
-        except Exception:  # noqa: BLE001 - a file gone or unreadable since the scan: still report the copy
-            summary = "could not be compared"
-        message += f": {summary}"
-    message += "; merge what you need into the original, then delete the copy"
-    return Problem("conflict-copy", "error", copy.path, None, message, original, (original,))
-
-
-def _difference(original: str, copy: str) -> str:
-    """How `copy` differs from `original`, in one line: lines added/removed and the first change."""
-    import difflib
-
-    if original == copy:
-        return "identical to it"
-    a, b = original.splitlines(), copy.splitlines()
-    added = removed = 0
-    first = None
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b).get_opcodes():
-        if tag == "equal":
-            continue
-        removed += i2 - i1
-        added += j2 - j1
-        if first is None:
-            first = (j1 + 1, b[j1] if j1 < j2 else None, a[i1] if i1 < i2 else None)
-    if first is None:  # only line endings or a final newline differ
-        return "differs only in line endings or whitespace at the end"
-    line, new, old = first
-    shown = _clip(new) if new is not None else f"(removed) {_clip(old or '')}"
-    return f"+{added}/-{removed} lines; first difference at line {line}: {shown}"
-
-
-def _clip(text: str, size: int = 60) -> str:
-    text = text.strip()
-    return repr(text if len(text) <= size else text[: size - 1] + "…")
 
 _WEIGHTS = {"link": 1.0, "co-citation": 1.0, "coupling": 1.0, "tags": 0.5, "text": 1.0}
 
@@ -1065,61 +887,6 @@ def _link_line(item: Link | Citation, is_cite: bool) -> LinkLine:
     if is_cite:
         return LinkLine(item.line, "cite", item.key, "", "", item.context)
     return LinkLine(item.line, item.kind, item.target, item.subpath, item.display, item.context)
-
-
-def _show(link: Link) -> str:
-    """The link roughly as written, for messages."""
-    target = link.target + (f"#{link.subpath}" if link.subpath else "")
-    if link.form == "markdown":
-        return f"[{link.display}]({target})"
-    bang = "!" if link.kind == "embed" else ""
-    return f"{bang}[[{target}{'|' + link.display if link.display else ''}]]"
-
-
-def _nfc(text: str) -> str:
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
-
-
-def _fold(text: str) -> str:
-    return _nfc(text).casefold()
-
-
-def _case_differs(target: str, path: str) -> bool:
-    """True when the written target names `path` with different letter case somewhere."""
-    written = [p for p in target.strip("/").split("/") if p not in ("", ".", "..")]
-    actual = path.split("/")[-len(written):] if written else []
-    if not written or len(actual) != len(written):
-        return False
-    if not written[-1].lower().endswith(".md") and actual[-1].lower().endswith(".md"):
-        actual[-1] = actual[-1][:-3]
-    for w, a in zip(written, actual):
-        w, a = _nfc(w), _nfc(a)
-        if w != a and _fold(w) == _fold(a):
-            return True
-    return False
-
-
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def _heading_key(text: str) -> str:
-    """Headings compare leniently: case, punctuation and spacing do not matter."""
-    return _NON_WORD.sub(" ", _fold(text)).strip()
-
-
-def _check_subpath(subpath: str, note: Note, path: str) -> tuple[str, str] | None:
-    """(code, message) when `subpath` names no heading or block of `note`, else None."""
-    if subpath.startswith("^"):
-        block = subpath[1:].strip().casefold()
-        if block and block not in {b.casefold() for b in note.block_ids}:
-            return "broken-block", f"no block ^{subpath[1:]} in {path}"
-        return None
-    wanted = _heading_key(subpath.split("#")[-1])
-    if not wanted:
-        return None
-    if wanted not in {_heading_key(h.text) for h in note.headings}:
-        return "broken-heading", f"no heading {subpath.split('#')[-1]!r} in {path}"
-    return None
 
 
 def pagerank(graph: nx.DiGraph, alpha: float = 0.85, weight: str | None = None, tol: float = 1.0e-8, max_iter: int = 200) -> dict[str, float]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .export import OTHER_COLOUR, PALETTE, community_names, start_layout
+from .palette import OTHER_COLOUR, PALETTE, community_names, start_layout
 from .text import json_safe
 
 if TYPE_CHECKING:  # networkx is imported by graph.py and export.py only
@@ -160,7 +160,7 @@ def _legend_slot(community: Any) -> int:
 
 def _community_legend(graph: "nx.DiGraph", nodes: list[str]) -> list[dict[str, Any]]:
     """One entry per coloured community: named after its most central note (see
-    export.community_names: never an attachment), hinted by its most common tags."""
+    palette.community_names: never an attachment), hinted by its most common tags."""
     members: dict[int, list[str]] = {}
     for node in nodes:
         c = graph.nodes[node].get("community")

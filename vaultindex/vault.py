@@ -608,9 +608,11 @@ class Vault:
         return self.graph.rank(limit, by=by)
 
     def doctor(self):
-        """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (graph.DoctorReport)."""
+        """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
+        from .doctor import diagnose
+
         self._ensure_index()
-        return self.graph.doctor(read_text=self.read_text)
+        return diagnose(self.graph, read_text=self.read_text)
 
     def mentions(self, note: "Note | str") -> list:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).
