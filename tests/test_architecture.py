@@ -17,7 +17,7 @@ OWNERS = {
     "whoosh": {"fulltext"},
     "networkx": {"graph", "export"},
     "watchdog": {"watch"},
-    "yaml": {"parse.frontmatter", "tagpages", "writes"},  # tagpages and writes write frontmatter
+    "yaml": {"parse.frontmatter", "writes"},  # writes edits notes' frontmatter
     "frontmatter": {"parse.frontmatter"},  # python-frontmatter: reading and writing frontmatter
     "sqlite3": {"store"},
     "platformdirs": {"store"},
@@ -240,3 +240,33 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_import_cycle_among_vaultindex_modules():
     assert _cycles(_import_graph()) == []
+
+
+# The layers of README's development section, top first: a module imports from its own layer
+# or the ones below, never from above (a new module must be placed here).
+LAYERS = (
+    ("cli", "mcp", "__main__"),
+    ("vault",),
+    ("indexer", "watch", "graph", "doctor", "ranking", "tagpages", "export", "html", "palette", "bib", "newnote",
+     "writes", "mentions", "sections"),
+    ("store", "fulltext", "parse", "resolve", "scan", "lock", "config", "snippet", "versions"),
+    ("models", "errors", "text", "fsutil"),
+)
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")[1:]  # without "vaultindex"
+    if not parts:
+        return len(LAYERS)  # the package itself: __version__ and lazy re-exports only
+    return next((i for i, names in enumerate(LAYERS) if parts[0] in names), None)
+
+
+def test_every_module_has_a_layer_and_imports_point_down():
+    unplaced = sorted(m for m in MODULES if _layer(m) is None)
+    upward = sorted(
+        f"{module} -> {source}"
+        for module, sources in _import_graph().items()
+        for source in sources
+        if _layer(source) < _layer(module) and source != "vaultindex"
+    )
+    assert unplaced == [] and upward == []

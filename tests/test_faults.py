@@ -315,10 +315,6 @@ def _running(process, psutil) -> bool:
 # -- kill -9 of watch -----------------------------------------------------------------------------
 
 
-def _has_watch() -> bool:
-    return CliRunner().invoke(vaultindex_cli, ["watch", "--help"]).exit_code == 0
-
-
 class Editor(threading.Thread):
     """Random changes every few milliseconds until stopped."""
 
@@ -340,8 +336,6 @@ class Editor(threading.Thread):
 
 @pytest.mark.slow
 def test_kill_9_of_watch_while_files_change(tmp_path):
-    if not _has_watch():
-        pytest.skip("this vaultindex has no `watch` command yet")
     rng = random.Random(SEED + 3)
     root = tmp_path / "vault"
     make_vault(root, NOTES, rng)
@@ -439,6 +433,7 @@ def invoke(root: Path, *args: str):
     return result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("damage", DAMAGE)
 def test_a_damaged_index_file_is_detected_and_rebuilt_never_a_traceback(synced_template, tmp_path, target, damage):
@@ -526,6 +521,7 @@ class FullDisk:
         monkeypatch.setattr(Path, "write_bytes", limited_write_bytes)
 
 
+@pytest.mark.slow
 def test_a_full_disk_during_a_commit_is_one_error_and_the_old_index_still_answers(tmp_path, monkeypatch):
     disk = FullDisk(monkeypatch)
     template = tmp_path / "template"
@@ -602,6 +598,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["sync", "watch"])
 def test_a_lock_left_by_a_killed_process_never_blocks_the_next_writer(example_copy, role):
     clean(cli(example_copy, "sync"))
@@ -662,8 +659,6 @@ def test_a_fifo_or_a_folder_named_like_a_note_never_blocks_sync(tmp_path):
 def test_a_fifo_made_while_watch_runs_does_not_stop_it(tmp_path):
     """Before the fix, the watch opened the new FIFO to read it and waited for ever (even SIGTERM
     could not stop it): every later save went unindexed."""
-    if not _has_watch():
-        pytest.skip("this vaultindex has no `watch` command yet")
     root = tmp_path / "vault"
     root.mkdir()
     (root / "Plain.md").write_text("# Plain\n")

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from conftest import corpus, write
 from vaultindex import Vault
 from vaultindex.errors import AmbiguousNote, NoteNotFound
-from vaultindex.graph import LinkGraph, pagerank
+from vaultindex.graph import LinkGraph
+from vaultindex.ranking import pagerank
 from vaultindex.mentions import find_mentions, names_of, search_phrases
 from vaultindex.models import Citation, Link, Note, Paper
 

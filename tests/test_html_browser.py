@@ -28,6 +28,8 @@ import pytest
 
 from conftest import REPO, write
 
+pytestmark = pytest.mark.slow  # a real browser: part of .ci/run, not of the fast subset
+
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 SCREENSHOT = REPO / "docs" / "graph-screenshot.png"
 XSS_TITLE = "<img src=x onerror=alert(1)>"

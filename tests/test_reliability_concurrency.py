@@ -30,11 +30,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from conftest import REPO, write
 from vaultindex import Vault
-from vaultindex.cli import cli as vaultindex_cli
 
 EDITS = int(os.environ.get("VAULTINDEX_CONCURRENCY_EDITS", "500"))
 SEED = int(os.environ.get("VAULTINDEX_CONCURRENCY_SEED", "17"))
@@ -162,10 +160,6 @@ class Reader(threading.Thread):
             self.last[(name, j)] = version
 
 
-def _has_watch() -> bool:
-    return CliRunner().invoke(vaultindex_cli, ["watch", "--help"]).exit_code == 0
-
-
 def indexed(root: Path) -> dict:
     vault = Vault.open(root)
     return {p: r.note for p, r in vault.catalog.records.items()}
@@ -180,8 +174,6 @@ def fresh(root: Path, tmp: Path) -> dict:
 
 @pytest.mark.slow
 def test_readers_never_fail_and_always_see_a_committed_state_while_watch_applies_edits(example_copy, tmp_path):
-    if not _has_watch():
-        pytest.skip("this vaultindex has no `watch` command yet")
     root = example_copy
     rng = random.Random(SEED)
     write(root, "Hub.md", "# Hub\n\nThe note the churn notes link to.\n")

@@ -142,6 +142,7 @@ COMMANDS = [
 ]
 
 
+@pytest.mark.slow
 def test_no_note_content_makes_vaultindex_write_outside_its_folders(sandbox):
     box, vault, elsewhere = sandbox
     before = tree(box)
@@ -334,7 +335,7 @@ def test_python_tags_in_frontmatter_and_tag_pages_never_run(tmp_path):
 # (pattern, file allowed to use it, why)
 JUSTIFIED = {
     ("webbrowser", "cli/export.py"): "`graph --open` opens the page it just wrote, by a file:// URI from Path.as_uri()",
-    ("subprocess", "export.py"): "`graph -o x.svg` runs Graphviz's `dot` (shutil.which, an argument list, no shell, DOT on stdin, a timeout)",
+    ("subprocess", "export/formats.py"): "`graph -o x.svg` runs Graphviz's `dot` (shutil.which, an argument list, no shell, DOT on stdin, a timeout)",
     ("pickle", "fulltext.py"): "the type of errors a damaged index raises",
 }
 FORBIDDEN = {
@@ -521,6 +522,7 @@ def big_vocabulary(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_hostile_queries_are_refused_or_answered_quickly_with_bounded_memory(big_vocabulary):
     import random
 

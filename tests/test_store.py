@@ -304,6 +304,7 @@ class _Planted:
         return (os.system, (f"touch {os.environ['PLANT_MARK']}",))
 
 
+@pytest.mark.slow
 def test_a_pickle_planted_in_the_index_folder_is_never_run(vault, tmp_path):
     mark = tmp_path / "pwned"
     os.environ["PLANT_MARK"] = str(mark)
@@ -332,6 +333,7 @@ def test_a_pickle_planted_in_the_index_folder_is_never_run(vault, tmp_path):
         assert not mark.exists(), f"{args} ran the planted pickle"
 
 
+@pytest.mark.slow
 def test_during_a_full_rebuild_readers_answer_from_the_old_index_and_tags_write_waits(vault):
     # Enough notes that a rebuild takes seconds, each tagged so that there are many tag pages.
     for i in range(1500):

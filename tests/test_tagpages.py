@@ -27,9 +27,7 @@ from vaultindex.tagpages import (
     TagInfo,
     TagLink,
     TagPage,
-    _yaml_scalar,
     check_folder,
-    collect_tags,
     count_tags,
     is_generated,
     link_target,
@@ -40,7 +38,7 @@ from vaultindex.tagpages import (
     safe_segment,
     tag_tree,
     update_page,
-    write_pages,
+    yaml_scalar,
 )
 
 BEYOND = "papers/Beyond neural scaling laws.md"
@@ -320,7 +318,7 @@ def test_rendered_page_is_generated_and_adds_no_tags():
 @settings(max_examples=300, deadline=None)
 @given(st.text(min_size=1, max_size=40))
 def test_yaml_scalar_reads_back_exactly(value):
-    assert yaml.safe_load(f"k: {_yaml_scalar(value)}\n") == {"k": value}
+    assert yaml.safe_load(f"k: {yaml_scalar(value)}\n") == {"k": value}
 
 
 def test_plan_pages_counts_nested_tags_and_skips_generated_pages():
@@ -475,8 +473,8 @@ def test_update_keeps_windows_line_endings_and_bom():
 
 def test_pages_for_the_example_vault(example_copy):
     vault = synced(example_copy)
-    tags_before = collect_tags(vault)
-    result = write_pages(vault)
+    tags_before = count_tags(vault.notes())
+    result = vault.write_tag_pages()
     assert result.warnings == () and result.deleted == ()
     assert len(result.written) == len(tags_before)
     tags_dir = example_copy / "Tags"
@@ -495,13 +493,13 @@ def test_pages_for_the_example_vault(example_copy):
     assert "[[topics/Scaling laws|Scaling laws]]" in scaling
     # once indexed, the pages are notes but not tagged notes, and the tags are the same
     vault = synced(example_copy)
-    assert collect_tags(vault) == tags_before
+    assert count_tags(vault.notes()) == tags_before
     assert all(not n.tags for n in vault.notes() if n.path.startswith("Tags/"))
 
 
 def test_second_run_writes_nothing(example_copy, monkeypatch):
     vault = synced(example_copy)
-    first = write_pages(vault, sort="year")
+    first = vault.write_tag_pages(sort="year")
     before = snapshot(example_copy / "Tags")
     assert len(before) == len(first.written)
 
@@ -510,25 +508,25 @@ def test_second_run_writes_nothing(example_copy, monkeypatch):
     real_read, real_replace = Path.read_bytes, os.replace
     monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or real_read(self))
     monkeypatch.setattr(os, "replace", lambda a, b: replaces.append(b) or real_replace(a, b))
-    again = write_pages(vault, sort="year")
+    again = vault.write_tag_pages(sort="year")
     assert again.written == () and again.deleted == () and set(again.unchanged) == set(first.written)
     assert reads == [] and replaces == []
     monkeypatch.undo()
 
     # a fresh process, after the pages were indexed: still nothing to write
     vault = synced(example_copy)
-    third = write_pages(vault, sort="year")
+    third = vault.write_tag_pages(sort="year")
     assert third.written == () and third.deleted == ()
     assert snapshot(example_copy / "Tags") == before  # byte-identical, mtimes unchanged
 
 
 def test_a_changed_tag_rewrites_only_its_pages(example_copy):
     vault = synced(example_copy)
-    write_pages(vault)
+    vault.write_tag_pages()
     before = snapshot(example_copy / "Tags")
     write(example_copy, "papers/New.md", "---\ntitle: A new vision paper\nyear: 2025\ntags: [ml/vision]\n---\n")
     vault.sync()
-    result = write_pages(vault)
+    result = vault.write_tag_pages()
     assert result.written == ("Tags/ml (tag).md", "Tags/ml/vision (tag).md")  # not ml/nlp: its text does not change
     after = snapshot(example_copy / "Tags")
     changed = {p for p in after if after[p] != before.get(p)}
@@ -538,7 +536,7 @@ def test_a_changed_tag_rewrites_only_its_pages(example_copy):
 
 def test_user_text_survives_rewrites(example_copy):
     vault = synced(example_copy)
-    write_pages(vault)
+    vault.write_tag_pages()
     page = example_copy / "Tags" / "scaling-laws (tag).md"
     text = page.read_text(encoding="utf-8")
     text = text.replace("count: 9\n", "count: 9\naliases: [Scaling]\n")
@@ -549,14 +547,14 @@ def test_user_text_survives_rewrites(example_copy):
 
     write(example_copy, "papers/Other.md", "---\ntitle: Another scaling paper\ntags: [scaling-laws]\n---\n")
     vault.sync()
-    assert "Tags/scaling-laws (tag).md" in write_pages(vault).written
+    assert "Tags/scaling-laws (tag).md" in vault.write_tag_pages().written
     rewritten = page.read_text(encoding="utf-8")
     assert all(m in rewritten for m in mine)
     assert "10 notes tagged `scaling-laws`." in rewritten and "[[Other|Another scaling paper]]" in rewritten
 
     # an edit inside the markers is put back; the user's text stays
     page.write_text(rewritten.replace("10 notes tagged", "ELEVEN notes tagged"), encoding="utf-8")
-    assert "Tags/scaling-laws (tag).md" in write_pages(vault).written
+    assert "Tags/scaling-laws (tag).md" in vault.write_tag_pages().written
     assert page.read_text(encoding="utf-8") == rewritten
 
 
@@ -565,7 +563,7 @@ def test_traversal_tags_never_write_outside_the_folder(example_copy, tmp_path):
     outside_before = sorted(p for p in tmp_path.rglob("*") if example_copy not in p.parents and p != example_copy)
     vault = synced(example_copy)
     root_before = sorted(p.name for p in example_copy.iterdir())
-    result = write_pages(vault)
+    result = vault.write_tag_pages()
     assert result.warnings == ()
     for rel in result.written:
         full = (example_copy / rel).resolve()
@@ -576,7 +574,7 @@ def test_traversal_tags_never_write_outside_the_folder(example_copy, tmp_path):
     pages = {p.relative_to(example_copy / "Tags").as_posix() for p in (example_copy / "Tags").rglob("*.md")}
     assert "etc (tag).md" in pages and "etc/passwd (tag).md" in pages
     assert any(p.startswith("__-") for p in pages)  # "..", renamed, with a hash
-    assert write_pages(vault).written == ()
+    assert vault.write_tag_pages().written == ()
 
 
 def test_case_and_sanitising_collisions_get_their_own_pages(example_copy):
@@ -584,9 +582,9 @@ def test_case_and_sanitising_collisions_get_their_own_pages(example_copy):
     write(example_copy, "papers/Upper.md", "---\ntags: [ML, a:b, a_b, Data-Pruning]\n---\n")
     write(example_copy, "papers/Nfd.md", f"---\ntags: [{nfd}]\n---\n")
     vault = synced(example_copy)
-    tags = [i.tag for i in collect_tags(vault)]
+    tags = [i.tag for i in count_tags(vault.notes())]
     assert "ML" not in tags and "ml" in tags  # tags are case-insensitive: one page
-    result = write_pages(vault)
+    result = vault.write_tag_pages()
     assert result.warnings == ()
     assert len(result.written) == len(tags)
     folded = {unicodedata.normalize("NFC", p).casefold() for p in result.written}
@@ -605,7 +603,7 @@ def test_stale_pages_are_deleted_but_user_files_never(example_copy):
     vault = synced(example_copy)
     write(example_copy, "papers/Lonely.md", "---\ntags: [lonely, solo/deep]\n---\n")
     vault.sync()
-    write_pages(vault)
+    vault.write_tag_pages()
     assert (example_copy / "Tags/lonely (tag).md").exists() and (example_copy / "Tags/solo/deep (tag).md").exists()
     # a user's note in the tag folder, and a user's file where a page would go
     write(example_copy, "Tags/README.md", "My own index of tags.\n")
@@ -617,7 +615,7 @@ def test_stale_pages_are_deleted_but_user_files_never(example_copy):
 
     (example_copy / "papers/Lonely.md").unlink()
     vault.sync()
-    result = write_pages(vault)
+    result = vault.write_tag_pages()
     assert result.deleted == ("Tags/lonely (tag).md", "Tags/solo/deep (tag).md")
     assert not (example_copy / "Tags/lonely (tag).md").exists() and not (example_copy / "Tags/solo").exists()
     # kept: the user's files, untouched, with a warning for the one in the way
@@ -631,7 +629,7 @@ def test_stale_pages_are_deleted_but_user_files_never(example_copy):
     # the annotated page of the vanished tag is kept, says so, and warns
     assert "solo work ideas" in solo.read_text(encoding="utf-8") and "No page is generated" in solo.read_text(encoding="utf-8")
     assert "holds your text" in warned["Tags/solo (tag).md"]
-    again = write_pages(vault)
+    again = vault.write_tag_pages()
     assert again.written == () and again.deleted == ()
 
 
@@ -642,7 +640,7 @@ def test_symlinks_in_the_tag_folder_are_not_followed(example_copy, tmp_path):
     os.symlink(outside, example_copy / "Tags" / "ml")
     write(example_copy, "papers/Deep.md", "---\ntags: [ml/vision/detection]\n---\n")  # needs a folder under the link
     vault = synced(example_copy)
-    result = write_pages(vault)
+    result = vault.write_tag_pages()
     assert list(outside.iterdir()) == []  # not even an empty folder
     assert {d.path for d in result.warnings} == {"Tags/ml/nlp (tag).md", "Tags/ml/vision (tag).md", "Tags/ml/vision/detection (tag).md"}
     assert (example_copy / "Tags/ml (tag).md").is_file()
@@ -652,22 +650,22 @@ def test_symlinked_tag_folder_out_of_the_vault_is_refused(example_copy, tmp_path
     (tmp_path / "elsewhere").mkdir()
     os.symlink(tmp_path / "elsewhere", example_copy / "Tags")
     with pytest.raises(BadTagFolder):
-        write_pages(synced(example_copy))
+        synced(example_copy).write_tag_pages()
 
 
 def test_dry_run_writes_nothing_and_shows_a_diff(example_copy):
     vault = synced(example_copy)
-    first = write_pages(vault, dry_run=True)
+    first = vault.write_tag_pages(dry_run=True)
     assert first.dry_run and first.written and not (example_copy / "Tags").exists()
     assert "--- /dev/null\n+++ b/Tags/ml (tag).md\n" in first.diff and "+generated_by: vaultindex\n" in first.diff
 
-    write_pages(vault)
+    vault.write_tag_pages()
     before = snapshot(example_copy / "Tags")
-    assert write_pages(vault, dry_run=True).diff == ""
+    assert vault.write_tag_pages(dry_run=True).diff == ""
     write(example_copy, "papers/New.md", "---\ntitle: Fresh\ntags: [peft]\n---\n")
     (example_copy / "papers/SimCLR.md").unlink()  # contrastive goes away
     vault.sync()
-    dry = write_pages(vault, dry_run=True)
+    dry = vault.write_tag_pages(dry_run=True)
     assert "Tags/peft (tag).md" in dry.written and dry.deleted == ("Tags/contrastive (tag).md",)
     assert "+++ b/Tags/peft (tag).md\n" in dry.diff and "+- [[New|Fresh]]\n" in dry.diff
     assert "--- a/Tags/contrastive (tag).md\n+++ /dev/null\n" in dry.diff
@@ -677,23 +675,23 @@ def test_dry_run_writes_nothing_and_shows_a_diff(example_copy):
 def test_options_come_from_config_and_are_checked(example_copy):
     write(example_copy, ".vaultindex/config.toml", '[tags]\ndir = "Index/Tags"\nmin_count = 5\nsort = "year"\n')
     vault = synced(example_copy)
-    result = write_pages(vault)
+    result = vault.write_tag_pages()
     assert result.folder == "Index/Tags"
     assert {p.removeprefix("Index/Tags/") for p in result.written} == {
         "ml (tag).md", "ml/nlp (tag).md", "ml/vision (tag).md", "llm (tag).md", "scaling-laws (tag).md", "topic (tag).md"
     }
     assert "## 2022" in (example_copy / "Index/Tags/ml (tag).md").read_text(encoding="utf-8")
-    fewer = write_pages(vault, min_count=20, dir="Index/Tags")  # ml's nested tags fall below: no links to them
+    fewer = vault.write_tag_pages(min_count=20, dir="Index/Tags")  # ml's nested tags fall below: no links to them
     assert fewer.written == ("Index/Tags/ml (tag).md",) and len(fewer.deleted) == 5
     assert "Nested tags" not in (example_copy / "Index/Tags/ml (tag).md").read_text(encoding="utf-8")
     for bad in ({"dir": "../out"}, {"dir": "/tmp"}, {"sort": "size"}, {"min_count": 0}):
         with pytest.raises(VaultIndexError):
-            write_pages(vault, **bad)
+            vault.write_tag_pages(**bad)
 
 
 def test_vault_facade(example_copy):
     vault = synced(example_copy)
-    assert vault.tags() == collect_tags(vault)
+    assert vault.tags() == count_tags(vault.notes())
     assert vault.write_tag_pages(dir="T").folder == "T"
 
 
@@ -760,7 +758,7 @@ def test_cli_routes_around_a_user_file_named_like_a_page(example_copy):
 def test_a_page_never_overwrites_a_file_made_after_the_sync(example_copy):
     vault = synced(example_copy)
     write(example_copy, "Tags/ml (tag).md", "my own ml note, not indexed yet\n")
-    result = write_pages(vault)
+    result = vault.write_tag_pages()
     assert "not a generated tag page" in {d.path: d.message for d in result.warnings}["Tags/ml (tag).md"]
     assert (example_copy / "Tags/ml (tag).md").read_text(encoding="utf-8") == "my own ml note, not indexed yet\n"
 
@@ -867,20 +865,20 @@ def test_pages_under_old_names_are_cleaned_up_and_user_files_never_touched(tmp_p
 def test_a_note_made_after_its_page_gets_the_name_and_the_page_moves(tmp_path):
     root = named_like_notes(tmp_path / "vault")
     vault = synced(root)
-    write_pages(vault)
+    vault.write_tag_pages()
     assert (root / "Tags/rust (tag).md").exists()
     # a user's note named exactly like the page, and a note linking to it by that name
     write(root, "Notes/Rust (tag).md", "# Rust (tag)\nWhy I tag things rust.\n")
     write(root, "Notes/Index.md", "See [[Rust (tag)]].\n")
     vault.sync()
-    result = write_pages(vault)
+    result = vault.write_tag_pages()
     [(old, new)] = [(d, w) for d in result.deleted for w in result.written if "rust-" in w and "/" not in w[5:]]
     assert old == "Tags/rust (tag).md" and new.startswith("Tags/rust-") and new.endswith(" (tag).md")
     assert "Parent tag: [[" + new[:-3] + "|rust]]" in (root / "Tags/rust/ownership (tag).md").read_text(encoding="utf-8")
     vault.sync()
     assert [b.path for b in vault.backlinks("Notes/Rust (tag).md")] == ["Notes/Index.md"]
     assert not [p for p in vault.doctor().problems if p.code == "ambiguous-link"]
-    assert write_pages(vault).changed is False
+    assert vault.write_tag_pages().changed is False
 
 
 def test_the_old_naming_scheme_still_never_clashes(tmp_path):

@@ -11,7 +11,10 @@ from vaultindex.text import (
     WIKILINK,
     escape_controls,
     fold_name,
+    fold_typed,
+    is_generated,
     json_safe,
+    nfc,
     quote_path,
     split_frontmatter,
     unquote_path,
@@ -101,3 +104,44 @@ def test_wikilink_pattern_allows_single_brackets_inside():
         "A#[2020-06] T|x",
         "B",
     ]
+
+
+def test_the_three_foldings_differ_only_where_their_use_needs_it():
+    # nfc keeps the case (mentions show the spelling, doctor reports a case mismatch) ...
+    assert nfc("U\u0308ber") == "\u00dcber" and nfc("LoRA") == "LoRA"
+    # ... fold_name keeps the spaces, as file names do (`a .md` is another file) ...
+    assert fold_name(" Über ") == " über " != fold_name("Über")
+    # ... fold_typed drops them, as a person typing a title or a tag means none.
+    assert fold_typed(" U\u0308BER\t") == fold_name("über") == "über"
+
+
+@given(st.text(max_size=30))
+def test_folding_is_idempotent_and_paths_fold_part_by_part(text):
+    assert fold_name(fold_name(text)) == fold_name(text)
+    assert fold_typed(fold_typed(text)) == fold_typed(text)
+    path = f"{text}/{text.upper()}/x.md"
+    assert fold_name(path) == "/".join(fold_name(part) for part in path.split("/"))
+
+
+@pytest.mark.parametrize(
+    ("frontmatter", "expected"),
+    [
+        ({"generated_by": "vaultindex"}, True),
+        ({"generated_by": " VaultIndex "}, True),
+        ({"generated_by": "obsidian"}, False),
+        ({"generated_by": ["vaultindex"]}, False),
+        ({}, False),
+        (None, False),
+        (["generated_by"], False),
+    ],
+)
+def test_is_generated_reads_only_our_own_marker(frontmatter, expected):
+    assert is_generated(frontmatter) is expected
+
+
+def test_every_layer_agrees_on_what_a_generated_page_is():
+    from vaultindex.parse import parse_note
+    from vaultindex.tagpages import is_generated as tagpages_is_generated
+
+    note = parse_note("Tags/ml (tag).md", "---\ngenerated_by: vaultindex\ntag_name: ml\n---\n# ml\n")
+    assert note.generated and tagpages_is_generated(note.frontmatter) and is_generated(note.frontmatter)

@@ -24,7 +24,9 @@ import pytest
 from conftest import REPO, write
 from vaultindex import SyncStats, Vault
 from vaultindex import watch as watch_module
+from vaultindex import watchloop
 from vaultindex.errors import WatchError
+from vaultindex.inbox import Inbox
 from vaultindex.watch import batch_line, is_ignored_path, is_temp_name
 
 # watchdog warns when it registers a folder it already watches (see watch.py); harmless here.
@@ -57,7 +59,8 @@ class Running:
 
     `state` is a copy of the indexed notes taken in the watch thread after each batch, so the
     test thread never reads structures the watcher is changing. `applied` lists the paths of
-    every `vault.apply` call (after it returned).
+    every `vault.apply` call (after it returned), and `[""]` for each reconcile of the whole
+    vault after the start.
     """
 
     def __init__(self, root: Path, **options):
@@ -103,7 +106,7 @@ class Running:
             self._ready.set()
 
     def __enter__(self) -> "Running":
-        original = self.vault.apply
+        original, reconcile = self.vault.apply, self.vault.reconcile
 
         def recording(paths):
             paths = sorted(paths)
@@ -111,7 +114,14 @@ class Running:
             self.applied.append(paths)
             return result
 
+        def recording_reconcile(progress=None):
+            result = reconcile(progress=progress)
+            if self.start is not None:  # not the first one, before watching begins
+                self.applied.append([""])
+            return result
+
         self.vault.apply = recording
+        self.vault.reconcile = recording_reconcile
         self._thread.start()
         assert self._ready.wait(WAIT), "watch did not start"
         if self.error is not None:
@@ -429,13 +439,14 @@ def test_an_on_batch_error_does_not_stop_the_watch(example_copy):
             raise ValueError("plugin bug")
 
     notices: list[str] = []
+    ready = threading.Event()
     thread = threading.Thread(
-        target=watch_module.run, args=(vault, stop, on_batch), kwargs={"notify": notices.append, "debounce_ms": 50}
+        target=watch_module.run, args=(vault, stop, on_batch),
+        kwargs={"notify": notices.append, "debounce_ms": 50, "on_ready": lambda start: ready.set()},
     )
     thread.start()
     try:
-        eventually(lambda: vault._lock.held, what="watch started")
-        time.sleep(0.3)
+        assert ready.wait(WAIT), "watch did not start"
         write(example_copy, "papers/One.md", "# One\n")
         eventually(lambda: any("papers/One.md" in p for p in seen), what="first batch")
         write(example_copy, "papers/Two.md", "# Two\n")
@@ -452,18 +463,21 @@ def test_python_api_in_a_thread(example_copy):
     vault = Vault.open(example_copy)
     stop = threading.Event()
     batches: list[tuple] = []
-    thread = threading.Thread(target=vault.watch, kwargs={"stop_event": stop, "on_batch": lambda s, p: batches.append(p)})
+    ready = threading.Event()
+    thread = threading.Thread(
+        target=vault.watch,
+        kwargs={"stop_event": stop, "on_batch": lambda s, p: batches.append(p), "on_ready": lambda start: ready.set()},
+    )
     thread.start()
     try:
-        eventually(lambda: vault._lock.held, what="watch started")
-        time.sleep(0.5)  # the start-up rescan
+        assert ready.wait(WAIT), "watch did not start"  # the start-up reconcile is over
         write(example_copy, "Inbox/From plugin.md", "# From plugin\n")
         eventually(lambda: any("Inbox/From plugin.md" in p for p in batches), what="batch seen by the plugin")
     finally:
         stop.set()
         thread.join(WAIT)
     assert not thread.is_alive()
-    assert not vault._lock.held  # released on the way out
+    assert not vault.writer_lock.held  # released on the way out
     assert Vault.open(example_copy).sync().changed is False
 
 
@@ -472,7 +486,6 @@ def test_python_api_in_a_thread(example_copy):
 
 @pytest.mark.slow
 def test_tag_pages_follow_and_their_writes_do_not_start_batches(example_copy):
-    pytest.importorskip("vaultindex.tagpages")
     write(example_copy, ".vaultindex/config.toml", '[tags]\nwatch = true\ndir = "Tags"\n')
     with Running(example_copy) as w:
         assert any(p.startswith("Tags/") for p in w.state), "pages written and indexed at start"
@@ -497,22 +510,22 @@ def test_tag_pages_follow_and_their_writes_do_not_start_batches(example_copy):
 
 @pytest.fixture
 def deaf_to(monkeypatch):
-    """Make the observer miss every event about paths containing a marker (a lost event)."""
-    original = watch_module._EventSink._take
+    """Make the inbox miss every event about paths containing a marker (a lost event)."""
+    original = Inbox.add
 
-    def take(self, event):
-        paths = f"{event.src_path} {getattr(event, 'dest_path', '')}"
-        if "unheard" not in paths:
+    def add(self, event):
+        if "unheard" not in f"{event.path} {event.dest}":
             original(self, event)
 
-    monkeypatch.setattr(watch_module._EventSink, "_take", take)
+    monkeypatch.setattr(Inbox, "add", add)
 
 
 @pytest.mark.slow
 def test_a_queue_overflow_rescans_the_vault(example_copy, deaf_to):
     with Running(example_copy) as w:
         write(example_copy, "papers/unheard.md", "# Unheard\n")
-        time.sleep(0.3)
+        write(example_copy, "Inbox/sentinel.md", "# Sentinel\n")  # heard, and applied after it
+        w.wait(lambda: w.has("Inbox/sentinel.md"), "sentinel indexed")
         assert w.lacks("papers/unheard.md")
         logging.getLogger("watchdog.observers.inotify_c").warning(
             "Inotify queue overflowed; filesystem events were lost"
@@ -574,7 +587,7 @@ def test_polling_follows_saves_and_folder_moves(example_copy):
 
 @pytest.mark.slow
 def test_a_huge_batch_is_applied_with_the_observer_stopped(example_copy, monkeypatch, tmp_path):
-    monkeypatch.setattr(watch_module, "BIG_BATCH_PATHS", 40)
+    monkeypatch.setattr(watchloop, "BIG_BATCH_PATHS", 40)
     with Running(example_copy) as w:
         for i in range(120):
             write(example_copy, f"checkout/Note {i}.md", note_text(f"Checkout {i}"))
@@ -663,6 +676,25 @@ def test_the_command_reports_batches_and_stops_cleanly_on_a_signal(example_copy,
     stats = Vault.open(example_copy).sync(wait=0)  # the lock is free again
     assert "papers/Typed.md" in Vault.open(example_copy).catalog.records
     assert not stats.changed
+
+
+@pytest.mark.slow
+def test_the_start_line_counts_tag_pages_apart_from_notes(example_copy):
+    """A new user read "Watching" after "Indexed 54 notes" on a vault of 39 notes: the 15 were tag pages."""
+    write(example_copy, ".vaultindex/config.toml", '[tags]\nwatch = true\ndir = "Tags"\n')
+    p = Process(example_copy)
+    try:
+        eventually(lambda: p.saw("Watching") or p.proc.poll() is not None, what="watch started")
+        assert p.saw("Watching"), p.err
+        pages = sum(1 for _ in (example_copy / "Tags").rglob("*.md"))
+        assert pages > 0
+        assert p.saw(f"Indexed 39 notes (+{pages} tag pages)"), p.err
+        line = next(line for line in p.err if "Watching" in line)
+        assert f": 39 notes, {pages} tag pages (inotify, " in line, line
+        p.proc.send_signal(signal.SIGTERM)
+        assert p.proc.wait(WAIT) == 0
+    finally:
+        p.close()
 
 
 def test_watch_help_has_examples():

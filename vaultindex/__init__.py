@@ -31,7 +31,7 @@ _EXPORTS = {
     "SyncStats": "models",
 }
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [*_EXPORTS, "__version__"]  # noqa: PLE0604 - the keys of _EXPORTS are strings
 
 
 def __getattr__(name: str) -> Any:

@@ -23,9 +23,10 @@ import posixpath
 import re
 import stat
 import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from .config import ALWAYS_IGNORED_DIRS, Config
 from .models import BibEntry, Diagnostic
@@ -218,8 +219,8 @@ def _format_name(raw: str) -> str:
         if not first:  # "van Gogh": no first name
             return decode_latex(" ".join(von + last))
         return f"{decode_latex(' '.join(von + last))}, {decode_latex(' '.join(first))}"
-    last, rest = parts[0], [p for p in parts[1:] if p]
-    last_text = decode_latex(last)
+    surname, rest = parts[0], [p for p in parts[1:] if p]
+    last_text = decode_latex(surname)
     if not rest:
         return last_text
     return ", ".join([last_text, *(decode_latex(p) for p in rest)])
@@ -760,7 +761,7 @@ class Bibliography:
     def file(self, path: str) -> BibFile | None:
         return next((f for f in self.files if f.path == path), None)
 
-    def changed_keys(self, previous: "Bibliography | None") -> set[str]:
+    def changed_keys(self, previous: Bibliography | None) -> set[str]:
         """Citekeys whose entry was added, removed or changed since `previous` (what a caller must
         re-resolve). Entries moving to another line count as changed."""
         if previous is None:

@@ -9,7 +9,6 @@ it never changes anything. `Vault.doctor()` is the entry point the CLI and the M
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 from .graph import LinkGraph
 from .models import Citation, Link, Note
 from .resolve import citation_key, name_key
+from .text import fold_name, nfc
 
 if TYPE_CHECKING:
     from .resolve import ConflictCopy
@@ -225,14 +225,6 @@ def _show(link: Link) -> str:
     return f"{bang}[[{target}{'|' + link.display if link.display else ''}]]"
 
 
-def _nfc(text: str) -> str:
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
-
-
-def _fold(text: str) -> str:
-    return _nfc(text).casefold()
-
-
 def _case_differs(target: str, path: str) -> bool:
     """True when the written target names `path` with different letter case somewhere."""
     written = [p for p in target.strip("/").split("/") if p not in ("", ".", "..")]
@@ -242,8 +234,8 @@ def _case_differs(target: str, path: str) -> bool:
     if not written[-1].lower().endswith(".md") and actual[-1].lower().endswith(".md"):
         actual[-1] = actual[-1][:-3]
     for w, a in zip(written, actual):
-        w, a = _nfc(w), _nfc(a)
-        if w != a and _fold(w) == _fold(a):
+        w, a = nfc(w), nfc(a)
+        if w != a and fold_name(w) == fold_name(a):
             return True
     return False
 
@@ -253,7 +245,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 def _heading_key(text: str) -> str:
     """Headings compare leniently: case, punctuation and spacing do not matter."""
-    return _NON_WORD.sub(" ", _fold(text)).strip()
+    return _NON_WORD.sub(" ", fold_name(text)).strip()
 
 
 def _check_subpath(subpath: str, note: Note, path: str) -> tuple[str, str] | None:

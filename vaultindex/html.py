@@ -25,7 +25,7 @@ from . import __version__
 from .palette import OTHER_COLOUR, PALETTE, community_names, start_layout
 from .text import json_safe
 
-if TYPE_CHECKING:  # networkx is imported by graph.py and export.py only
+if TYPE_CHECKING:  # networkx is imported by graph.py and export/ only
     import networkx as nx
 
 COLOR_MODES = ("community", "tag")
@@ -60,7 +60,7 @@ def _asset(name: str) -> str:
 
 
 def render_html(
-    graph: "nx.DiGraph",
+    graph: nx.DiGraph,
     color: str = "community",
     open_with: str | None = None,
     title: str | None = None,
@@ -90,7 +90,7 @@ def render_html(
 
 
 def page_data(
-    graph: "nx.DiGraph",
+    graph: nx.DiGraph,
     color: str = "community",
     open_with: str = "obsidian",
     title: str | None = None,
@@ -158,7 +158,7 @@ def _legend_slot(community: Any) -> int:
     return community if isinstance(community, int) and 0 <= community < LEGEND_SIZE else -1
 
 
-def _community_legend(graph: "nx.DiGraph", nodes: list[str]) -> list[dict[str, Any]]:
+def _community_legend(graph: nx.DiGraph, nodes: list[str]) -> list[dict[str, Any]]:
     """One entry per coloured community: named after its most central note (see
     palette.community_names: never an attachment), hinted by its most common tags."""
     members: dict[int, list[str]] = {}
@@ -179,7 +179,7 @@ def _community_legend(graph: "nx.DiGraph", nodes: list[str]) -> list[dict[str, A
     return legend
 
 
-def _tag_groups(graph: "nx.DiGraph", nodes: list[str]) -> tuple[list[dict[str, Any]], list[int]]:
+def _tag_groups(graph: nx.DiGraph, nodes: list[str]) -> tuple[list[dict[str, Any]], list[int]]:
     """Colour by tag: pick up to LEGEND_SIZE tags greedily, each time the tag that covers the
     most nodes not yet coloured; a node takes the first picked tag it carries."""
     node_tags = [set(graph.nodes[n].get("tags") or ()) for n in nodes]

@@ -15,10 +15,10 @@ import os
 import re
 import stat
 import time
-import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, cast
 
 from .config import Config
 from .errors import IndexCorrupt
@@ -34,15 +34,19 @@ from .store import (
     current_build,
     encode_path,
     fulltext_generation,
-    note_to_json,
     link_row,
     note_row,
+    note_to_json,
     remove_build,
     remove_whoosh_temporaries,
     write_error,
     write_new,
 )
+from .text import fold_typed
 from .versions import PARSER_VERSION, SCHEMA_VERSION, STORE_VERSION
+
+if TYPE_CHECKING:
+    from .fulltext import FullText
 
 Progress = Callable[[int, int], None]
 _STAGED = re.compile(r"^\.(current|vaultindex-index\.json)\.\d+\.tmp$")
@@ -54,11 +58,7 @@ def version_stamp() -> str:
     return json.dumps({"schema": SCHEMA_VERSION, "parser": PARSER_VERSION, "store": STORE_VERSION}, sort_keys=True)
 
 
-def fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold().strip()
-
-
-def _fulltext(folder: Path, readonly: bool = False):
+def _fulltext(folder: Path, readonly: bool = False) -> FullText:
     from .fulltext import FullText  # Whoosh is imported only when the full text is needed
 
     return FullText(folder, readonly=readonly)
@@ -69,7 +69,7 @@ class _LazyFullText:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self._real = None
+        self._real: FullText | None = None
 
     def __getattr__(self, name: str):
         if self._real is None:
@@ -88,6 +88,12 @@ class _NoBatch:
 
     def cancel(self) -> None:
         pass
+
+    def delete(self, path: str) -> None:
+        raise RuntimeError(f"a sync that deletes nothing was asked to delete {path!r}")
+
+    def commit(self) -> None:
+        raise RuntimeError("a sync that writes nothing was asked to commit")
 
 
 _NO_BATCH = _NoBatch()
@@ -143,7 +149,7 @@ class Indexer:
         self.folder = folder
         self._build = -1
         self._store: Store | None = None
-        self._ft = None
+        self._ft: FullText | None = None
 
     def close(self) -> None:
         if self._store is not None:
@@ -153,12 +159,12 @@ class Indexer:
         self._store = self._ft = None
         self._build = -1
 
-    def _open(self, build: int) -> tuple[Store, object]:
-        if build != self._build or self._store is None:
+    def _open(self, build: int) -> tuple[Store, FullText]:
+        if build != self._build or self._store is None or self._ft is None:
             self.close()
             where = self.folder / f"b{build}"
             self._store = Store(where / DB_FILE, writable=True)
-            self._ft = _LazyFullText(where / FULLTEXT_DIR)
+            self._ft = cast("FullText", _LazyFullText(where / FULLTEXT_DIR))  # (the same methods, made on first use)
             self._build = build
         return self._store, self._ft
 
@@ -326,6 +332,7 @@ class Indexer:
             notes=notes,
             diagnostics=(*disk.diagnostics, *reading.diagnostics),
             paths=tuple(changed_paths),
+            attachments=tuple(sorted(old_files["attachment"] ^ new_files["attachment"])),
         )
 
     # -- scan ----------------------------------------------------------------------------------------
@@ -365,7 +372,7 @@ class Indexer:
                     raise
                 except (OSError, MemoryError):
                     raise
-                except Exception as exc:  # one note's problem is that note's diagnostic, never the index's
+                except Exception as exc:  # noqa: BLE001 - one note's problem is that note's diagnostic, never the index's
                     diagnostics.append(Diagnostic(path, f"cannot index this note ({type(exc).__name__}: {exc})", severity="error"))
                     if path in stamps:
                         vanished.append(path)
@@ -457,7 +464,7 @@ def _base(path: str) -> str:
 
 def _link_entry(res: Resolution, link_target: str) -> tuple[str, str, tuple[str, ...]]:
     """(node, status, candidates) of a resolved link."""
-    if res.status == "resolved":
+    if res.status == "resolved" and res.path is not None:
         return res.path, "resolved", ()
     if res.status == "ambiguous":
         return res.candidates[0], "ambiguous", tuple(res.candidates)
@@ -465,7 +472,7 @@ def _link_entry(res: Resolution, link_target: str) -> tuple[str, str, tuple[str,
 
 
 def _cite_entry(res: Resolution, citation: Citation) -> tuple[str, str, tuple[str, ...]]:
-    if res.status == "resolved":
+    if res.status == "resolved" and res.path is not None:
         return res.path, "resolved", ()
     if res.status == "ambiguous":
         return res.candidates[0], "ambiguous", tuple(res.candidates)
@@ -597,21 +604,23 @@ def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_fil
     c.executemany(
         "INSERT OR REPLACE INTO notes(path, size, mtime_ns, sha1, title, name, generated, aliases, citekey, doi, arxiv) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [note_row(p.record, fold) for p in reading.parsed],
+        [note_row(p.record, fold_typed) for p in reading.parsed],
     )
     c.executemany(
         "INSERT OR REPLACE INTO notejson(path, data) VALUES (?, ?)",
         [(encode_path(p.record.note.path), note_to_json(p.record.note)) for p in reading.parsed],
     )
-    names, tags, headings = [], [], []
+    names: list[tuple[str, str, str]] = []
+    tags: list[tuple[str, str]] = []
+    headings: list[tuple[str, int, str, int]] = []
     for p in reading.parsed:
         note = p.record.note
         key = encode_path(note.path)
         path_key = note.path[:-3] if note.path.lower().endswith(".md") else note.path
-        names.append((fold(path_key), key, "path"))
-        names.append((fold(note.name), key, "name"))
-        names.append((fold(note.title), key, "title"))
-        names.extend((fold(a), key, "alias") for a in dict.fromkeys(note.aliases))
+        names.append((fold_typed(path_key), key, "path"))
+        names.append((fold_typed(note.name), key, "name"))
+        names.append((fold_typed(note.title), key, "title"))
+        names.extend((fold_typed(a), key, "alias") for a in dict.fromkeys(note.aliases))
         tags.extend((t, key) for t in dict.fromkeys(note.tags))
         headings.extend((key, h.level, h.text, h.line) for h in note.headings)
     c.executemany("INSERT INTO names(key, path, what) VALUES (?,?,?)", [(_safe(k), p, w) for k, p, w in names])
@@ -637,5 +646,5 @@ def _safe(text: str) -> str:
     return storable_text(text)
 
 
-__all__ = ["Indexer", "plan_links", "scan_region", "read_file", "parse_file", "version_stamp", "fold", "Region", "Parsed", "Reading", "LinkPlan"]
+__all__ = ["Indexer", "plan_links", "scan_region", "read_file", "parse_file", "version_stamp", "Region", "Parsed", "Reading", "LinkPlan"]
 _ = (Link, contextlib)

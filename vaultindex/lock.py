@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import fcntl
 import os
-import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .errors import IndexLocked
+from .fsutil import poll
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    """What the lock file says about the process that took the lock: its pid and role."""
+
+    pid: str
+    role: str  # "sync", "watch", "tags write", ...
 
 
 class WriterLock:
@@ -33,27 +42,28 @@ class WriterLock:
         if self._prepare is not None:
             self._prepare()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        deadline = time.monotonic() + wait
-        while True:
+
+        def take() -> bool:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    return False
-                time.sleep(0.05)
+                return False
+            return True
+
+        if not poll(take, wait):
+            os.close(fd)
+            return False
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()} {role}\n".encode())
         self._fd = fd
         return True
 
     def acquire_or_raise(self, role: str, wait: float) -> None:
-        if self.holder().endswith("vaultindex watch") and self.is_held_elsewhere():
+        info = self.holder_info()
+        if info is not None and info.role == "watch" and self.is_held_elsewhere():
             # A watch holds the index for as long as it runs: waiting would not help.
-            pid = self.holder().split(",")[0]
             raise IndexLocked(
-                f"a vaultindex watch is running on this vault ({pid}) and keeps the index up to date; "
+                f"a vaultindex watch is running on this vault (pid {info.pid}) and keeps the index up to date; "
                 "stop it first to run this"
             )
         if not self.acquire(role, wait):
@@ -76,12 +86,19 @@ class WriterLock:
             os.close(fd)  # closing drops the shared lock if we got it
         return False
 
-    def holder(self) -> str:
+    def holder_info(self) -> LockHolder | None:
+        """Who wrote the lock file last (the holder, while the lock is held elsewhere); None
+        when it cannot be read or is empty."""
         try:
             pid, _, role = self.path.read_text().strip().partition(" ")
-            return f"pid {pid}, vaultindex {role}" if pid else "unknown process"
-        except OSError:
-            return "unknown process"
+        except (OSError, UnicodeDecodeError):
+            return None
+        return LockHolder(pid, role.strip()) if pid else None
+
+    def holder(self) -> str:
+        """The holder for a message: "pid 4242, vaultindex watch" (or "unknown process")."""
+        info = self.holder_info()
+        return f"pid {info.pid}, vaultindex {info.role}" if info is not None else "unknown process"
 
     def release(self) -> None:
         if self._fd is not None:

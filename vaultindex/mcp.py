@@ -23,9 +23,10 @@ import os
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
@@ -35,6 +36,9 @@ from . import __version__
 from .errors import VaultIndexError
 from .models import to_json
 from .text import json_safe
+
+if TYPE_CHECKING:
+    from .vault import Vault
 
 log = logging.getLogger("vaultindex.mcp")
 
@@ -126,7 +130,7 @@ class VaultService:
         self.watch = watch
         self.debounce_ms = debounce_ms
         self.polling = polling
-        self.reader: Any = None
+        self.reader: Vault | None = None
         self.watcher: _WatchThread | None = None
         self._watch_failed_at = 0.0
         self._calls = threading.Lock()
@@ -158,7 +162,7 @@ class VaultService:
             self.watcher.close()
             self.watcher = None
 
-    def _open(self) -> Any:
+    def _open(self) -> Vault:
         if self.reader is None:
             from .vault import Vault
 
@@ -169,7 +173,7 @@ class VaultService:
             raise VaultNotFound(f"vault folder '{self.reader.root}' does not exist any more")
         return self.reader
 
-    def _keep_fresh(self, reader: Any) -> str:
+    def _keep_fresh(self, reader: Vault) -> str:
         """Make sure someone keeps the index current (our watcher, or another process's), then
         look at the latest commit. Returns who keeps it current."""
         watcher = self.watcher
@@ -197,7 +201,7 @@ class VaultService:
         return keeper
 
     # -- one tool call -----------------------------------------------------------------------------
-    def call(self, work: Callable[[Any], tuple[Any, str]], key: tuple | None = None) -> CallToolResult:
+    def call(self, work: Callable[[Vault], tuple[Any, str]], key: tuple | None = None) -> CallToolResult:
         """Run `work(vault) -> (data, text)` with a fresh index; errors become error results.
 
         With a `key`, the answer is kept until the next commit, so that asking again (an
@@ -238,22 +242,22 @@ class VaultService:
                 structured_content={"result": json_safe(to_json(data)), "index": fresh},
             )
 
-    def _freshness(self, reader: Any, keeper: str) -> dict[str, Any]:
+    def _freshness(self, reader: Vault, keeper: str) -> dict[str, Any]:
         state = reader.index_state()
         written = state.written_at
         watcher = self.watcher
         return {
             "vault": str(reader.root),
             "generation": state.generation,
-            "written_at": None if written is None else datetime.fromtimestamp(written, timezone.utc).isoformat(timespec="seconds"),
+            "written_at": None if written is None else datetime.fromtimestamp(written, UTC).isoformat(timespec="seconds"),
             "age": _age(written),
             "kept_by": keeper,
             "watching": bool(watcher is not None or state.writer == "watch"),
             "last_batch_at": None if watcher is None or watcher.last_batch is None
-            else datetime.fromtimestamp(watcher.last_batch, timezone.utc).isoformat(timespec="seconds"),
+            else datetime.fromtimestamp(watcher.last_batch, UTC).isoformat(timespec="seconds"),
         }
 
-    def wait_until_indexed(self, reader: Any, path: str, sha1: str) -> bool:
+    def wait_until_indexed(self, reader: Vault, path: str, sha1: str) -> bool:
         """After a write: until the index holds these bytes of `path` (our watcher or another
         process's applies it within its quiet time; with nobody watching, sync now)."""
         deadline = time.monotonic() + WRITE_VISIBLE_SECONDS
@@ -310,7 +314,7 @@ def search_query(query: str, tag: str | None = None, folder: str | None = None, 
     return " ".join(p for p in parts if p)
 
 
-def do_search(vault: Any, query: str, limit: int) -> tuple[Any, str]:
+def do_search(vault: Vault, query: str, limit: int) -> tuple[Any, str]:
     result = vault.search(query, limit=limit)
     hits = _plain_hits(result.hits)
     lines = []
@@ -327,7 +331,7 @@ def do_search(vault: Any, query: str, limit: int) -> tuple[Any, str]:
     return hits, "\n".join(lines) if hits else "No notes match."
 
 
-def do_read_note(vault: Any, note: str, heading: str | None, max_chars: int) -> tuple[Any, str]:
+def do_read_note(vault: Vault, note: str, heading: str | None, max_chars: int) -> tuple[Any, str]:
     found = vault.read_note(note, heading)  # `vaultindex show`'s call
     content = found.text
     truncated = len(content) > max_chars
@@ -340,42 +344,42 @@ def do_read_note(vault: Any, note: str, heading: str | None, max_chars: int) -> 
     return data, f"# {found.note.title} — {found.note.path}{where}\n\n{content}{cut}"
 
 
-def do_backlinks(vault: Any, note: str) -> tuple[Any, str]:
+def do_backlinks(vault: Vault, note: str) -> tuple[Any, str]:
     found = vault.backlinks(note)
     lines = [f"{b.path}: " + "; ".join(f"line {link.line}: {link.context}" for link in b.links[:3]) for b in found]
     return found, (f"{len(found):,} notes link here.\n" + _listing(lines, len(found))) if found else "No notes link here."
 
 
-def do_links(vault: Any, note: str) -> tuple[Any, str]:
+def do_links(vault: Vault, note: str) -> tuple[Any, str]:
     found = vault.links(note)
     lines = [f"line {link.line}: {link.kind} {link.target} -> {link.path or link.status}" for link in found]
     return found, _listing(lines) if found else "No outgoing links."
 
 
-def do_mentions(vault: Any, note: str) -> tuple[Any, str]:
+def do_mentions(vault: Vault, note: str) -> tuple[Any, str]:
     found = vault.mentions(note)
     lines = [f"{m.path}: " + "; ".join(f"line {x.line}: {x.context}" for x in m.mentions[:3]) for m in found]
     return found, _listing(lines) if found else "No unlinked mentions."
 
 
-def do_related(vault: Any, note: str, limit: int) -> tuple[Any, str]:
+def do_related(vault: Vault, note: str, limit: int) -> tuple[Any, str]:
     found = vault.related(note, limit=limit)
     lines = [f"{i}. {r.title} — {r.path} ({r.score:.2f}; {', '.join(x.kind for x in r.reasons)})" for i, r in enumerate(found, 1)]
     return found, _listing(lines) if found else "No related notes found."
 
 
-def do_unresolved(vault: Any, kind: str) -> tuple[Any, str]:
+def do_unresolved(vault: Vault, kind: str) -> tuple[Any, str]:
     found = [u for u in vault.unresolved() if kind in ("all", u.kind)]
     lines = [f"{u.target} ({'cited, no note' if u.kind == 'paper' else 'no such file'}; used {u.count}x)" for u in found]
     return found, _listing(lines) if found else "No unresolved targets."
 
 
-def do_orphans(vault: Any) -> tuple[Any, str]:
+def do_orphans(vault: Vault) -> tuple[Any, str]:
     found = vault.orphans()
     return found, _listing([o.path for o in found]) if found else "No orphan notes."
 
 
-def do_path(vault: Any, source: str, target: str, directed: bool) -> tuple[Any, str]:
+def do_path(vault: Vault, source: str, target: str, directed: bool) -> tuple[Any, str]:
     found = vault.path(source, target, directed=directed)
     if found is None:
         return None, f"No {'directed ' if directed else ''}link path between {source!r} and {target!r}."
@@ -383,13 +387,13 @@ def do_path(vault: Any, source: str, target: str, directed: bool) -> tuple[Any, 
     return data, " ".join(f"{s.direction} {s.path}".strip() for s in found.steps)
 
 
-def do_rank(vault: Any, limit: int, by: str) -> tuple[Any, str]:
+def do_rank(vault: Vault, limit: int, by: str) -> tuple[Any, str]:
     found = vault.rank(limit, by=by)
     lines = [f"{i}. {r.path} (pagerank {r.pagerank:.4f}, {r.in_degree} in, {r.out_degree} out)" for i, r in enumerate(found, 1)]
     return found, _listing(lines)
 
 
-def do_tags(vault: Any, tag: str | None, sort: str, notes: bool) -> tuple[Any, str]:
+def do_tags(vault: Vault, tag: str | None, sort: str, notes: bool) -> tuple[Any, str]:
     from .tagpages import sort_tags
 
     infos = sort_tags(vault.tags(), sort)
@@ -404,13 +408,13 @@ def do_tags(vault: Any, tag: str | None, sort: str, notes: bool) -> tuple[Any, s
     return data, _listing([f"#{i.tag} ({i.count})" for i in infos]) if infos else "No tags."
 
 
-def do_doctor(vault: Any) -> tuple[Any, str]:
+def do_doctor(vault: Vault) -> tuple[Any, str]:
     report = vault.doctor()
     lines = [f"{p.severity}: {p} [{p.code}]" for p in report.problems]
     return report, f"{report.errors} errors, {report.warnings} warnings.\n" + _listing(lines, len(lines))
 
 
-def do_neighbourhood(vault: Any, note: str, depth: int, kinds: list[str] | None) -> tuple[Any, str]:
+def do_neighbourhood(vault: Vault, note: str, depth: int, kinds: Sequence[str] | None) -> tuple[Any, str]:
     from .export import GraphFilters, export
 
     view = vault.graph_view(GraphFilters(around=note, depth=depth, kinds=tuple(kinds or ("link", "embed", "cite"))))
@@ -419,7 +423,7 @@ def do_neighbourhood(vault: Any, note: str, depth: int, kinds: list[str] | None)
     return data, f"{len(data.get('nodes', [])):,} nodes, {len(data.get('links', data.get('edges', []))):,} edges:\n" + _listing(nodes)
 
 
-def do_info(service: VaultService, vault: Any) -> tuple[Any, str]:
+def do_info(service: VaultService, vault: Vault) -> tuple[Any, str]:
     state = vault.index_state()
     notes = vault.info().notes  # a count in SQL: loading every note took 4.4 s at 10,000 notes
     watcher = service.watcher
@@ -428,7 +432,7 @@ def do_info(service: VaultService, vault: Any) -> tuple[Any, str]:
         "notes": notes,
         "generation": state.generation,
         "last_sync": None if state.written_at is None
-        else datetime.fromtimestamp(state.written_at, timezone.utc).isoformat(timespec="seconds"),
+        else datetime.fromtimestamp(state.written_at, UTC).isoformat(timespec="seconds"),
         "watching": watcher is not None or state.writer == "watch",
         "watcher": "this server" if watcher is not None else (f"another process ({state.writer})" if state.writer else "none"),
         "watch_mode": watcher.mode if watcher is not None else "",
@@ -569,7 +573,7 @@ def build_server(service: VaultService) -> MCPServer:
 def _add_write_tools(server: MCPServer, service: VaultService, tool: Callable[..., None]) -> None:
     from . import writes
 
-    def written(vault: Any, result: Any, verb: str) -> tuple[Any, str]:
+    def written(vault: Vault, result: Any, verb: str) -> tuple[Any, str]:
         visible = service.wait_until_indexed(vault, result.path, result.sha1) if result.changed else True
         note = vault.find_note(result.path) if visible else None
         data = {

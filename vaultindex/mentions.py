@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .parse import mask_code
+from .text import WIKILINK, nfc, split_frontmatter
 
 __all__ = ["Found", "find_mentions", "names_of", "search_phrases"]
 
@@ -22,9 +22,8 @@ MIN_NAME_CHARS = 2
 CONTEXT_CHARS = 300
 
 # Wikilinks and embeds (one line, no nested `[[`), then Markdown links and images.
-_WIKI = re.compile(r"!?\[\[(?:(?!\[\[|\]\])[^\n])*\]\]")
+_WIKI = re.compile("!?" + WIKILINK.pattern)
 _MARKDOWN = re.compile(r"!?\[[^\]\n]*\]\([^)\n]*\)")
-_FRONTMATTER = re.compile(r"\A---[ \t]*\n(?:.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _WORD = re.compile(r"\w+")
 
 
@@ -36,15 +35,11 @@ class Found:
     context: str  # the whole line, stripped
 
 
-def _nfc(text: str) -> str:
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
-
-
 def names_of(title: str, aliases: Iterable[str], file_name: str) -> list[str]:
     """The names a note goes by, without case-insensitive duplicates or too-short ones."""
     seen: dict[str, str] = {}
     for name in (title, *aliases, file_name):
-        name = _nfc(" ".join(str(name).split()))
+        name = nfc(" ".join(str(name).split()))
         if len(name) >= MIN_NAME_CHARS and _WORD.search(name):
             seen.setdefault(name.casefold(), name)
     return list(seen.values())
@@ -80,7 +75,7 @@ def search_phrases(names: Iterable[str]) -> list[str]:
 def _pattern(names: Iterable[str]) -> re.Pattern[str] | None:
     parts = []
     for name in sorted(set(names), key=lambda n: (-len(n), n)):  # longest first
-        words = [re.escape(w) for w in _nfc(name).split()]
+        words = [re.escape(w) for w in nfc(name).split()]
         if words:
             parts.append(r"[ \t]+".join(words))
     if not parts:
@@ -102,9 +97,13 @@ def find_mentions(text: str, names: Iterable[str]) -> list[Found]:
     pattern = _pattern(names)
     if pattern is None or not text:
         return []
-    text = _nfc(text)
-    masked = _FRONTMATTER.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, count=1)
-    masked = mask_code(masked)
+    text = nfc(text)
+    try:
+        body = split_frontmatter(text)[1]
+    except ValueError:  # no closing `---`: no frontmatter either
+        body = text
+    head = len(text) - len(body)
+    masked = mask_code(re.sub(r"[^\n]", " ", text[:head]) + body if head else text)
     if "[" in masked:
         masked = _blank(_blank(masked, _WIKI), _MARKDOWN)
     starts = [0] + [m.end() for m in re.finditer("\n", text)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from .text import is_generated
+
 
 def to_json(obj: Any) -> Any:
     """A dataclass (or a list of them) as plain JSON-serialisable data."""
@@ -23,7 +25,7 @@ def _pickled_by_fields(cls: type) -> type:
     def __reduce__(self: Any) -> tuple:
         return cls, tuple(getattr(self, n) for n in names)
 
-    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
     return cls
 
 
@@ -115,8 +117,7 @@ class Note:
     @property
     def generated(self) -> bool:
         """A page vaultindex wrote itself (a tag page): left out of search, tag counts and the graph."""
-        value = self.frontmatter.get("generated_by")
-        return isinstance(value, str) and value.strip().lower() == "vaultindex"
+        return is_generated(self.frontmatter)
 
     @property
     def name(self) -> str:
@@ -176,6 +177,7 @@ class SyncStats:
     rebuilt: str = ""  # why the index was rebuilt from scratch, "" when it was not
     diagnostics: tuple[Diagnostic, ...] = ()
     paths: tuple[str, ...] = ()  # the notes added, modified or removed
+    attachments: tuple[str, ...] = ()  # the attachments added or removed
 
     @property
     def changed(self) -> bool:
@@ -225,3 +227,137 @@ class BibEntry:
             else:
                 shown.append(name)
         return tuple(shown)
+
+
+# -- what the link graph answers (graph.py: backlinks, links, unresolved, related, path, rank) ----
+
+
+@dataclass(frozen=True, slots=True)
+class LinkLine:
+    """One link, embed or citation as written in a note."""
+
+    line: int
+    kind: str  # "link", "embed" or "cite"
+    target: str  # as written, without subpath; a citation's key
+    subpath: str = ""
+    display: str = ""
+    context: str = ""  # the line's text
+
+
+@dataclass(frozen=True, slots=True)
+class Backlink:
+    """A note that links to, embeds or cites the note asked about, with each place it does."""
+
+    path: str
+    title: str
+    links: tuple[LinkLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MentionLine:
+    line: int
+    column: int  # 1-based
+    text: str  # the mention as written
+    context: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A note that names the note asked about without linking it."""
+
+    path: str
+    title: str
+    mentions: tuple[MentionLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutLink:
+    """One outgoing link or citation of a note and where it points."""
+
+    line: int
+    kind: str  # "link", "embed" or "cite"
+    target: str
+    subpath: str
+    display: str
+    context: str
+    form: str  # links: "wiki", "markdown", "frontmatter"; citations: "citekey", "doi", "arxiv"
+    status: str  # "resolved", "ambiguous" or "unresolved"
+    path: str | None  # the file it opens; None when unresolved
+    node: str  # the graph node it points to
+    candidates: tuple[str, ...] = ()  # ambiguous: every match, preferred first
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    path: str
+    line: int
+    context: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnresolvedTarget:
+    """A link target that matches no file, or a cited paper that has no note."""
+
+    node: str
+    kind: str  # "link" or "paper"
+    target: str  # as written most often (a paper: "@key", "doi:...", "arXiv:...")
+    count: int
+    uses: tuple[Use, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRef:
+    path: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why two notes are related, and what connects them (`via`):
+
+    "link": "links to" and/or "linked from"; "co-citation": the notes that link to both;
+    "coupling": the targets (notes, dangling targets, papers) both link to or cite;
+    "tags": the shared tags; "text": nothing (Whoosh's more-like-this on the body).
+    """
+
+    kind: str
+    score: float  # the raw strength of this reason (see graph.LinkGraph.related)
+    via: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedNote:
+    path: str
+    title: str
+    score: float
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PathStep:
+    """One note on a link path and how it was reached from the previous one."""
+
+    path: str
+    title: str
+    direction: str = ""  # "->": the previous note links here; "<-": this note links back; "" first
+    line: int = 0  # line of that link, in the note that holds it
+    context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPath:
+    steps: tuple[PathStep, ...]
+    directed: bool
+
+    @property
+    def length(self) -> int:
+        return len(self.steps) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class RankedNote:
+    path: str
+    title: str
+    pagerank: float
+    in_degree: int  # notes linking here
+    out_degree: int  # notes linked from here

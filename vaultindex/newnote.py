@@ -19,13 +19,14 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from .config import ALWAYS_IGNORED_DIRS, Config, templates_folder
 from .errors import VaultIndexError
 from .models import BibEntry, Note
+from .text import fold_name, split_frontmatter
 
 # a template whose file name holds one of these words (first word that matches wins)
 TEMPLATE_WORDS = ("paper", "literature", "reference", "zotero", "citation", "bib")
@@ -231,13 +232,11 @@ _EMPTY_VALUES = {"", "''", '""', "[]", "~", "null", "{}"}
 
 
 def _split_template(text: str) -> tuple[list[str] | None, str]:
-    lines = text.replace("\r\n", "\n").split("\n")
-    if not lines or lines[0].strip() != "---":
+    try:
+        yaml_text, body, _ = split_frontmatter(text.replace("\r\n", "\n"))
+    except ValueError:  # not closed: no frontmatter
         return None, text
-    for i in range(1, len(lines)):
-        if lines[i].strip() in ("---", "..."):
-            return lines[1:i], "\n".join(lines[i + 1 :])
-    return None, text
+    return (None, text) if yaml_text is None else (yaml_text.split("\n")[:-1], body)
 
 
 def _fill_value(rest: str, values: dict[str, Value], now: _dt.datetime) -> str:
@@ -349,10 +348,6 @@ def note_file_name(entry: BibEntry, pattern: str = "{{title}}", now: _dt.datetim
 # ------------------------------------------------------------------------------------------------
 
 
-def _name_key(name: str) -> str:
-    return unicodedata.normalize("NFC", name).casefold()
-
-
 def existing_note(
     notes: Iterable[Note], entry: BibEntry, target: str, templates: Iterable[str] = ()
 ) -> tuple[str, str] | None:
@@ -360,12 +355,12 @@ def existing_note(
 
     `templates` are folders (and files) of templates: their example ids and citekeys stand
     for no paper, so they never count; only their file names still may clash."""
-    target_name = _name_key(target.rsplit("/", 1)[-1].removesuffix(".md"))
-    key_names = {_name_key(entry.key), _name_key("@" + entry.key)}
-    skip = [_name_key(t.strip("/")) for t in templates if t.strip("/")]
+    target_name = fold_name(target.rsplit("/", 1)[-1].removesuffix(".md"))
+    key_names = {fold_name(entry.key), fold_name("@" + entry.key)}
+    skip = [fold_name(t.strip("/")) for t in templates if t.strip("/")]
     for note in notes:
-        name = _name_key(note.name)
-        where = _name_key(note.path)
+        name = fold_name(note.name)
+        where = fold_name(note.path)
         if any(where == t or where.startswith(t + "/") for t in skip):
             if name == target_name:
                 return note.path, _SAME_NAME

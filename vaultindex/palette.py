@@ -1,8 +1,8 @@
 """Owns how a graph view looks before a viewer takes over: the colours of communities and tag
 groups, the name each community is shown by, and a cheap start layout the browser refines.
 
-Both export.py (DOT colours, GEXF positions) and html.py (the offline viewer) draw with these;
-keeping them here lets html.py build on them without importing export.py, which imports
+Both export/ (DOT colours, GEXF positions) and html.py (the offline viewer) draw with these;
+keeping them here lets html.py build on them without importing export/, which imports
 html.py to write the `html` format.
 """
 
@@ -13,9 +13,9 @@ import random
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from .graph import pagerank
+from .ranking import pagerank
 
-if TYPE_CHECKING:  # networkx is imported by graph.py and export.py only
+if TYPE_CHECKING:  # networkx is imported by graph.py and export/ only
     import networkx as nx
 
 __all__ = ["OTHER_COLOUR", "PALETTE", "community_colour", "community_names", "start_layout"]

@@ -34,11 +34,11 @@ changes the targets keyed by its own name. For citations, re-resolve those whose
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .models import Citation, Link, Note
+from .text import fold_name
 
 __all__ = [
     "Resolution",
@@ -130,24 +130,13 @@ def conflict_copy(path: str, exists) -> ConflictCopy | None:
 _MD = ".md"
 
 
-def _fold(s: str) -> str:
-    """Case-folded NFC text: the form in which names and paths are compared."""
-    if s.isascii():
-        return s.lower()
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", s).casefold())
-
-
-def _fold_path(path: str) -> str:
-    return "/".join(_fold(part) for part in path.split("/"))
-
-
 def name_key(s: str) -> str:
     """The lookup key of a file name (or a link target's last component).
 
     NFC, case-folded, with one trailing ``.md`` removed: ``name_key("Foo.MD") == "foo"``,
     ``name_key("fig.png") == "fig.png"``. It does not split on ``/``.
     """
-    k = _fold(s)
+    k = fold_name(s)
     return k[: -len(_MD)] if k.endswith(_MD) else k
 
 
@@ -213,14 +202,14 @@ class Resolver:
         ever takes a link from a note nor makes one ambiguous."""
         if path in self._folded:
             self.remove(path)
-        folded = _fold_path(path)
+        folded = fold_name(path)
         self._folded[path] = folded
         self._by_base.setdefault(folded.rsplit("/", 1)[-1], set()).add(path)
         self._by_path.setdefault(folded, set()).add(path)
         if generated:
             self._generated.add(path)
         for original, _tool in conflict_candidates(path):
-            self._copy_of.setdefault(_fold_path(original), set()).add(path)
+            self._copy_of.setdefault(fold_name(original), set()).add(path)
         keys = tuple(dict.fromkeys(k for k in map(name_key, aliases) if k))
         if keys:
             self._alias_keys[path] = keys
@@ -236,7 +225,7 @@ class Resolver:
         _discard(self._by_path, folded, path)
         self._generated.discard(path)
         for original, _tool in conflict_candidates(path):
-            _discard(self._copy_of, _fold_path(original), path)
+            _discard(self._copy_of, fold_name(original), path)
         for key in self._alias_keys.pop(path, ()):
             _discard(self._by_alias, key, path)
 
@@ -252,11 +241,11 @@ class Resolver:
     def conflict_copy(self, path: str) -> ConflictCopy | None:
         """`path` as a conflict copy of a file this resolver knows (names compared folded)."""
         by_path = self._by_path
-        return conflict_copy(path, lambda original: _fold_path(original) in by_path)
+        return conflict_copy(path, lambda original: fold_name(original) in by_path)
 
     def copies_of(self, path: str) -> tuple[str, ...]:
         """The known paths whose names make them conflict copies of `path` (when it exists)."""
-        return tuple(sorted(self._copy_of.get(_fold_path(path), ())))
+        return tuple(sorted(self._copy_of.get(fold_name(path), ())))
 
     def is_quiet(self, path: str) -> bool:
         """Whether bare names skip `path` when another file has the same name."""
@@ -283,8 +272,8 @@ class Resolver:
         return self._resolve_path(source, target)
 
     def _resolve_name(self, source: str, target: str) -> Resolution:
-        name = _fold(target)
-        hits = self._by_base.get(name)
+        name = fold_name(target)
+        hits: set[str] | list[str] | None = self._by_base.get(name)
         if not hits and not name.endswith(_MD):
             hits = self._by_base.get(name + _MD)
         if hits:
@@ -305,7 +294,7 @@ class Resolver:
         parts = target.split("/")
         if parts[-1] in ("", ".", ".."):
             return _UNRESOLVED  # a folder, never a file
-        stack = _fold_path(source).split("/")[:-1] if relative else []
+        stack = fold_name(source).split("/")[:-1] if relative else []
         for part in parts:
             if part in ("", "."):
                 continue
@@ -314,9 +303,9 @@ class Resolver:
                     return _UNRESOLVED  # above the vault root
                 stack.pop()
             else:
-                stack.append(_fold(part))
+                stack.append(fold_name(part))
         want = "/".join(stack)
-        hits = self._by_path.get(want)
+        hits: set[str] | list[str] | None = self._by_path.get(want)
         if not hits and not want.endswith(_MD):
             hits = self._by_path.get(want + _MD)
         if hits:
@@ -339,7 +328,7 @@ class Resolver:
 
 def _rank(path: str, source_dir: str | None) -> tuple[bool, bool, int, str, str]:
     folder, sep, _ = path.rpartition("/")
-    return (bool(sep), folder != source_dir, len(path), _fold(path), path)
+    return (bool(sep), folder != source_dir, len(path), fold_name(path), path)
 
 
 def _pick(hits: Iterable[str], source: str | None, via: str) -> Resolution:
@@ -360,7 +349,7 @@ _ARXIV_VERSION = re.compile(r"v\d+$")
 
 
 def _norm_citekey(key: str) -> str:
-    return _fold(key.strip().lstrip("@"))
+    return fold_name(key.strip().lstrip("@"))
 
 
 def _norm_doi(doi: str) -> str:
@@ -424,7 +413,7 @@ class CitationIndex:
         name = note.name
         if name.startswith("@"):
             name = name[1:]
-        if name and (k := _fold(name)):
+        if name and (k := fold_name(name)):
             regs.append(("filename", k))
         if self._regs.get(note.path) == tuple(regs):
             return False

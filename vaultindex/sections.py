@@ -16,15 +16,14 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
 
 from .models import Heading, Section
 from .snippet import readable
+from .text import fold_typed, split_frontmatter
 
 SNIPPET_CHARS = 220
-_FM_OPEN = re.compile(r"---[ \t]*\n")
-_FM_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
 _WORD = re.compile(r"\w+")
 # The query syntax of `search` (fulltext.py): operators, fields, -word, "phrases", prefix*.
 _QUERY_TOKEN = re.compile(r'(-?)(?:([A-Za-z]+):)?("[^"]*"|\([^()]*\)|[^\s()"]+)')
@@ -97,11 +96,11 @@ def query_words(query: str) -> list[Word]:
 
 def body_start(lines: Sequence[str]) -> int:
     """The 1-based line where the body starts (after the frontmatter, when there is one)."""
-    if lines and _FM_OPEN.fullmatch(lines[0] + "\n"):
-        for i in range(1, len(lines)):
-            if _FM_CLOSE.fullmatch(lines[i]):
-                return i + 2
-    return 1
+    try:
+        _, _, before = split_frontmatter("\n".join(lines)) if lines and lines[0].startswith("---") else (None, "", 0)
+    except ValueError:  # not closed: no frontmatter
+        return 1
+    return before + 1
 
 
 def split(text: str, headings: Sequence[Heading]) -> list[Section]:
@@ -240,7 +239,7 @@ def _snippet(lines: Sequence[str], section: Section, line: int, wanted: _Wanted)
 def heading_section(text: str, headings: Sequence[Heading], wanted: str) -> tuple[Section, str] | None:
     """The section under a heading, subheadings included, and its text: the heading is its
     text (any letter case), or a path such as "Method#Results" or "Method > Results"."""
-    parts = [_fold(p) for p in re.split(r"\s*(?:#|>)\s*", wanted.strip().lstrip("#")) if p.strip()]
+    parts = [fold_typed(p) for p in re.split(r"\s*(?:#|>)\s*", wanted.strip().lstrip("#")) if p.strip()]
     if not parts:
         return None
     lines = text.split("\n")
@@ -250,7 +249,7 @@ def heading_section(text: str, headings: Sequence[Heading], wanted: str) -> tupl
         while stack and stack[-1].level >= h.level:
             stack.pop()
         stack.append(h)
-        path = [_fold(s.text) for s in stack]
+        path = [fold_typed(s.text) for s in stack]
         if path[-1] != parts[-1] or not _is_subsequence(parts[:-1], path[:-1]):
             continue
         end = len(lines)
@@ -267,10 +266,6 @@ def heading_section(text: str, headings: Sequence[Heading], wanted: str) -> tupl
 def _is_subsequence(wanted: Sequence[str], path: Sequence[str]) -> bool:
     it = iter(path)
     return all(any(p == w for p in it) for w in wanted)
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold().strip()
 
 
 def headings_fit(text: str, headings: Sequence[Heading]) -> bool:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 
+from .text import WIKILINK, WIKILINK_TEXT
+
 _BULLET = r"(?:[-*+][ \t]+(?:\[.\][ \t]+)?|\d+[.)][ \t]+)"  # "- ", "- [x] ", "1. "
 _TAG_ONLY_LINE = re.compile(rf"^[ \t>]*{_BULLET}?(?:tags?[ \t]*:[ \t]*)?(?:#[^\s#]+[ \t,]*)+$", re.I | re.M)
 _HEADING_LINE = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t].*)?$", re.M)
 _LINE_MARKS = re.compile(rf"^[ \t]*(?:>[ \t]*)*(?:\[![\w-]+\][+-]?[ \t]*)?{_BULLET}?", re.M)
 # A wikilink's text runs to the first `]]` on its line; single `[` and `]` may stand inside it
 # (real vaults link to headings like "[2021-06] LoRA"), as Obsidian reads them.
-_LINK_TEXT = r"(?:[^\[\]\n]|\[(?!\[)|\](?!\]))*"
+_LINK_TEXT = WIKILINK_TEXT
 _EMBED = re.compile(rf"!\[\[{_LINK_TEXT}\]\]|!\[[^\]\n]*\]\([^)\n]*\)")
-_WIKILINK = re.compile(rf"\[\[({_LINK_TEXT})\]\]")
 _MDLINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|==|~~)(?=\S)(.+?)(?<=\S)\1")  # only a pair around text
 _BLOCK_ID = re.compile(r"[ \t]\^[A-Za-z0-9-]+[ \t]*$", re.M)
@@ -51,7 +52,7 @@ def readable(body: str) -> str:
     """`body` as shown, without headings, tag-only lines and Markdown marks, line breaks kept."""
     text = _TAG_ONLY_LINE.sub("", _HEADING_LINE.sub("", shown(body)))
     text = _EMBED.sub("", text)
-    text = _WIKILINK.sub(_link_text, text)
+    text = WIKILINK.sub(_link_text, text)
     text = _MDLINK.sub(r"\1", text)
     text = _LINE_MARKS.sub("", text)
     text = _BLOCK_ID.sub("", text)

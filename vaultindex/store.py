@@ -43,12 +43,13 @@ import stat
 import time
 import types
 import typing
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .errors import IndexCorrupt, IndexWriteError, VaultIndexError
+from .fsutil import write_atomically
 from .models import Citation, Diagnostic, Link, Note, Paper, Record
-from .versions import STORE_VERSION
 
 MARKER = "vaultindex-index.json"
 CURRENT = "current"
@@ -250,16 +251,7 @@ def make_folder(folder: Path, vault: Path) -> None:
 
 def write_new(path: Path, data: bytes) -> None:
     """Write a small file atomically (temporary file, then rename), never through a symlink."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        with open(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, data, 0o600)
 
 
 def _unlink(path: Path) -> None:
@@ -649,9 +641,9 @@ class Store:
     def links_to(self, node: str) -> list[tuple]:
         """Link rows pointing at `node` from other, non-generated notes, with the source's title."""
         return self._q(
-            f"SELECT l.source, l.cite, l.seq, l.kind, l.target, l.subpath, l.display, l.line, l.context, n.title "
-            f"FROM links l JOIN notes n ON n.path = l.source "
-            f"WHERE l.node = ? AND l.source != l.node AND n.generated = 0",
+            "SELECT l.source, l.cite, l.seq, l.kind, l.target, l.subpath, l.display, l.line, l.context, n.title "
+            "FROM links l JOIN notes n ON n.path = l.source "
+            "WHERE l.node = ? AND l.source != l.node AND n.generated = 0",
             (encode_path(node),),
         )
 

@@ -2,7 +2,8 @@
 written as JSON when it holds bytes that are not UTF-8 or characters a terminal would obey.
 
 It is also the one home of the small reading rules more than one module needs: how a name is
-folded for comparison (`fold_name`), where a note's frontmatter starts and ends
+folded for comparison (`nfc`, `fold_name`, `fold_typed`: see "Folding" for why three), which
+pages vaultindex generated (`is_generated`), where a note's frontmatter starts and ends
 (`split_frontmatter`), and the `[[wikilink]]` pattern (`WIKILINK`).
 
 Paths are `str` as the OS hands them over (`os.fsdecode`): a byte that is not UTF-8 arrives as a
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 # C0 controls but tab, DEL, C1 controls, and the surrogates that stand for undecodable bytes.
@@ -105,13 +107,50 @@ def json_safe(value: Any) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
+# Folding. Names are compared in three ways, each for a reason:
+#   nfc        Unicode NFC only (case kept): a name as a person reads it, where the case is part
+#              of the answer (mentions keep the spelling; doctor tells a case mismatch apart).
+#   fold_name  NFC, case-folded, NFC again: how Obsidian (and a case-insensitive file system)
+#              compares file names, link targets and paths. Whitespace counts, since `a .md`
+#              and `a.md` are two files.
+#   fold_typed fold_name of the text with surrounding whitespace dropped: what a person typed or
+#              wrote as a value (a title, an alias, a tag filter, a heading asked for), where
+#              spaces around it are never meant.
+# (newnote.py's placeholder names are looser still, `{{Cite Key}}` == `{{citekey}}`: that is a
+# template rule, not a name comparison, and stays there.)
+
+
+def nfc(text: str) -> str:
+    """`text` in Unicode NFC (ASCII, always NFC, is returned as is)."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def fold_name(text: str) -> str:
     """A name as Obsidian compares names: case-folded and Unicode NFC, so `Über.md` written
     decomposed, `ÜBER` and `über` are one name. NFC is applied again after case-folding,
-    which can un-normalize (`"\u0130".casefold()`). Whitespace is kept."""
+    which can un-normalize (`"\u0130".casefold()`). Whitespace is kept. A path folds part by
+    part the same way (`/` is untouched by both steps)."""
     if text.isascii():
         return text.lower()  # ASCII casefold is lower(), and ASCII is always NFC
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
+def fold_typed(text: str) -> str:
+    """Text a person typed or wrote as a value, folded for comparison: `fold_name` without the
+    surrounding whitespace (` LoRA ` finds the note titled `LoRA`)."""
+    return fold_name(text.strip())
+
+
+# Pages vaultindex writes itself (tag pages) say so in their frontmatter: `generated_by: vaultindex`.
+GENERATED_KEY = "generated_by"
+GENERATED_BY = "vaultindex"
+
+
+def is_generated(frontmatter: object) -> bool:
+    """Whether a note's frontmatter (a mapping, or anything else read from a file) marks it as
+    a page vaultindex wrote: such pages are kept out of search, tag counts and the graph."""
+    value = frontmatter.get(GENERATED_KEY) if isinstance(frontmatter, Mapping) else None
+    return isinstance(value, str) and value.strip().lower() == GENERATED_BY
 
 
 # Frontmatter, as Obsidian reads it: `---` (spaces or tabs may follow) as the very first line,
@@ -136,5 +175,7 @@ def split_frontmatter(text: str) -> tuple[str | None, str, int]:
 
 
 # `[[...]]` on one line; single `[` or `]` may appear inside (Obsidian headings like
-# "[2020-06] Title" are link subpaths in real vaults), `[[` may not. Group 1: the inside.
-WIKILINK = re.compile(r"\[\[((?:[^\[\]\n]|\[(?!\[)|\](?!\]))*)\]\]")
+# "[2020-06] Title" are link subpaths in real vaults), `[[` may not. WIKILINK_TEXT is the inside
+# (for patterns built on it, such as an embed's `![[...]]`); WIKILINK's group 1 holds it.
+WIKILINK_TEXT = r"(?:[^\[\]\n]|\[(?!\[)|\](?!\]))*"
+WIKILINK = re.compile(rf"\[\[({WIKILINK_TEXT})\]\]")

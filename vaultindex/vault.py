@@ -13,9 +13,10 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from .config import STATE_DIR, Config, find_vault, load_config, templates_folder
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
@@ -39,6 +40,15 @@ from .store import (
     remove_legacy_index,
     write_error,
 )
+from .text import fold_typed
+
+if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
+    from .doctor import DoctorReport
+    from .fulltext import FullText
+    from .graph import Backlink, LinkGraph, LinkPath, Mention, NoteRef, OutLink, RelatedNote, UnresolvedTarget
+    from .indexer import Indexer
+
+T = TypeVar("T")
 
 Progress = Callable[[int, int], None]
 INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
@@ -126,18 +136,19 @@ class Vault:
         self.state_dir = root / STATE_DIR  # the user's config lives here (and older in-vault indexes)
         self.index_dir = resolve_index_dir(root, config, index_dir)
         self._lock = WriterLock(self.index_dir / LOCK_FILE, prepare=self._prepare_writing)
-        self._indexer = None
+        self._indexer: Indexer | None = None
         self._reader: Store | None = None
         self._reader_build = -1
-        self._ft = None
+        self._ft: FullText | None = None
         self._ft_build = -1
-        self._graph = None
+        self._graph: LinkGraph | None = None
         self._seen_state: tuple[int, float | None] | None = None  # see reload()
         self._graph_key: tuple | None = None
         self.repaired: SyncStats | None = None  # set when a query had to rebuild a damaged index
+        self._tag_page_memory = None  # tagpages.TagPageMemory: what the last write_tag_pages saw
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> "Vault":
+    def open(cls, path: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> Vault:
         root = find_vault(path)
         vault = cls(root, load_config(root), index_dir)
         check_folder(vault.index_dir)  # a symlink or a folder of the user's: refused now
@@ -149,7 +160,7 @@ class Vault:
         """The one writer lock (sync, watch, tags write)."""
         return self._lock
 
-    def _writer(self):
+    def _writer(self) -> Indexer:
         from .indexer import Indexer
 
         if self._indexer is None:
@@ -267,7 +278,7 @@ class Vault:
         return self._reader
 
     @property
-    def fulltext(self):
+    def fulltext(self) -> FullText:
         from .fulltext import FullText  # Whoosh is imported on first use so that graph queries skip it
 
         build = self._ensure_index()
@@ -278,7 +289,7 @@ class Vault:
             self._ft_build = build
         return self._ft
 
-    def _ask(self, question: Callable[[Store], object]):
+    def _ask(self, question: Callable[[Store], T]) -> T:
         """Run a read on the store; a damaged database is rebuilt once (and said so)."""
         try:
             return question(self.store)
@@ -300,7 +311,7 @@ class Vault:
         self.repaired = replace(stats, rebuilt=str(problem))
 
     @property
-    def catalog(self) -> "CatalogView":
+    def catalog(self) -> CatalogView:
         """What the index holds (stamps, records, attachments, excluded files), read from the store."""
         return CatalogView(self)
 
@@ -458,7 +469,7 @@ class Vault:
                 note = store.note(candidate)
                 if note is not None:
                     return note
-            key = _fold(wanted.removesuffix(".md"))
+            key = fold_typed(wanted.removesuffix(".md"))
             for what in ("path", "name", "title", "alias"):
                 found = store.name_matches(_safe_key(key), what)
                 if len(found) == 1:
@@ -472,11 +483,11 @@ class Vault:
         return self._ask(find)
 
     # -- watch, tag pages, graph views: each owned by its module ------------------------------------
-    def watch(self, stop_event=None, on_batch=None, debounce_ms: int = 200, polling: bool = False):
+    def watch(self, stop_event=None, on_batch=None, debounce_ms: int = 200, polling: bool = False, on_ready=None):
         """Keep the index in sync with every save until `stop_event` is set (see watch.py)."""
         from .watch import run
 
-        return run(self, stop_event=stop_event, on_batch=on_batch, debounce_ms=debounce_ms, polling=polling)
+        return run(self, stop_event=stop_event, on_batch=on_batch, debounce_ms=debounce_ms, polling=polling, on_ready=on_ready)
 
     def tags(self):
         """Every tag with the notes carrying it (see tagpages.py)."""
@@ -488,27 +499,34 @@ class Vault:
         """Write one index note per tag; only pages whose text changes are touched (see tagpages.py).
 
         Holds the writer lock, so that it never acts on a half-built index (a `sync --full`)."""
-        from .tagpages import write_pages
+        from .tagpages import TagPageMemory, TagSource, write_pages
 
-        if self._lock.held:
-            return write_pages(self, **options)
-        if options.get("dry_run"):
-            return write_pages(self, **options)
+        if self._tag_page_memory is None:
+            self._tag_page_memory = TagPageMemory()
+
+        def write():
+            catalog = self.catalog
+            source = TagSource(self.root, self.config.tags, catalog.records, catalog.attachments, catalog.excluded)
+            return write_pages(source, self._tag_page_memory, **options)
+
+        if self._lock.held or options.get("dry_run"):
+            return write()
         self._take_lock("tags write", 10.0, must=True)
         try:
-            return write_pages(self, **options)
+            return write()
         finally:
             self._lock.release()
 
     def graph_view(self, filters=None):
-        """A networkx graph of the vault, filtered (see export.py)."""
-        from .export import graph_view
+        """A networkx graph of the vault, filtered (see export/views.py)."""
+        from .export import GraphSource, graph_view
 
-        return graph_view(self, filters)
+        source = GraphSource(self.graph.to_networkx(), self.root, self.config.open_with, lambda name: self.find_note(name).path)
+        return graph_view(source, filters)
 
     # -- graph ---------------------------------------------------------------------------------------
     @property
-    def graph(self):
+    def graph(self) -> LinkGraph:
         """The link and citation graph (graph.LinkGraph) of the indexed notes, built from the store."""
         from .graph import LinkGraph
 
@@ -523,7 +541,7 @@ class Vault:
             self._graph_key = key
         return self._graph
 
-    def _graph_path(self, note: "Note | str") -> str:
+    def _graph_path(self, note: Note | str) -> str:
         """The path of a note given as a Note, path, file name, title or alias (or a file's exact path)."""
         if isinstance(note, Note):
             return note.path
@@ -532,7 +550,7 @@ class Vault:
             return wanted
         return self.find_note(wanted).path
 
-    def backlinks(self, note: "Note | str") -> list:
+    def backlinks(self, note: Note | str) -> list[Backlink]:
         """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
         self._ensure_index()
         from .graph import Backlink, LinkLine
@@ -541,7 +559,7 @@ class Vault:
         rows = self._ask(lambda s: s.links_to(path))
         by_source: dict[str, list] = {}
         titles: dict[str, str] = {}
-        for source, cite, seq, kind, target, subpath, display, line, context, title in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
+        for source, cite, _seq, kind, target, subpath, display, line, context, title in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
             src = decode_path(source)
             titles[src] = title
             if cite:
@@ -554,14 +572,14 @@ class Vault:
             out.append(Backlink(src, titles[src], tuple(lines)))
         return out
 
-    def links(self, note: "Note | str") -> list:
+    def links(self, note: Note | str) -> list[OutLink]:
         """The note's outgoing links and citations with where each points (graph.OutLink)."""
         self._ensure_index()
         from .graph import OutLink
 
         path = self._graph_path(note)
         out = []
-        for (_src, cite, _seq, _key, node, status, cands, kind, target, subpath, display, form, line, context) in self._ask(
+        for (_src, _cite, _seq, _key, node, status, cands, kind, target, subpath, display, form, line, context) in self._ask(
             lambda s: s.links_of(path)
         ):
             node = decode_path(node)
@@ -569,7 +587,7 @@ class Vault:
                                node if status != "unresolved" else None, node, decode_candidates(cands)))
         return out
 
-    def unresolved(self) -> list:
+    def unresolved(self) -> list[UnresolvedTarget]:
         """Dangling link targets and cited papers with no note, most used first (graph.UnresolvedTarget)."""
         self._ensure_index()
         from .graph import UnresolvedTarget, Use
@@ -590,31 +608,35 @@ class Vault:
         out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
         return out
 
-    def orphans(self) -> list:
+    def orphans(self) -> list[NoteRef]:
         """Notes with no links to or from another note or file (graph.NoteRef)."""
         self._ensure_index()
         from .graph import NoteRef
 
         return [NoteRef(p, t) for p, t in self._ask(lambda s: s.orphans())]
 
-    def path(self, a: "Note | str", b: "Note | str", directed: bool = False):
+    def path(self, a: Note | str, b: Note | str, directed: bool = False) -> LinkPath | None:
         """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
+        from .ranking import link_path
+
         self._ensure_index()
-        return self.graph.path(self._graph_path(a), self._graph_path(b), directed=directed)
+        return link_path(self.graph, self._graph_path(a), self._graph_path(b), directed=directed)
 
     def rank(self, limit: int = 20, by: str = "pagerank") -> list:
         """The vault's hubs by PageRank (or by="in": in-degree) (graph.RankedNote)."""
-        self._ensure_index()
-        return self.graph.rank(limit, by=by)
+        from .ranking import rank_notes
 
-    def doctor(self):
+        self._ensure_index()
+        return rank_notes(self.graph, limit, by=by)
+
+    def doctor(self) -> DoctorReport:
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
         from .doctor import diagnose
 
         self._ensure_index()
         return diagnose(self.graph, read_text=self.read_text)
 
-    def mentions(self, note: "Note | str") -> list:
+    def mentions(self, note: Note | str) -> list[Mention]:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).
 
         The full-text index picks the candidate notes; only those files are read.
@@ -651,8 +673,10 @@ class Vault:
                 out.append(Mention(source, titles[source][0], lines))
         return out
 
-    def related(self, note: "Note | str", limit: int = 10) -> list:
+    def related(self, note: Note | str, limit: int = 10) -> list[RelatedNote]:
         """Notes related to `note`, best first, each with its reasons (graph.RelatedNote)."""
+        from .ranking import related_notes
+
         self._ensure_index()
         from .fulltext import similar_paths
 
@@ -670,7 +694,7 @@ class Vault:
                 text_scores = {decode_path(p): s for p, s in found}
             except VaultIndexError:
                 text_scores = {}
-        return graph.related(path, text_scores=text_scores, limit=limit)
+        return related_notes(graph, path, text_scores=text_scores, limit=limit)
 
 
 def _body(text: str) -> str:
@@ -725,7 +749,7 @@ class CatalogView:
         return self._vault._ask(lambda s: s.stamps())
 
     @property
-    def records(self) -> "Records":
+    def records(self) -> Records:
         return Records(self._vault)
 
     @property
@@ -737,7 +761,7 @@ class CatalogView:
         return self._vault._ask(lambda s: s.files("excluded"))
 
     @property
-    def graph(self):
+    def graph(self) -> LinkGraph:
         return self._vault.graph
 
 
@@ -771,18 +795,12 @@ class Records(Mapping):
     def __contains__(self, path: object) -> bool:
         return path in set(self._paths)
 
-    def items(self):  # type: ignore[override]
+    def items(self):
         data = self._load()
         return [(p, data[p]) for p in self._paths if p in data]
 
-    def values(self):  # type: ignore[override]
+    def values(self):
         return [r for _, r in self.items()]
-
-
-def _fold(text: str) -> str:
-    import unicodedata
-
-    return unicodedata.normalize("NFC", text).casefold().strip()
 
 
 def _safe_key(text: str) -> str:

@@ -18,23 +18,24 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
 from .config import ALWAYS_IGNORED_DIRS
 from .errors import VaultIndexError
+from .fsutil import temp_beside
+from .text import split_frontmatter
 
 DEFAULT_TEMPLATE_FOLDER = "Templates"
 MAX_NOTE_BYTES = 5_000_000
 # Characters Obsidian does not allow in a file name (it refuses to create such notes).
 _BAD_NAME_CHARS = re.compile(r'[\\:*?"<>|#^\[\]\x00-\x1f]')
 _TAG_BODY = re.compile(r"[^\s!-,.:-@\[-^`{-~]+")  # parse.py's inline-tag body: no spaces, no ASCII punctuation but _ - /
-_FM_OPEN = re.compile(r"---[ \t]*\n")
-_FM_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
 
 
 class WriteRefused(VaultIndexError):
@@ -113,24 +114,9 @@ def _make_folders(root: Path, target: Path) -> None:
 # -- atomic writing ------------------------------------------------------------------------------
 
 
-def _temp_beside(target: Path, data: bytes, mode: int = 0o644) -> Path:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.vaultindex.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
-    try:
-        with open(fd, "wb", closefd=True) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return tmp
-
-
 def _create(target: Path, data: bytes) -> None:
     """Write a new file atomically; fails when the name is taken (even by a file made meanwhile)."""
-    tmp = _temp_beside(target, data)
+    tmp = temp_beside(target, data, 0o644, fsync=True)
     try:
         os.link(tmp, target)  # atomic, and never replaces: EEXIST when the name is taken
     except FileExistsError:
@@ -145,7 +131,7 @@ def _replace(target: Path, data: bytes, expected: bytes) -> None:
     st = os.lstat(target)
     if not stat.S_ISREG(st.st_mode):
         raise WriteRefused(f"{target.name!r} is not a regular file")
-    tmp = _temp_beside(target, data, stat.S_IMODE(st.st_mode))
+    tmp = temp_beside(target, data, stat.S_IMODE(st.st_mode), fsync=True)
     try:
         if _read(target) != expected:
             raise WriteRefused(f"{target.name!r} changed while it was being edited: nothing written, try again")
@@ -186,14 +172,11 @@ def _dump(data: Mapping[str, Any]) -> str:
 
 def _split(text: str) -> tuple[str | None, str]:
     """(frontmatter YAML text or None, the rest)."""
-    m = _FM_OPEN.match(text)
-    if not m:
+    try:
+        yaml_text, body, _ = split_frontmatter(text)
+    except ValueError:  # not closed: no frontmatter
         return None, text
-    close = _FM_CLOSE.search(text, m.end())
-    if close is None:
-        return None, text
-    rest = text[close.end() :]
-    return text[m.end() : close.start()], rest[1:] if rest.startswith("\n") else rest
+    return yaml_text, body
 
 
 def _load(yaml_text: str) -> dict[str, Any]:
@@ -348,7 +331,7 @@ def add_tag(root: Path, path: str, tag: str) -> Written:
     have = _tag_values(props.get(key)) if key is not None else []
     if t.casefold() in (h.casefold() for h in have):
         return Written(rel, False, _sha1(old), changed=False)
-    new_yaml = _with_tag(yaml_text or "", key, props.get(key), t)
+    new_yaml = _with_tag(yaml_text or "", key, props.get(key) if key is not None else None, t)
     check = _load(new_yaml)
     if t.casefold() not in (h.casefold() for h in _tag_values(check.get(key or "tags"))):
         raise WriteRefused(f"cannot add a tag to the frontmatter of {rel!r} without rewriting it: add #{t} by hand")

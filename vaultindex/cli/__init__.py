@@ -25,7 +25,7 @@ def _restore_ctrl_c() -> None:
         signal.signal(signal.SIGINT, _PREVIOUS_SIGINT)
 
 
-import click  # noqa: E402
+import click
 
 from .. import __version__
 from ..errors import VaultIndexError

@@ -8,7 +8,8 @@ import functools
 import json
 import os
 import sys
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import click
 
@@ -63,7 +64,7 @@ def complete_note(ctx: click.Context, param: click.Parameter, incomplete: str) -
 
         where = locate_vault(ctx.find_root().params.get("vault_path"))
         notes = Vault.open(where.root).notes()
-    except Exception:  # no vault, no index, a damaged one: no suggestions, and no noise
+    except Exception:  # noqa: BLE001 - no vault, no index, a damaged one: no suggestions, and no noise
         return []
     typed = incomplete.casefold()
     offers: dict[str, str] = {}  # value -> path it names

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from ..fsutil import write_atomically
 from ..text import quote_path
 from . import cli
 from .base import complete_note, pass_vault, warn
@@ -84,33 +85,11 @@ def write_output(output: str, text: str) -> None:
         return
     if target.is_symlink():
         target = Path(os.path.realpath(target))
-    data = text.encode("utf-8")
-    tmp = None
+    mode = stat.S_IMODE(st.st_mode) if st is not None else None
     try:
-        for attempt in range(100):
-            name = target.with_name(f".{target.name}.{os.getpid()}-{attempt}.tmp")
-            try:
-                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            except FileExistsError:
-                continue
-            tmp = name
-            break
-        else:  # pragma: no cover - a hundred stale names of our own
-            raise click.ClickException(f"cannot write {quote_path(output)}: no free temporary name beside it")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        if st is not None:
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        os.replace(tmp, target)
-        tmp = None
+        write_atomically(target, text.encode("utf-8"), mode)
     except OSError as exc:
         raise click.ClickException(f"cannot write {quote_path(output)}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 @cli.command("graph")

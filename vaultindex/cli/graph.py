@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import click
 
-from . import cli
 from ..models import to_json
+from . import cli
 from .base import (
     complete_note,
     emit_json,

@@ -110,7 +110,7 @@ class _SearchCommand(click.Command):
     click would have read `-lottery` as the options -l -o -t... and `-network` as -n etwork."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        takes_value, flags = set(), set()
+        takes_value, flags = set[str](), set[str]()
         for param in self.get_params(ctx):
             if isinstance(param, click.Option):
                 names = [*param.opts, *param.secondary_opts]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from . import cli
 from ..errors import VaultIndexError
+from . import cli
 
 
 @cli.command("mcp")

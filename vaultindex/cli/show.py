@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from . import cli
 from ..text import escape_controls
+from . import cli
 from .base import complete_note, emit_json, pass_vault
 
 

@@ -9,9 +9,10 @@ from datetime import datetime
 
 import click
 
+from ..models import SyncStats
 from ..text import json_safe, quote_path
 from . import cli
-from .base import open_vault, progress_bar, report_diagnostics, report_sync, warn
+from .base import count_tag_pages, open_vault, plural, progress_bar, report_diagnostics, report_sync, warn
 
 
 @cli.command()
@@ -47,16 +48,19 @@ def watch(ctx: click.Context, debounce_ms: int, polling: bool, nl: bool) -> None
       vaultindex watch --debounce 500   # wait for longer pauses between batches
       vaultindex watch --polling        # a vault on a network drive
     """
-    from ..watch import batch_line, run
+    from ..watch import WatchOptions, WatchStart, batch_line, run
 
     vault = open_vault(ctx)
     stop = threading.Event()
-    def on_ready(start) -> None:
-        report_sync(start.stats)
-        folders = f", {start.folders:,} folders" if start.mode != "polling" else ""
-        warn(f"Watching {quote_path(str(vault.root))} ({start.mode}{folders}). Press Ctrl-C to stop.")
 
-    def on_batch(stats, paths) -> None:
+    def on_ready(start: WatchStart) -> None:
+        pages = count_tag_pages(vault)  # vaultindex's own tag pages, counted apart from the notes
+        report_sync(start.stats, tag_pages=pages)
+        counts = plural(start.stats.notes - pages, "note") + (f", {plural(pages, 'tag page')}" if pages else "")
+        folders = f", {start.folders:,} folders" if start.mode != "polling" else ""
+        warn(f"Watching {quote_path(str(vault.root))}: {counts} ({start.mode}{folders}). Press Ctrl-C to stop.")
+
+    def on_batch(stats: SyncStats, paths: tuple[str, ...]) -> None:
         warn(batch_line(stats, [quote_path(p) for p in paths]))  # warn() escapes what is left
         report_diagnostics(stats.diagnostics)
         if nl:
@@ -82,24 +86,18 @@ def watch(ctx: click.Context, debounce_ms: int, polling: bool, nl: bool) -> None
     restore = _stop_on_signals(stop)
     try:
         with progress_bar() as progress:
-            summary = run(
-                vault,
-                stop,
-                on_batch,
-                debounce_ms=debounce_ms,
-                polling=polling,
-                notify=notify,
-                on_ready=on_ready,
-                progress=progress,
+            options = WatchOptions(
+                debounce_ms=debounce_ms, polling=polling, on_batch=on_batch, on_ready=on_ready, notify=notify, progress=progress
             )
+            summary = run(vault, stop, options=options)
     except KeyboardInterrupt:
         warn("Stopped at once; the next start picks up whatever was not applied.")
         ctx.exit(130)
     finally:
         restore()
     changes = f"+{summary.added} ~{summary.modified} -{summary.removed}"
-    plural = "es" if summary.batches != 1 else ""
-    warn(f"Stopped after {summary.batches:,} batch{plural}: {changes}.")
+    suffix = "es" if summary.batches != 1 else ""
+    warn(f"Stopped after {summary.batches:,} batch{suffix}: {changes}.")
 
 
 def _stop_on_signals(stop: threading.Event):

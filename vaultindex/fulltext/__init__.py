@@ -21,10 +21,10 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 from whoosh import index, query
 from whoosh.index import EmptyIndexError
@@ -139,7 +139,7 @@ def _open_writer(ix: Any, procs: int = 1, **options: Any) -> Any:
     cls, options = (MpWriter, {**options, "procs": procs}) if procs > 1 else (SegmentWriter, options)
     writer = cls.__new__(cls)
     try:
-        writer.__init__(ix, **options)
+        writer.__init__(ix, **options)  # type: ignore[misc]  # (so that a failed __init__ leaves `writer` to unlock)
     except BaseException:
         lock = getattr(writer, "writelock", None)
         if lock is not None and lock.locked and lock.fd is not None:
@@ -269,7 +269,7 @@ class FullText:
         """Whether index files are there (readable or not: open() tells)."""
         try:
             return index.exists_in(str(self.folder), indexname=INDEX_NAME)
-        except Exception:  # a damaged table of contents still means an index is there
+        except Exception:  # noqa: BLE001 - a damaged table of contents still means an index is there
             return True
 
     def create(self) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from typing import Any
-from collections.abc import Iterator
 
 from whoosh import fields, highlight
 from whoosh.analysis import STOP_WORDS, Analyzer, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token
@@ -38,7 +38,7 @@ _SPELL_WORD = re.compile(f"(?<!{_LETTER}){_LETTER}{{3,{MAX_CORRECTED_LENGTH}}}(?
 _WORD = re.compile(f"[{_CJK_CHARS}]+|(?:[^\\W{_CJK_CHARS}]|\\*)+(?:\\.?(?:[^\\W{_CJK_CHARS}]|\\*)+)*")
 # Fullwidth letters and digits (ＧＰＴ４, common in CJK text) read as ASCII, halfwidth Katakana
 # as fullwidth: one character for one, so that offsets (snippets) stay right.
-_WIDTH = {
+_WIDTH: dict[int, int | str] = {
     **{cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)},
     **{
         cp: folded
@@ -90,7 +90,7 @@ class _StopFilter(StopFilter):
     is never a stop word (one Han character is a word), nor a glued letter (the q of
     Q-learning, the 3 of SO(3), the A of A*: see _Tokenizer)."""
 
-    def __call__(self, tokens: Any) -> Iterator[Any]:
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]  # (as Whoosh's filters)
         pos = None
         for t in tokens:
             text = t.text
@@ -124,7 +124,7 @@ class _CJKBigrams(Filter):
     Bigrams from a query make a phrase (see _Parser), so `注意力` means 注意+意力 side by side.
     """
 
-    def __call__(self, tokens: Any) -> Iterator[Any]:
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]  # (as Whoosh's filters)
         shift = 0  # positions taken by the bigrams so far, beyond the one their run had
         for t in tokens:
             text = t.text

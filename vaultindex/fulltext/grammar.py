@@ -124,9 +124,9 @@ def _check_syntax(text: str) -> None:
                 f"a boost is a number above 0 and at most {MAX_BOOST:g} that weighs a word, "
                 f"as in pruning^2 (or pruning^0.5), not ^{boost}"
             )
-    if m := re.search(r"(?<=\w)~\S*", unquoted):
+    if tilde := re.search(r"(?<=\w)~\S*", unquoted):
         raise QueryError(
-            f"{m.group(0)!r}: ~ after a word is not query syntax (a misspelt word is corrected by "
+            f"{tilde.group(0)!r}: ~ after a word is not query syntax (a misspelt word is corrected by "
             'itself); after a phrase it lets the words stand apart, as in "data pruning"~3'
         )
     _check_operators(unquoted)
@@ -244,7 +244,7 @@ def parse_query(text: str, names: set[str], hidden: tuple[str, ...] = ()) -> Any
     # Left out: the pages vaultindex writes, and the notes of `hidden` folders (the templates
     # folder) unless a path: filter of the query names one of them.
     named = [str(leaf.text) for leaf in q.leaves() if isinstance(leaf, query.Prefix) and leaf.fieldname == "path"]
-    out = [query.Term("kind", "generated")]
+    out: list[Any] = [query.Term("kind", "generated")]
     for folder in hidden:
         if not any(f"{p}/".startswith(f"{folder}/") or f"{folder}/".startswith(f"{p}/") for p in named):
             out.append(query.Prefix("path", folder + "/"))
@@ -320,9 +320,7 @@ def check_expansions(reader: Any, q: Any) -> None:
         if isinstance(leaf, query.Prefix) and leaf.fieldname == "path":
             continue
         if isinstance(leaf, (query.Prefix, query.Wildcard, query.TermRange)):
-            count = 0
-            for _ in leaf._btexts(reader):
-                count += 1
+            for count, _ in enumerate(leaf._btexts(reader), 1):
                 if count > MAX_EXPANSION:
                     if isinstance(leaf, query.TermRange):
                         shown = f"[{leaf.start or ''} TO {leaf.end or ''}]"

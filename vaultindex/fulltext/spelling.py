@@ -6,6 +6,7 @@ from typing import Any
 
 from .analysis import STEMMING
 
+
 def osa_distance(a: str, b: str, limit: int) -> int:
     """The optimal string alignment distance of a and b (insertions, deletions, substitutions and
     swaps of two neighbouring letters count one edit each), or limit + 1 when it is above limit."""

@@ -73,7 +73,7 @@ _CITE_PREFIX = frozenset("([;")
 
 def citekeys(masked: str) -> list[tuple[int, str]]:
     """(offset, key) of pandoc citations in text whose code and links are blanked."""
-    found = []
+    found: list[tuple[int, str]] = []
     if "@" not in masked:
         return found
     for m in _CITATION.finditer(masked):

@@ -216,11 +216,21 @@ def read_frontmatter(path: str, text: str, diags: list[Diagnostic]) -> tuple[dic
     return data, yaml_text, body, first_line
 
 
+def load_yaml(yaml_text: str) -> Any:
+    """YAML text -> its data as written (dates stay dates), with the same safe loader as notes'
+    frontmatter; for files vaultindex reads back that it wrote (tag pages). ValueError when the
+    text is not YAML it can read."""
+    try:
+        return yaml.load(yaml_text, Loader=_Loader)  # noqa: S506 - a safe loader
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        raise ValueError(f"not readable YAML: {exc}") from None
+
+
 def dump_frontmatter(mapping: dict[str, Any]) -> str:
     """`key: value` lines (no `---` lines, ending in a newline; "" for no keys) that read back
     as `mapping`, written by python-frontmatter's handler in the mapping's key order. The same
     text as `yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True,
-    default_flow_style=False, width=1000)`, which tag pages write today."""
+    default_flow_style=False, width=1000)`, which tag pages wrote before."""
     return HANDLER.export(dict(mapping)) + "\n" if mapping else ""
 
 

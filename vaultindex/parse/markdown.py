@@ -40,7 +40,7 @@ def _fence_closer(ch: str, n: int) -> re.Pattern[str]:
     """A line (searched from the preceding newline) closing a fence of n `ch` characters."""
     pat = _fence_closers.get((ch, n))
     if pat is None:
-        fence = re.escape(ch) + "{%d,}" % n
+        fence = re.escape(ch) + f"{{{n},}}"
         pat = re.compile(rf"\n[ \t]*(?:>[ \t]*)*{fence}[ \t]*(?=\n|\Z)")
         _fence_closers[(ch, n)] = pat
     return pat
@@ -73,7 +73,8 @@ def _code_spans(text: str) -> list[tuple[int, int]]:
             line_end = text.find("\n", start)
             line_end = size if line_end < 0 else line_end
         if ch in "`~":
-            run = _RUN[ch].match(text, start).end() - start
+            opener = _RUN[ch].match(text, start)  # (always matches: text[start] is ch)
+            run = (opener.end() if opener else start + 1) - start
             fence = (
                 run >= 3
                 and _FENCE_INDENT.fullmatch(text, line_start, start) is not None

@@ -301,7 +301,7 @@ def _parse_note(path: str, text: str) -> Note:
 
     # -- frontmatter
     fm, yaml_text, body, first_line = read_frontmatter(path, text, diags)
-    low = {}
+    low: dict[str, Any] = {}
     for key, value in fm.items():
         low.setdefault(key.lower(), value)  # property names are matched case-insensitively
 

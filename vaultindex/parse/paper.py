@@ -150,7 +150,7 @@ def read_paper(fm: dict[str, Any], yaml_text: str, path: str, diags: list[Diagno
 def with_header_ids(paper: Paper, ids: dict[str, str]) -> Paper:
     """The paper with the header's ids filled in where the frontmatter left a field empty."""
     fields = ("doi", "arxiv", "url", "citekey")
-    changes = {f: ids[f] for f in fields if ids.get(f) and not getattr(paper, f)}
+    changes: dict[str, Any] = {f: ids[f] for f in fields if ids.get(f) and not getattr(paper, f)}
     return replace(paper, **changes) if changes else paper
 
 

@@ -39,7 +39,7 @@ def _is_tag(tag: str) -> bool:
 
 def tags_in(masked: str) -> list[tuple[str, int]]:
     """(tag as written, offset) in text whose code and links are already blanked."""
-    found = []
+    found: list[tuple[str, int]] = []
     if "#" not in masked:
         return found
     for m in _TAG.finditer(masked):

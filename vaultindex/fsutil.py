@@ -1,0 +1,108 @@
+"""Owns the small file-system rules more than one module needs: writing a file atomically and
+trying again.
+
+An atomic write puts the bytes in a temporary file beside the target (same folder, so the
+rename never crosses a file system), then renames it over the target: a reader (Obsidian, the
+watcher, another vaultindex) sees the old file or the new one, never half of one. The
+temporary file is `.NAME.PID.tmp`, a name the vault scan and the watcher ignore (hidden, and
+`.tmp`); it is created exclusively and never through a symlink, and removed when anything
+fails. Whoosh and SQLite write their own files; these are for the files vaultindex writes
+itself (tag pages, exports, the index folder's marker and build pointer, note edits).
+
+Retrying: `retry` runs an action again after errors that a short wait can cure (a reader that
+opens the index while a writer replaces a file), and `poll` waits for a condition with a
+deadline (a lock to become free, an edit to be indexed). Neither hides any other error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+__all__ = ["poll", "retry", "temp_beside", "write_atomically"]
+
+T = TypeVar("T")
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_TEMP_NAMES = 100  # `.NAME.PID.tmp`, then `.NAME.PID.1.tmp` ... when a name is taken
+
+
+def temp_beside(target: Path, data: bytes, mode: int = 0o666, *, fsync: bool = False) -> Path:
+    """A new temporary file beside `target` holding `data` (created exclusively, never through a
+    symlink, with `mode` before the umask; flushed to disk with `fsync`). The caller renames or
+    links it into place and removes it if that fails."""
+    stem = f".{target.name}.{os.getpid()}"
+    for attempt in range(_TEMP_NAMES):
+        tmp = target.with_name(f"{stem}.tmp" if attempt == 0 else f"{stem}.{attempt}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
+        except FileExistsError:
+            continue
+        try:
+            with open(fd, "wb", closefd=True) as fh:
+                fh.write(data)
+                if fsync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {target.name} ({stem}.tmp and {_TEMP_NAMES - 1} more are taken)")
+
+
+def write_atomically(target: Path, data: bytes, mode: int | None = None, *, fsync: bool = False) -> None:
+    """Replace (or create) `target` with `data` in one rename. `mode`: the new file's permission
+    bits exactly (None: 0o666 less the umask, as for any new file). Raises OSError; the target
+    is then unchanged and no temporary file is left."""
+    tmp = temp_beside(target, data, 0o666 if mode is None else mode, fsync=fsync)
+    try:
+        if mode is not None:
+            os.chmod(tmp, mode)  # exactly `mode`, whatever the umask
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def retry(
+    action: Callable[[], T],
+    *,
+    attempts: int,
+    on: type[BaseException] | tuple[type[BaseException], ...],
+    delay: Callable[[int], float] = lambda attempt: 0.01 * (attempt + 1),
+    before_retry: Callable[[], None] | None = None,
+) -> T:
+    """`action()`, run again (up to `attempts` times in all) while it raises one of `on`,
+    sleeping `delay(attempt)` seconds and calling `before_retry` between tries. The last
+    error is raised when every attempt failed; any other error at once."""
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    for attempt in range(attempts):
+        try:
+            return action()
+        except on:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay(attempt))
+            if before_retry is not None:
+                before_retry()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def poll(check: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    """Call `check` until it returns True (True) or `timeout` seconds have passed (False);
+    always at least once, sleeping `interval` seconds between calls."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
