@@ -155,15 +155,29 @@ BODIES = st.sampled_from(
         "---\ntitle: T\ntags: [x, y/z]\n---\nText #inline [@key2020] 10.1000/abc.\n",
         "---\ntags: [unclosed\n---\nbody with [[Gamma note|g]]\n",
         "plain words about data pruning\n",
+        "---\ncitekey: key2020\n---\nThe paper itself; cites [@Alpha] and [@gone].\n",
+    ]
+)
+# The bibliography: an edit to refs.bib re-resolves the citations of the keys it changes.
+BIBS = st.sampled_from(
+    [
+        None,  # no refs.bib
+        "",
+        "@article{key2020, title={K}, year=2020}\n",
+        "@article{key2020, title={K2}, doi={10.1000/abc}}\n@misc{alpha, title={A}}\n",
+        "@article{broken, title={B\n@misc{gone, title={G}}\n@misc{Alpha, title={Upper}}\n",
     ]
 )
 OPS = st.lists(
-    st.tuples(
-        st.sampled_from(["create", "modify", "delete", "rename", "move"]),
-        st.sampled_from(FOLDERS),
-        st.sampled_from(NAMES),
-        st.sampled_from(FOLDERS),
-        BODIES,
+    st.one_of(
+        st.tuples(
+            st.sampled_from(["create", "modify", "delete", "rename", "move"]),
+            st.sampled_from(FOLDERS),
+            st.sampled_from(NAMES),
+            st.sampled_from(FOLDERS),
+            BODIES,
+        ),
+        st.tuples(st.just("bib"), st.sampled_from(FOLDERS), st.just(""), st.just(""), BIBS),
     ),
     min_size=1,
     max_size=12,
@@ -176,6 +190,13 @@ def _existing(root: Path) -> list[Path]:
 
 def _apply_op(root: Path, op: tuple) -> None:
     kind, folder, name, other_folder, body = op
+    if kind == "bib":
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        if body is None:
+            (root / folder / "refs.bib").unlink(missing_ok=True)
+        else:
+            write(root, f"{folder}refs.bib", body)
+        return
     path = root / folder / f"{name}.md"
     existing = _existing(root)
     if kind in ("create", "modify") or not existing:

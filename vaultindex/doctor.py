@@ -2,7 +2,8 @@
 
 Links that are ambiguous, differ in letter case, point at a missing heading or block, into an
 excluded file or at an alias; duplicate paper notes; invalid frontmatter; sync-tool conflict
-copies. `diagnose(graph)` reads a built `LinkGraph` (graph.py) and returns a `DoctorReport`;
+copies; the bibliography's problems (unknown citekeys, a note whose ids disagree with its
+entry, a key in two files, broken entries and malformed fields). `diagnose(graph)` reads a built `LinkGraph` (graph.py) and returns a `DoctorReport`;
 it never changes anything. `Vault.doctor()` is the entry point the CLI and the MCP server use.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .graph import LinkGraph
-from .models import Citation, Link, Note
+from .models import Citation, Diagnostic, Link, Note
 from .resolve import citation_key, name_key
 from .text import fold_name, nfc
 
@@ -31,7 +32,7 @@ __all__ = ["DoctorReport", "Problem", "diagnose"]
 class Problem:
     """One finding of `doctor`. Codes: ambiguous-link, case-mismatch, broken-heading,
     broken-block, excluded-target, alias-link, duplicate-paper, invalid-frontmatter, note-error,
-    conflict-copy."""
+    conflict-copy, unknown-citekey, bib-mismatch, duplicate-bib-key, bib-error, bib-warning."""
 
     code: str
     severity: str  # "error" or "warning"
@@ -60,11 +61,13 @@ class DoctorReport:
 # -- the checks -----------------------------------------------------------------------------------
 
 
-def diagnose(graph: LinkGraph, read_text: Callable[[str], str] | None = None) -> DoctorReport:
+def diagnose(graph: LinkGraph, read_text: Callable[[str], str] | None = None,
+             bibliography: Collection[Diagnostic] = ()) -> DoctorReport:
     """Links that will not work as meant in Obsidian, duplicate paper notes, bad frontmatter,
     sync-tool conflict copies. Generated pages are never checked nor reported; a conflict
     copy is reported once, as such (its links are its original's). `read_text(path)`, when
-    given, reads a note's text to say how a conflict copy differs from its original."""
+    given, reads a note's text to say how a conflict copy differs from its original.
+    `bibliography` are the diagnostics of the last read of the bibliography files."""
     problems: list[Problem] = []
     copies = _conflict_copies(graph)
     problems.extend(_conflict_problem(copy, read_text) for copy in copies.values())
@@ -88,6 +91,7 @@ def diagnose(graph: LinkGraph, read_text: Callable[[str], str] | None = None) ->
                 code = "invalid-frontmatter" if "frontmatter" in d.message else "note-error"
                 problems.append(Problem(code, "error", d.path, d.line, d.message))
     problems.extend(_duplicate_papers(graph, copies))
+    problems.extend(_bibliography_problems(graph, copies, bibliography))
     problems.sort(key=lambda p: (p.path, p.line or 0, p.code))
     errors = sum(p.severity == "error" for p in problems)
     return DoctorReport(tuple(problems), errors, len(problems) - errors)
@@ -168,6 +172,44 @@ def _duplicate_papers(graph: LinkGraph, copies: Collection[str] = ()) -> list[Pr
                 f"{len(ordered)} notes have the same {label[kind]} {key}: {', '.join(ordered)}",
                 key, ordered,
             ))
+    return out
+
+
+def _bibliography_problems(graph: LinkGraph, copies: Collection[str], diagnostics: Collection[Diagnostic]) -> list[Problem]:
+    """Citekeys no note and no bibliography has (when the vault has a bibliography: an error, as
+    pandoc cannot cite it and it is most often a typo; without one, a cited paper with no note is
+    the normal state of a reading list, listed by `unresolved`), notes whose DOI or arXiv id
+    disagrees with the entry of their citekey, and what reading the files found."""
+    import difflib
+
+    refs = graph.references
+    keys = list(refs.by_key) if refs is not None else []
+    out = []
+    for source in sorted(graph.notes):
+        if source in graph.generated or source in copies:
+            continue
+        for link in graph.links(source) if keys else ():
+            if link.kind != "cite" or link.form != "citekey" or link.status != "unresolved":
+                continue
+            close = difflib.get_close_matches(link.target, keys, n=1, cutoff=0.8)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            out.append(Problem("unknown-citekey", "error", source, link.line,
+                               f"@{link.target} is in no note and no bibliography{hint}", link.target))
+        paper = graph.notes[source].paper
+        entry = refs.by_key.get(paper.citekey) if refs is not None and paper.citekey else None
+        if entry is None:
+            continue
+        for label, mine, theirs, kind in (("DOI", paper.doi, entry.doi, "doi"), ("arXiv id", paper.arxiv, entry.arxiv, "arxiv")):
+            if mine and theirs and citation_key(Citation(mine, kind)) != citation_key(Citation(theirs, kind)):
+                out.append(Problem("bib-mismatch", "warning", source, None,
+                                   f"{label} {mine} differs from the bibliography's @{entry.key} "
+                                   f"({entry.path}:{entry.line}): {theirs}", entry.key))
+    for d in diagnostics:
+        if "is also defined in" in d.message or d.message.startswith(("duplicate key", "duplicate id")):
+            code = "duplicate-bib-key"
+        else:
+            code = "bib-error" if d.severity == "error" else "bib-warning"
+        out.append(Problem(code, "error" if d.severity == "error" else "warning", d.path, d.line, d.message))
     return out
 
 

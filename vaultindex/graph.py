@@ -27,6 +27,8 @@ from .resolve import CitationIndex, Resolution, Resolver, citation_key, link_key
 if TYPE_CHECKING:
     import networkx as nx
 
+    from .references import ReferenceIndex
+
 from .models import (
     Backlink,
     LinkLine,
@@ -75,6 +77,7 @@ UNRESOLVED = "unresolved:"
 # Where one link or citation points: a path, the candidates of an ambiguous one, or None.
 Entry = str | tuple[str, ...] | None
 PAPER = "paper:"
+REFERENCE = "ref:"  # a paper of the bibliography with no note (references.py)
 
 # An "entry" says where one link or citation points: a path (resolved; the source's own path
 # for a same-note link), a tuple of candidate paths in preference order (ambiguous; the first
@@ -91,8 +94,9 @@ class LinkGraph:
     Every query answers from the compact state; `to_networkx()` / `simple()` give graphs.
     """
 
-    def __init__(self, resolve_aliases: bool = False) -> None:
+    def __init__(self, resolve_aliases: bool = False, references: ReferenceIndex | None = None) -> None:
         self.version = GRAPH_VERSION
+        self.references = references  # references.ReferenceIndex: bib-only papers become nodes
         self.resolve_aliases = resolve_aliases
         self.resolver = Resolver(resolve_aliases=resolve_aliases)
         self.citation_index = CitationIndex()
@@ -122,8 +126,9 @@ class LinkGraph:
         excluded: Iterable[str] = (),
         *,
         resolve_aliases: bool = False,
+        references: ReferenceIndex | None = None,
     ) -> LinkGraph:
-        graph = cls(resolve_aliases)
+        graph = cls(resolve_aliases, references)
         graph.update(notes, (), set(attachments), set(excluded))
         return graph
 
@@ -304,7 +309,11 @@ class LinkGraph:
         return _entry(self.resolver.resolve(source, link.target))
 
     def _resolve_cite(self, citation: Citation) -> Entry:
-        return _entry(self.citation_index.resolve(citation))
+        entry = _entry(self.citation_index.resolve(citation))
+        if entry is None and self.references is not None:
+            ref = self.references.resolve(citation)
+            return ref.node if ref is not None else None  # a bib-only paper (see _status)
+        return entry
 
     # -- reading the state ----------------------------------------------------------------------
     def link_entries(self, source: str) -> tuple[Entry, ...]:
@@ -348,6 +357,8 @@ class LinkGraph:
             return "excluded"
         if node.startswith(PAPER):
             return "paper"
+        if node.startswith(REFERENCE):
+            return "reference"
         return "unresolved"
 
     def title(self, node: str) -> str:
@@ -357,6 +368,9 @@ class LinkGraph:
         if node.startswith(PAPER):
             kind, _, key = node[len(PAPER) :].partition(":")
             return _paper_label(kind, key)
+        ref = self.reference(node)
+        if ref is not None:
+            return ref.title or "@" + ref.key
         if node.startswith(UNRESOLVED) and not self._is_file(node):
             return self._written_target(node)
         return _base(node)
@@ -398,7 +412,17 @@ class LinkGraph:
             }
         if title is None:
             title = self.title(node)
+        ref = self.reference(node)
+        if ref is not None:
+            return {"kind": "reference", "title": title, "tags": (), "year": ref.year, "authors": ref.authors,
+                    "citekey": ref.key}
         return {"kind": self._kind(node), "title": title, "tags": (), "year": None, "authors": ()}
+
+    def reference(self, node: str):
+        """The bibliography entry of a `ref:` node (references.Reference), else None."""
+        if self.references is None or not node.startswith(REFERENCE):
+            return None
+        return self.references.by_key.get(node[len(REFERENCE):])
 
     def edges(self, include_generated: bool = False) -> Iterator[tuple[str, str, str, dict]]:
         """(source, target node, key, attributes) for every link, embed and citation edge.
@@ -555,17 +579,20 @@ class LinkGraph:
             if source in self.generated:
                 continue
             for _, node, _, entry, item in self.edges_of(source):
-                if entry is None:
+                if entry is None or (isinstance(item, Citation) and _status(entry)[0] == "reference"):
                     uses.setdefault(node, []).append(Use(source, item.line, item.context))
                     if isinstance(item, Link):
                         forms.setdefault(node, Counter())[item.target] += 1
         out = []
         for node, found in uses.items():
+            ref = self.reference(node)
             if node in forms:
-                kind, label = "link", _most_common(forms[node])
+                out.append(UnresolvedTarget(node, "link", _most_common(forms[node]), len(found), tuple(found)))
+            elif ref is not None:  # a paper of the bibliography: what its entry says
+                out.append(UnresolvedTarget(node, "paper", "@" + ref.key, len(found), tuple(found), ref.title,
+                                            ref.authors, ref.year, f"{ref.path}:{ref.line}"))
             else:
-                kind, label = "paper", self.title(node)
-            out.append(UnresolvedTarget(node, kind, label, len(found), tuple(found)))
+                out.append(UnresolvedTarget(node, "paper", self.title(node), len(found), tuple(found)))
         out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
         return out
 
@@ -620,6 +647,8 @@ def _status(entry: Entry) -> tuple[str, tuple[str, ...]]:
         return "unresolved", ()
     if isinstance(entry, tuple):
         return "ambiguous", entry
+    if isinstance(entry, str) and entry.startswith(REFERENCE):
+        return "reference", ()
     return "resolved", ()
 
 

@@ -101,7 +101,7 @@ def page_data(
     kind, count] quadruples of node indices, the legends and where notes open."""
     nodes = list(graph)
     index = {node: i for i, node in enumerate(nodes)}
-    kinds = ["note", "attachment", "excluded", "unresolved", "paper", "tag"]
+    kinds = ["note", "attachment", "excluded", "unresolved", "paper", "reference", "tag"]
     edge_kinds = ["link", "embed", "cite", "tag"]
     for _, d in graph.nodes(data=True):
         if d.get("kind", "note") not in kinds:

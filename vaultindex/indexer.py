@@ -47,6 +47,9 @@ from .versions import PARSER_VERSION, SCHEMA_VERSION, STORE_VERSION
 
 if TYPE_CHECKING:
     from .fulltext import FullText
+    from .references import BibPlan, LazyReferences, ReferenceIndex
+
+    References = ReferenceIndex | LazyReferences
 
 Progress = Callable[[int, int], None]
 _STAGED = re.compile(r"^\.(current|vaultindex-index\.json)\.\d+\.tmp$")
@@ -294,15 +297,19 @@ class Indexer:
             files_changed = new_files != old_files
             upserted = [p.record.note for p in reading.parsed]
             changed_paths = sorted({n.path for n in upserted} | set(removed))
+            notebib = _notebib(store, upserted, removed, fresh)
+            bibplan = self._bibliography(store, new_files["attachment"], notebib, fresh)
             plan = LinkPlan()
-            if upserted or removed or files_changed:
+            if upserted or removed or files_changed or bibplan is not None:
                 plan = plan_links(
                     store, upserted, removed,
                     old_files["attachment"] | old_files["excluded"],
                     new_files["attachment"] | new_files["excluded"],
                     self.config.resolve_aliases, fresh,
+                    references=bibplan.index if bibplan is not None else _stored_references(store),
+                    reference_keys=bibplan.changed if bibplan is not None else set(),
                 )
-            if not (fresh or upserted or removed or files_changed or reading.touched):
+            if not (fresh or upserted or removed or files_changed or reading.touched or bibplan is not None):
                 batch.cancel()
                 return SyncStats(unchanged=len(stamps), notes=len(stamps), diagnostics=(*disk.diagnostics, *reading.diagnostics))
             if not batch.empty:
@@ -310,6 +317,7 @@ class Indexer:
                     c.executemany("INSERT OR IGNORE INTO pending(path) VALUES (?)", [(encode_path(p),) for p in changed_paths])
             with store.transaction() as c:  # (2) the rows, not yet committed: readers keep the old ones
                 _write_rows(c, reading, removed, plan, old_files, new_files, fresh)
+                _write_bib_rows(c, reading, removed, notebib, bibplan)
                 c.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version_stamp(),))
                 c.execute("INSERT OR REPLACE INTO meta VALUES ('last_sync', ?)", (str(time.time()),))
                 if not batch.empty:
@@ -330,9 +338,20 @@ class Indexer:
             removed=len(removed),
             unchanged=notes - added - modified,
             notes=notes,
-            diagnostics=(*disk.diagnostics, *reading.diagnostics),
+            diagnostics=(*disk.diagnostics, *reading.diagnostics, *(bibplan.diagnostics if bibplan is not None else ())),
             paths=tuple(changed_paths),
             attachments=tuple(sorted(old_files["attachment"] ^ new_files["attachment"])),
+        )
+
+    def _bibliography(self, store: Store, attachments: set[str], notebib: dict, fresh: bool) -> BibPlan | None:
+        """The batch's bibliography change (references.plan_bibliography), None when no
+        bibliography file changed."""
+        from .references import from_row, plan_bibliography
+
+        stamps = [] if fresh else store.bib_stamps()
+        return plan_bibliography(
+            self.root, self.config, attachments, notebib, stamps,
+            store.bib_file_data, lambda: [from_row(r) for r in store.bib_entries()],
         )
 
     # -- scan ----------------------------------------------------------------------------------------
@@ -471,11 +490,14 @@ def _link_entry(res: Resolution, link_target: str) -> tuple[str, str, tuple[str,
     return UNRESOLVED + name_key(link_target), "unresolved", ()
 
 
-def _cite_entry(res: Resolution, citation: Citation) -> tuple[str, str, tuple[str, ...]]:
+def _cite_entry(res: Resolution, citation: Citation, references: References | None = None) -> tuple[str, str, tuple[str, ...]]:
     if res.status == "resolved" and res.path is not None:
         return res.path, "resolved", ()
     if res.status == "ambiguous":
         return res.candidates[0], "ambiguous", tuple(res.candidates)
+    ref = references.resolve(citation) if references is not None else None
+    if ref is not None:
+        return ref.node, "reference", ()  # a paper of the bibliography with no note
     kind, key = citation_key(citation)
     return f"{PAPER}{kind}:{key}", "unresolved", ()
 
@@ -493,10 +515,15 @@ def plan_links(
     new_files: set[str],
     resolve_aliases: bool,
     fresh: bool = False,
+    references: References | None = None,
+    reference_keys: Iterable[str] = (),
 ) -> LinkPlan:
     """Resolve the upserted notes' links, and re-resolve only the stored links whose target key
-    names a file that appeared, disappeared or changed aliases, and the citations whose key a
-    changed note answers to. The result equals resolving everything from scratch."""
+    names a file that appeared, disappeared or changed aliases, the citations whose key a
+    changed note answers to, and those whose key names a changed bibliography entry
+    (`reference_keys`). A citation with no note resolves to its entry in `references`
+    (references.ReferenceIndex) when there is one. The result equals resolving everything
+    from scratch."""
     resolver = Resolver(resolve_aliases=resolve_aliases)
     cindex = CitationIndex()
     known: dict[str, tuple[str, ...]] = {}  # note path -> aliases, before this batch
@@ -569,12 +596,12 @@ def plan_links(
                 continue
             node, status, cands = _link_entry(resolver.resolve(path, target), target)
             updates.append((encode_path(node), status, _cands(cands), source, 0, seq))
-        cite_keys = [f"{kind}:{key}" for kind, key in changed_cites]
+        cite_keys = {f"{kind}:{key}" for kind, key in changed_cites} | set(reference_keys)
         for source, seq, target, form in store.links_with_keys(True, cite_keys):
             if decode_path(source) in skip:
                 continue
             citation = Citation(target, form)
-            node, status, cands = _cite_entry(cindex.resolve(citation), citation)
+            node, status, cands = _cite_entry(cindex.resolve(citation), citation, references)
             updates.append((encode_path(node), status, _cands(cands), source, 1, seq))
 
     rows: list[tuple] = []
@@ -584,7 +611,7 @@ def plan_links(
             node, status, cands = _link_entry(resolver.resolve(path, link.target), link.target)
             rows.append(link_row(path, False, seq, link_key(link.target), node, status, cands, link))
         for seq, citation in enumerate(note.citations):
-            node, status, cands = _cite_entry(cindex.resolve(citation), citation)
+            node, status, cands = _cite_entry(cindex.resolve(citation), citation, references)
             rows.append(link_row(path, True, seq, _cite_key(citation), node, status, cands, citation))
     return LinkPlan(tuple(rows), tuple(updates))
 
@@ -638,6 +665,35 @@ def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_fil
             c.executemany("INSERT OR REPLACE INTO files(path, kind) VALUES (?, ?)", [(encode_path(p), kind) for p in new_files[kind] - old_files[kind]])
     if upserted or gone:
         c.execute("DELETE FROM ranks")
+
+
+def _notebib(store: Store, upserted: list[Note], removed: list[str], fresh: bool) -> dict:
+    """note path -> its frontmatter `bibliography:` value, after this batch."""
+    values = {} if fresh else {p: json.loads(v) for p, v in store.notebib().items()}
+    for path in removed:
+        values.pop(path, None)
+    for note in upserted:
+        values.pop(note.path, None)
+        value = note.frontmatter.get("bibliography") if not note.generated else None
+        if isinstance(value, (str, list)) and value:
+            values[note.path] = [v for v in value if isinstance(v, str)] if isinstance(value, list) else value
+    return values
+
+
+def _stored_references(store: Store) -> LazyReferences:
+    from .references import LazyReferences, from_row
+
+    return LazyReferences(lambda: [from_row(r) for r in store.bib_entries()])
+
+
+def _write_bib_rows(c, reading: Reading, removed: list[str], notebib: dict, bibplan: BibPlan | None) -> None:
+    from .references import diagnostics_json
+    from .store import write_bibliography, write_notebib
+
+    upserted = [p.record.note.path for p in reading.parsed]
+    write_notebib(c, [*removed, *upserted], [(p, json.dumps(notebib[p])) for p in upserted if p in notebib])
+    if bibplan is not None:
+        write_bibliography(c, bibplan.files, bibplan.entries, diagnostics_json(bibplan.diagnostics))
 
 
 def _safe(text: str) -> str:

@@ -370,7 +370,8 @@ def do_related(vault: Vault, note: str, limit: int) -> tuple[Any, str]:
 
 def do_unresolved(vault: Vault, kind: str) -> tuple[Any, str]:
     found = [u for u in vault.unresolved() if kind in ("all", u.kind)]
-    lines = [f"{u.target} ({'cited, no note' if u.kind == 'paper' else 'no such file'}; used {u.count}x)" for u in found]
+    lines = [f"{u.target} ({'cited, no note' if u.kind == 'paper' else 'no such file'}; used {u.count}x)"
+             + (f" — in the bibliography: {u.title} ({u.year or 'n.d.'})" if u.bib else "") for u in found]
     return found, _listing(lines) if found else "No unresolved targets."
 
 

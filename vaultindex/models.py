@@ -303,6 +303,11 @@ class UnresolvedTarget:
     target: str  # as written most often (a paper: "@key", "doi:...", "arXiv:...")
     count: int
     uses: tuple[Use, ...]
+    # a paper in the bibliography (node "ref:<key>"): what its entry says, and where it is
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    bib: str = ""  # "refs.bib:12"; "" when no bibliography has the paper
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,8 +37,9 @@ def community_colour(index: Any) -> str:
 
 
 # Who may name a community, best first: a note, then a link target with no file (a cited
-# paper, an unresolved name, a tag); an attachment or an excluded file never does.
-_NAMING_KINDS = ({"note"}, {"paper", "unresolved", "tag"})
+# paper, with a bibliography entry or not, an unresolved name, a tag); an attachment or an
+# excluded file never does.
+_NAMING_KINDS = ({"note"}, {"reference", "paper", "unresolved", "tag"})
 
 
 def community_names(graph: nx.DiGraph, groups: list[list[str]] | None = None) -> dict[int, str]:

@@ -38,9 +38,19 @@ def related_notes(
     link to it; each shared tag counts 1/log2(k+1), k being how many notes carry it. Each
     kind is scaled by its best value among the candidates, then weighted and summed.
     """
-    if path not in graph.notes:
+    # A bib-only paper (`ref:<key>`) has related notes and papers too: those citing it and
+    # those cited beside it (co-citation counts the bibliography's papers then).
+    is_ref = graph.reference(path) is not None
+    if path not in graph.notes and not is_ref:
         return []
-    members = lambda p: p in graph.notes and p not in graph.generated and p != path  # noqa: E731
+
+    def members(p: str) -> bool:
+        if p == path:
+            return False
+        if p in graph.notes:
+            return p not in graph.generated
+        return is_ref and graph.reference(p) is not None
+
     raw: dict[str, dict[str, float]] = {}
     via: dict[str, dict[str, list[str]]] = {}
 
@@ -60,6 +70,8 @@ def related_notes(
             add("link", other, 1.0, "linked from")
     for citer in in_notes:
         together = _note_targets(graph, citer)
+        if is_ref:
+            together |= {n for n in graph.targets(citer) if graph.reference(n) is not None}
         if len(together) < 2:
             continue
         weight = 1.0 / math.log2(len(together))
@@ -76,7 +88,7 @@ def related_notes(
         for other in sharing:
             if members(other):
                 add("coupling", other, weight, target)
-    mine = set(graph.notes[path].tags)
+    mine = set(graph.notes[path].tags) if path in graph.notes else set()
     if mine:
         counts: Counter[str] = Counter()
         for p, note in graph.notes.items():
@@ -104,7 +116,7 @@ def related_notes(
             for k in _WEIGHTS
             if k in kinds
         )
-        ranked.append(RelatedNote(other, graph.notes[other].title, totals[other], reasons))
+        ranked.append(RelatedNote(other, graph.title(other), totals[other], reasons))
     return ranked
 
 

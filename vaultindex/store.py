@@ -440,6 +440,17 @@ CREATE INDEX IF NOT EXISTS links_key ON links(cite, key);
 CREATE INDEX IF NOT EXISTS links_unresolved ON links(node) WHERE status = 'unresolved';
 CREATE TABLE IF NOT EXISTS ranks(path TEXT PRIMARY KEY, pagerank REAL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending(path TEXT PRIMARY KEY) WITHOUT ROWID;
+-- The bibliography (references.py): each file as read (its stamp and entries, to re-read only
+-- changed files), the entries in force (first definition of a key wins, crossref applied), and
+-- the notes' pandoc `bibliography:` values (which name more files).
+CREATE TABLE IF NOT EXISTS bibfiles(
+    path TEXT PRIMARY KEY, file TEXT, format TEXT, origin TEXT, size INTEGER, mtime_ns INTEGER, data TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bibentries(
+    key TEXT PRIMARY KEY, path TEXT, line INTEGER, type TEXT, title TEXT, authors TEXT, year INTEGER,
+    venue TEXT, doi TEXT, arxiv TEXT, url TEXT, haystack TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notebib(path TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 """
 
 LinkRow = tuple  # (source, cite, seq, key, node, status, candidates, kind, target, subpath, display, form, line, context)
@@ -659,7 +670,7 @@ class Store:
     def unresolved_rows(self) -> list[tuple]:
         return self._q(
             "SELECT l.node, l.cite, l.source, l.line, l.context, l.target FROM links l JOIN notes n ON n.path = l.source "
-            "WHERE l.status = 'unresolved' AND n.generated = 0 ORDER BY l.source, l.cite, l.seq"
+            "WHERE l.status IN ('unresolved', 'reference') AND n.generated = 0 ORDER BY l.source, l.cite, l.seq"
         )
 
     def orphans(self) -> list[tuple[str, str]]:
@@ -688,6 +699,35 @@ class Store:
 
     def ranks(self) -> dict[str, float]:
         return {decode_path(p): r for p, r in self._q("SELECT path, pagerank FROM ranks")}
+
+    # -- the bibliography (rows written by references.py through write_bibliography) -----------------
+    def bib_stamps(self) -> list[tuple[str, str, str, str, int | None, int | None]]:
+        """(path, file, format, origin, size, mtime_ns) of every bibliography file, as last read."""
+        return sorted(self._q("SELECT path, file, format, origin, size, mtime_ns FROM bibfiles"))
+
+    def bib_file_data(self) -> dict[str, str]:
+        """path -> the JSON of the file as read (entries and diagnostics)."""
+        return dict(self._q("SELECT path, data FROM bibfiles"))
+
+    def bib_entries(self, keys: Iterable[str] | None = None) -> list[tuple]:
+        """Rows (key, path, line, type, title, authors JSON, year, venue, doi, arxiv, url) of the
+        entries in force, all of them or those with the given keys."""
+        columns = "key, path, line, type, title, authors, year, venue, doi, arxiv, url"
+        if keys is None:
+            return self._q(f"SELECT {columns} FROM bibentries ORDER BY key")
+        out: list[tuple] = []
+        for chunk in _chunks(sorted(set(keys))):
+            out += self._q(f"SELECT {columns} FROM bibentries WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+        return sorted(out)
+
+    def bib_matching(self, words: list[str]) -> list[str]:
+        """Keys of the entries whose folded text holds every word (a scan: a few ms at 5,000)."""
+        where = " AND ".join("instr(haystack, ?) > 0" for _ in words) or "1"
+        return [k for (k,) in self._q(f"SELECT key FROM bibentries WHERE {where}", words)]
+
+    def notebib(self) -> dict[str, str]:
+        """note path -> its frontmatter `bibliography:` value (JSON)."""
+        return {decode_path(p): v for p, v in self._q("SELECT path, value FROM notebib")}
 
 
 def _uri_path(path: Path) -> str:
@@ -724,6 +764,27 @@ def link_row(source: str, cite: bool, seq: int, key: str, node: str, status: str
             storable_text(item.subpath), storable_text(item.display), item.form, item.line, storable_text(item.context))
 
 
+def write_bibliography(c: sqlite3.Connection, files: list[tuple], entries: list[tuple], diagnostics: str) -> None:
+    """Replace the bibliography rows (inside the writer's transaction): files are (path, file,
+    format, origin, size, mtime_ns, data), entries (key, path, line, type, title, authors,
+    year, venue, doi, arxiv, url, haystack)."""
+    c.execute("DELETE FROM bibfiles")
+    c.execute("DELETE FROM bibentries")
+    c.executemany("INSERT INTO bibfiles VALUES (?,?,?,?,?,?,?)", [tuple(map(_storable, r)) for r in files])
+    c.executemany("INSERT OR REPLACE INTO bibentries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", [tuple(map(_storable, r)) for r in entries])
+    c.execute("INSERT OR REPLACE INTO meta VALUES ('bib_diagnostics', ?)", (diagnostics,))
+
+
+def write_notebib(c: sqlite3.Connection, gone: Iterable[str], values: Iterable[tuple[str, str]]) -> None:
+    """The notes' `bibliography:` values: rows of removed or re-read notes go, the new ones come."""
+    c.executemany("DELETE FROM notebib WHERE path = ?", [(encode_path(p),) for p in gone])
+    c.executemany("INSERT OR REPLACE INTO notebib VALUES (?, ?)", [(encode_path(p), v) for p, v in values])
+
+
+def _storable(value: Any) -> Any:
+    return storable_text(value) if isinstance(value, str) else value
+
+
 def decode_candidates(text: str) -> tuple[str, ...]:
     return tuple(decode_path(c) for c in json.loads(text)) if text else ()
 
@@ -732,5 +793,5 @@ __all__ = [
     "Store", "IndexFolderError", "encode_path", "decode_path", "note_to_json", "note_from_json",
     "default_index_dir", "check_folder", "make_folder", "remove_build", "remove_legacy_index",
     "current_build", "builds", "folder_size", "write_new", "write_error", "note_row", "link_row",
-    "decode_candidates", "Diagnostic", "Paper",
+    "decode_candidates", "Diagnostic", "Paper", "write_bibliography", "write_notebib",
 ]

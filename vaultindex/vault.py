@@ -47,6 +47,8 @@ if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networ
     from .fulltext import FullText
     from .graph import Backlink, LinkGraph, LinkPath, Mention, NoteRef, OutLink, RelatedNote, UnresolvedTarget
     from .indexer import Indexer
+    from .references import ReferenceHit, ReferenceIndex
+    from .resolve import CitationIndex
 
 T = TypeVar("T")
 
@@ -521,8 +523,14 @@ class Vault:
         """A networkx graph of the vault, filtered (see export/views.py)."""
         from .export import GraphSource, graph_view
 
-        source = GraphSource(self.graph.to_networkx(), self.root, self.config.open_with, lambda name: self.find_note(name).path)
+        source = GraphSource(self.graph.to_networkx(), self.root, self.config.open_with, self._graph_node_of)
         return graph_view(source, filters)
+
+    def _graph_node_of(self, name: str) -> str:
+        """The node `graph --around NAME` centres on: @key is a cited paper, else a note."""
+        if name.startswith("@") and len(name) > 1:
+            return self.cited_node(name[1:])
+        return self.find_note(name).path
 
     # -- graph ---------------------------------------------------------------------------------------
     @property
@@ -536,7 +544,8 @@ class Vault:
         if self._graph is None or self._graph_key != key:
             notes = store.all_notes()
             self._graph = LinkGraph.build(
-                notes, store.files("attachment"), store.files("excluded"), resolve_aliases=self.config.resolve_aliases
+                notes, store.files("attachment"), store.files("excluded"), resolve_aliases=self.config.resolve_aliases,
+                references=self._reference_index(),
             )
             self._graph_key = key
         return self._graph
@@ -548,7 +557,67 @@ class Vault:
         wanted = str(note).strip()
         if self._ask(lambda s: s.file_kind(wanted)) is not None:
             return wanted
+        if wanted.startswith("@") and len(wanted) > 1:
+            return self.cited_node(wanted[1:])
         return self.find_note(wanted).path
+
+    # -- the bibliography (references.py) -------------------------------------------------------------
+    def _reference_index(self) -> ReferenceIndex:
+        from .references import ReferenceIndex, from_row
+
+        return ReferenceIndex(from_row(r) for r in self._ask(lambda s: s.bib_entries()))
+
+    def _paper_notes(self) -> CitationIndex:
+        """Which note each citekey, DOI and arXiv id belongs to (as the indexer resolves them)."""
+        from .models import Paper
+        from .resolve import CitationIndex
+
+        return CitationIndex(
+            Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
+            for p, _aliases, c, d, x, generated in self._ask(lambda s: s.names_for_resolution())
+            if not generated
+        )
+
+    def cited_node(self, key: str) -> str:
+        """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
+        from .models import Citation
+
+        citation = Citation(key)
+        res = self._paper_notes().resolve(citation)
+        if res.path is not None:
+            return res.path
+        ref = self._reference_index().resolve(citation)
+        if ref is not None:
+            return ref.node
+        raise NoteNotFound(f"no note and no bibliography entry for @{key}")
+
+    def references(self, query: str = "", limit: int | None = None) -> list[ReferenceHit]:
+        """The papers of the bibliography that have no note (references.ReferenceHit), newest
+        first; with `query`, those whose key, title, authors, year or venue hold every word."""
+        from .models import Citation
+        from .references import ReferenceHit, from_row, search_words
+
+        self._ensure_index()
+        words = search_words(query)
+        if query.strip() and not words:
+            return []
+        notes = self._paper_notes()
+        keys = self._ask(lambda s: s.bib_matching(words))
+        out = []
+        for row in self._ask(lambda s: s.bib_entries(keys)):
+            ref = from_row(row)
+            if any(notes.resolve(Citation(value, kind)).path for kind, value in
+                   (("citekey", ref.key), ("doi", ref.doi), ("arxiv", ref.arxiv)) if value):
+                continue  # the paper has a note: a search finds the note
+            out.append(ReferenceHit(ref.key, ref.title, ref.authors, ref.year, ref.venue, ref.path, ref.line))
+        out.sort(key=lambda h: (-(h.year or 0), h.key))
+        return out[:limit] if limit is not None else out
+
+    def bibliography_diagnostics(self) -> list[Diagnostic]:
+        """Problems found when the bibliography files were last read (broken entries, duplicate keys...)."""
+        from .references import diagnostics_from_json
+
+        return diagnostics_from_json(self._ask(lambda s: s.get_meta("bib_diagnostics", "[]")))
 
     def backlinks(self, note: Note | str) -> list[Backlink]:
         """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
@@ -598,13 +667,21 @@ class Vault:
             uses.setdefault(node, []).append(Use(decode_path(source), line, context))
             if not cite:
                 forms.setdefault(node, Counter())[target] += 1
+        from .references import from_row, reference_key
+
+        refs = {r[0]: from_row(r) for r in self._ask(lambda s: s.bib_entries(
+            k for k in map(reference_key, uses) if k is not None))}
         out = []
         for node, found in uses.items():
+            ref = refs.get(reference_key(node) or "")
             if node in forms:
                 kind, label = "link", min(forms[node], key=lambda f: (-forms[node][f], f))
+                out.append(UnresolvedTarget(node, kind, label, len(found), tuple(found)))
+            elif ref is not None:  # in the bibliography: what its entry says
+                out.append(UnresolvedTarget(node, "paper", "@" + ref.key, len(found), tuple(found), ref.title,
+                                            ref.authors, ref.year, f"{ref.path}:{ref.line}"))
             else:
-                kind, label = "paper", _paper_label(node)
-            out.append(UnresolvedTarget(node, kind, label, len(found), tuple(found)))
+                out.append(UnresolvedTarget(node, "paper", _paper_label(node), len(found), tuple(found)))
         out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
         return out
 
@@ -634,7 +711,7 @@ class Vault:
         from .doctor import diagnose
 
         self._ensure_index()
-        return diagnose(self.graph, read_text=self.read_text)
+        return diagnose(self.graph, read_text=self.read_text, bibliography=self.bibliography_diagnostics())
 
     def mentions(self, note: Note | str) -> list[Mention]:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).

@@ -22,6 +22,7 @@
   }
   var kindNames = data.kinds, edgeKindNames = data.edgeKinds;
   var TARGET_ONLY = {}; ["unresolved", "paper"].forEach(function (k) { TARGET_ONLY[kindNames.indexOf(k)] = true; });
+  var REFERENCE_KIND = kindNames.indexOf("reference"); // a paper of the bibliography with no note: a square
   var TAG_KIND = kindNames.indexOf("tag");
   var FILE_KINDS = {}; ["note", "attachment", "excluded"].forEach(function (k) { FILE_KINDS[kindNames.indexOf(k)] = true; });
 
@@ -234,6 +235,7 @@
       if (X[i] < b[0] || X[i] > b[2] || Y[i] < b[1] || Y[i] > b[3]) continue;
       var r = Math.max(R[i], minR);
       if (TARGET_ONLY[kinds[i]]) { rings = rings || new Path2D(); rings.moveTo(X[i] + r, Y[i]); rings.arc(X[i], Y[i], r, 0, 6.2832); }
+      else if (kinds[i] === REFERENCE_KIND) { c.rect(X[i] - 0.85 * r, Y[i] - 0.85 * r, 1.7 * r, 1.7 * r); fills = true; }
       else { c.moveTo(X[i] + r, Y[i]); c.arc(X[i], Y[i], r, 0, 6.2832); fills = true; }
       n++;
     }
@@ -534,7 +536,8 @@
   // ---- tooltip and details: textContent only ------------------------------------------------
   function describeKind(i) {
     var kind = kindNames[kinds[i]];
-    return { unresolved: "link target with no note", paper: "cited paper with no note", attachment: "attachment",
+    return { unresolved: "link target with no note", paper: "cited paper with no note",
+      reference: "paper of the bibliography, no note", attachment: "attachment",
       excluded: "excluded file", tag: "tag" }[kind] || "";
   }
 

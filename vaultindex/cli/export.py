@@ -99,7 +99,7 @@ def write_output(output: str, text: str) -> None:
 @click.option("-o", "--output", metavar="FILE",
               help="Where to write; - for stdout [default: graph.html, or stdout for other formats]. The folder must exist.")
 @click.option("--around", metavar="NOTE", shell_complete=complete_note,
-              help="Only the notes near this one (path, file name, title or alias).")
+              help="Only the notes near this one (path, file name, title or alias; @KEY: a cited paper).")
 @click.option("--depth", type=click.IntRange(0, 50), default=None, help="Links to follow from --around, either direction [default: 1].")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only nodes with this tag (nested tags match: ml keeps ml/vision). Repeatable.")
 @click.option("--path", "paths", multiple=True, metavar="PREFIX", help="Only nodes whose path starts with PREFIX (e.g. papers/). Repeatable.")
@@ -109,6 +109,7 @@ def write_output(output: str, text: str) -> None:
                    "[default: config graph.attachments, else no: notes only, as in Obsidian].")
 @click.option("--excluded", is_flag=True, help="Draw files matched by the exclude rules too (Obsidian hides them).")
 @click.option("--no-unresolved", is_flag=True, help="Only files: leave out unresolved link targets and cited papers without a note.")
+@click.option("--no-references", is_flag=True, help="Leave out the papers of the bibliography that have no note.")
 @click.option("--no-orphans", is_flag=True, help="Leave out nodes without any edge.")
 @click.option("--tags-as-nodes", is_flag=True, help="Add a node per tag, linked from its notes.")
 @click.option("--color", "--colour", "color", type=click.Choice(("community", "tag")), default="community", show_default=True,
@@ -117,8 +118,8 @@ def write_output(output: str, text: str) -> None:
               help="html: clicking a node opens the note in Obsidian or as a file [default: config graph.open_with, else obsidian].")
 @click.option("--open", "open_page", is_flag=True, help="html: open the page in the web browser afterwards.")
 @pass_vault()
-def graph_command(vault, fmt, output, around, depth, tags, paths, kinds, attachments, excluded, no_unresolved, no_orphans,
-                  tags_as_nodes, color, open_with, open_page) -> None:
+def graph_command(vault, fmt, output, around, depth, tags, paths, kinds, attachments, excluded, no_unresolved, no_references,
+                  no_orphans, tags_as_nodes, color, open_with, open_page) -> None:
     """Draw the vault's link and citation graph, or export it.
 
     \b
@@ -127,7 +128,9 @@ def graph_command(vault, fmt, output, around, depth, tags, paths, kinds, attachm
     gexf open in Gephi, Cytoscape and networkx; dot in Graphviz; mermaid in an Obsidian note;
     svg is drawn by Graphviz when it is installed.
     Nodes carry title, kind, tags, year, authors, degree, pagerank and community. Like
-    Obsidian's graph, attachments are left out unless --attachments.
+    Obsidian's graph, attachments are left out unless --attachments. Papers cited but
+    without a note are nodes too: kind reference when a bibliography (.bib, CSL-JSON) has
+    them (squares in the html page), else paper.
 
     \b
     Examples:
@@ -136,6 +139,7 @@ def graph_command(vault, fmt, output, around, depth, tags, paths, kinds, attachm
       vaultindex graph --tag ml/nlp --no-unresolved --color tag --open
       vaultindex graph -o vault.graphml                 # for Gephi (format from the suffix)
       vaultindex graph -f mermaid --around LoRA > lora.mmd
+      vaultindex graph --around @schmidhuber2015deep      # a paper of the bibliography
       vaultindex graph --path topics/ -o topics.svg     # needs Graphviz
     """
     from ..export import GraphFilters, export
@@ -156,6 +160,7 @@ def graph_command(vault, fmt, output, around, depth, tags, paths, kinds, attachm
         attachments=getattr(vault.config, "graph_attachments", False) if attachments is None else attachments,
         excluded=excluded,
         unresolved=not no_unresolved,
+        references=not no_references,
         orphans=not no_orphans,
         tags_as_nodes=tags_as_nodes,
     )

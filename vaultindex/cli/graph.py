@@ -57,12 +57,14 @@ def backlinks(vault, note: str, as_json: bool, nl: bool, paths: bool, print0: bo
     """Notes that link to, embed or cite NOTE, with each line, grouped by note.
 
     \b
-    NOTE is a path, file name, title or alias.
+    NOTE is a path, file name, title or alias, or @KEY: a cited paper (its note, or
+    its bibliography entry when it has no note).
 
     \b
     Examples:
       vaultindex backlinks "Beyond neural scaling laws"
       vaultindex backlinks papers/LoRA.md --json
+      vaultindex backlinks @schmidhuber2015deep
     """
     found = vault.backlinks(note)
     count = sum(len(b.links) for b in found)
@@ -146,6 +148,8 @@ def links(vault, note: str, as_json: bool, nl: bool) -> None:
             written = ("!" if link.kind == "embed" else "") + f"[[{link.target}{sub}]]"
         if link.status == "unresolved":
             where = click.style("no note (cited paper)" if link.kind == "cite" else "unresolved", fg="red")
+        elif link.status == "reference":
+            where = click.style(f"no note; in the bibliography as @{link.node.removeprefix('ref:')}", fg="yellow")
         else:
             where = link.path or ""
             if link.status == "ambiguous":
@@ -167,6 +171,9 @@ def links(vault, note: str, as_json: bool, nl: bool) -> None:
 def unresolved(vault, kind: str, as_json: bool, nl: bool) -> None:
     """Link targets that match no file, and cited papers with no note, most used first.
 
+    A cited paper that is in a bibliography (.bib, CSL-JSON) shows its title, authors and
+    year and where its entry is.
+
     \b
     Examples:
       vaultindex unresolved
@@ -178,8 +185,14 @@ def unresolved(vault, kind: str, as_json: bool, nl: bool) -> None:
         return
     for target in for_terminal(found):
         what = "cited, no note" if target.kind == "paper" else "no such file"
+        if target.bib:
+            what = f"cited, no note; {target.bib}"
         label = target.target if target.kind == "paper" else f"[[{target.target}]]"
         click.echo(f"{click.style(label, bold=True)}  ({what}; used {plural(target.count, 'time')})")
+        if target.bib:
+            names = "; ".join(target.authors[:3]) + (" et al." if len(target.authors) > 3 else "")
+            year = f" ({target.year})" if target.year else ""
+            click.echo(f"  {target.title or '(no title)'}{year}" + (f" — {names}" if names else ""))
         for use in target.uses:
             click.echo(f"  {use.path}:{use.line}: {use.context}")
 
@@ -224,7 +237,9 @@ def related(vault, note: str, limit: int, as_json: bool, nl: bool, paths: bool, 
 
     Combines direct links, co-citation (linked or cited together from the same note),
     bibliographic coupling (they link to or cite the same notes), shared tags and text
-    similarity. NOTE is a path, file name, title or alias.
+    similarity. NOTE is a path, file name, title or alias, or @KEY: a cited paper's note, or
+    the paper's bibliography entry when it has no note (then the notes citing it and the
+    papers cited beside it).
 
     \b
     Examples:
@@ -240,7 +255,8 @@ def related(vault, note: str, limit: int, as_json: bool, nl: bool, paths: bool, 
         return
     for rank, hit in enumerate(for_terminal(found), 1):
         click.echo(click.style(f"{rank:>2}. {hit.title}", bold=True) + f"  ({hit.score:.2f})")
-        click.echo(f"    {click.style(hit.path, fg='cyan')}")
+        shown = f"@{hit.path[4:]} (no note; in the bibliography)" if hit.path.startswith("ref:") else hit.path
+        click.echo(f"    {click.style(shown, fg='cyan')}")
         click.echo("    " + "; ".join(_REASON_TEXT[r.kind](r) for r in hit.reasons))
 
 
@@ -313,8 +329,13 @@ def doctor(vault, strict: bool, as_json: bool, nl: bool) -> None:
     notes, invalid frontmatter, and conflict copies that Syncthing, Dropbox, Nextcloud,
     ownCloud or OneDrive left beside a note (with how each differs from it).
 
-    Broken heading and block links, [[Alias]] links, invalid frontmatter and conflict
-    copies are errors; the rest are warnings. Tag pages are never reported.
+    The bibliography (.bib and CSL-JSON files): citekeys in no note and no bibliography,
+    a note whose DOI or arXiv id disagrees with the entry of its citekey, a key defined in
+    two files (or twice in one), broken entries and malformed fields, with file and line.
+
+    Broken heading and block links, [[Alias]] links, invalid frontmatter, conflict copies,
+    broken bibliography entries and unknown citekeys (reported when the vault has a
+    bibliography) are errors; the rest are warnings. Tag pages are never reported.
 
     \b
     Examples:

@@ -141,8 +141,10 @@ class _SearchCommand(click.Command):
     is_flag=True,
     help="Also show each hit's best-matching section: heading path and lines (always in --json).",
 )
+@click.option("--no-references", is_flag=True, help="Leave out the block of bibliography papers without a note.")
 @pass_vault()
-def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, paths: bool, print0: bool, sections: bool) -> None:
+def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, paths: bool, print0: bool, sections: bool,
+           no_references: bool) -> None:
     """Search the vault, best note first.
 
     \b
@@ -158,6 +160,11 @@ def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, p
       vaultindex search --paths "catastrophic forgetting" | xargs $EDITOR
       vaultindex search -0 "catastrophic forgetting" | xargs -0 $EDITOR
       vaultindex search --sections "data pruning"
+
+    \b
+    Papers of the bibliography that have no note (see `references`) whose key, title,
+    authors, year or venue hold the words follow in a block of their own (text output only:
+    --json, --nl and --paths list notes; `references QUERY --json` lists those papers).
     """
     paths = paths or print0
     result = vault.search(" ".join(query), limit=limit, snippets=not paths)
@@ -184,6 +191,11 @@ def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, p
                 where = " > ".join(hit.section.path) or "(before the first heading)"
                 lines = f"lines {hit.section.start_line}-{hit.section.end_line}"
                 click.echo(f"    § {where}  {lines}: {hit.section.snippet}")  # for_terminal escaped it
+        refs = [] if no_references else vault.references(" ".join(query), limit=limit)
+        if refs:
+            from .references import echo_references
+
+            echo_references(refs)
 
 
 def _escaped_snippet(raw: str) -> str:

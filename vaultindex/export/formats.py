@@ -211,7 +211,7 @@ def to_dot(graph: nx.DiGraph, name: str = "vault") -> str:
     out.write('  graph [charset="UTF-8", overlap=false, splines=true, outputorder=edgesfirst];\n')
     out.write('  node [shape=ellipse, style=filled, fontname="Helvetica", fontsize=10, color="#555555"];\n')
     out.write('  edge [color="#888888", arrowsize=0.6];\n')
-    shapes = {"attachment": "box", "unresolved": "ellipse", "paper": "note", "tag": "hexagon"}
+    shapes = {"attachment": "box", "unresolved": "ellipse", "paper": "note", "reference": "tab", "tag": "hexagon"}
     for node, data in graph.nodes(data=True):
         attrs: dict[str, Any] = {
             "label": data.get("title") or node,
@@ -307,7 +307,8 @@ def to_mermaid(graph: nx.DiGraph, fenced: bool = False, direction: str = "LR", o
             warnings.warn(message, UserWarning, stacklevel=2)
     ids = {node: f"n{i}" for i, node in enumerate(graph)}
     lines = [f"flowchart {direction}"]
-    shapes = {"unresolved": ('(["', '"])'), "paper": ('[/"', '"/]'), "tag": ('{{"', '"}}'), "attachment": ('[("', '")]')}
+    shapes = {"unresolved": ('(["', '"])'), "paper": ('[/"', '"/]'), "reference": ('[\\"', '"\\]'), "tag": ('{{"', '"}}'),
+              "attachment": ('[("', '")]')}
     for node, data in graph.nodes(data=True):
         left, right = shapes.get(data.get("kind"), ('["', '"]'))
         lines.append(f"  {ids[node]}{left}{_mermaid_text(data.get('title') or node)}{right}")

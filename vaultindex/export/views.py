@@ -21,9 +21,9 @@ from ..text import fold_typed
 
 FORMATS = ("html", "json", "graphml", "gexf", "dot", "mermaid", "svg")
 EDGE_KINDS = ("link", "embed", "cite")
-NODE_KINDS = ("note", "attachment", "excluded", "unresolved", "paper", "tag")
+NODE_KINDS = ("note", "attachment", "excluded", "unresolved", "paper", "reference", "tag")
 # Kinds of nodes that are not files: they exist only as the target of a link or a citation.
-TARGET_ONLY_KINDS = frozenset({"unresolved", "paper"})
+TARGET_ONLY_KINDS = frozenset({"unresolved", "paper", "reference"})
 TAG_PREFIX = "tag:"
 MERMAID_MAX_NODES = 100
 COMMUNITY_SEED = 42
@@ -67,6 +67,7 @@ class GraphFilters:
       Obsidian's graph, the default shows notes only.
     excluded: keep files matched by the exclude rules (Obsidian hides them from its graph).
     unresolved=False: only files (no unresolved link targets, no cited papers without a note).
+    references=False: leave out the papers of the bibliography that have no note.
     orphans=False: drop nodes left without any edge.
     tags_as_nodes: add one node per tag, linked from its notes (and from a nested tag to its parent).
     """
@@ -79,6 +80,7 @@ class GraphFilters:
     attachments: bool = False
     excluded: bool = False
     unresolved: bool = True
+    references: bool = True
     orphans: bool = True
     tags_as_nodes: bool = False
 
@@ -112,7 +114,7 @@ class GraphFilters:
         if not isinstance(value, Mapping):
             raise GraphFilterError(f"graph filters must be a GraphFilters or a dict, not {type(value).__name__}")
         aliases = {"tag": "tags", "path": "paths", "prefix": "paths", "kind": "kinds"}
-        negations = {"no_unresolved": "unresolved", "no_orphans": "orphans"}
+        negations = {"no_unresolved": "unresolved", "no_orphans": "orphans", "no_references": "references"}
         known = {f.name for f in fields(cls)}
         args: dict[str, Any] = {}
         for key, val in value.items():
@@ -142,6 +144,8 @@ class GraphFilters:
             parts.append("with excluded files")
         if not self.unresolved:
             parts.append("files only")
+        elif not self.references:
+            parts.append("no bibliography papers")
         if not self.orphans:
             parts.append("no orphans")
         if self.tags_as_nodes:
@@ -187,7 +191,8 @@ def graph_view(source: GraphSource, filters: GraphFilters | Mapping[str, Any] | 
     flt = GraphFilters.of(filters)
     around = None
     if flt.around:
-        # A node id (a path, or any id of the graph) as is; otherwise a note's name, title or alias.
+        # A node id (a path, or any id of the graph) as is; otherwise a note's name, title or
+        # alias, or @key: the cited paper (its note or its bibliography entry).
         if flt.around in source.graph or source.find_path is None:
             around = flt.around
         else:
@@ -239,6 +244,8 @@ def filter_graph(source: nx.Graph, filters: GraphFilters | Mapping[str, Any] | N
 
     def qualifies(node: str, data: dict) -> bool:
         if not flt.unresolved and data["kind"] in TARGET_ONLY_KINDS:
+            return False
+        if not flt.references and data["kind"] == "reference":
             return False
         if not flt.attachments and (data["kind"] == "attachment" or _missing_attachment(node, data)):
             return False

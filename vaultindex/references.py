@@ -1,0 +1,291 @@
+"""Owns the bibliography inside the index: which files feed it and when they are read again,
+how a citation resolves to a bibliography entry, and the papers that are only there.
+
+A citation resolves to a paper note first (resolve.CitationIndex), else to the entry of the
+bibliography with that citekey, DOI or arXiv id (a "reference": a paper with no note, node
+`ref:<key>` in the graph), else it is unknown (`paper:<kind>:<key>`). Reading the bibliography
+files is bib.py's; this module decides, on every batch, whether any of them changed (its stamp,
+or the set of files), and only then reads the changed ones again and names the citation keys
+to re-resolve (`BibPlan.changed`): the notes are never read again for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .models import BibEntry, Citation, Diagnostic
+from .resolve import citation_key
+
+REFERENCE = "ref:"
+
+__all__ = ["REFERENCE", "Reference", "ReferenceHit", "ReferenceIndex", "BibPlan", "plan_bibliography",
+           "reference_node", "reference_key", "search_words", "entry_rows"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A bibliography entry as the index keeps it (the entry in force for its key)."""
+
+    key: str
+    title: str = ""
+    authors: tuple[str, ...] = ()  # "Last, First"
+    year: int | None = None
+    venue: str = ""
+    doi: str = ""
+    arxiv: str = ""
+    url: str = ""
+    type: str = ""
+    path: str = ""  # the bibliography file (vault-relative, or as named in the config)
+    line: int = 0
+
+    @property
+    def node(self) -> str:
+        return REFERENCE + self.key
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceHit:
+    """A paper of the bibliography with no note, found by a search (never mixed with note hits)."""
+
+    key: str
+    title: str
+    authors: tuple[str, ...]
+    year: int | None
+    venue: str
+    path: str
+    line: int
+
+
+def reference_node(key: str) -> str:
+    return REFERENCE + key
+
+
+def reference_key(node: str) -> str | None:
+    """The citekey of a `ref:` node, None for any other node."""
+    return node[len(REFERENCE):] if node.startswith(REFERENCE) else None
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
+def _row_keys(ref: Reference) -> set[str]:
+    """The link-row keys (`kind:normalised key`, as indexer._cite_key) this entry answers to."""
+    keys = {"citekey:" + _fold(ref.key)}
+    if ref.doi:
+        keys.add("doi:" + citation_key(Citation(ref.doi, "doi"))[1])
+    if ref.arxiv:
+        keys.add("arxiv:" + citation_key(Citation(ref.arxiv, "arxiv"))[1])
+    return keys
+
+
+class ReferenceIndex:
+    """Which bibliography entry a citation names: the exact citekey, else the same key in
+    another letter case (notes' citekeys compare folded too), else the DOI or arXiv id.
+    Among several entries with one folded key, DOI or arXiv id, the first key (sorted) wins."""
+
+    def __init__(self, references: Iterable[Reference] = ()) -> None:
+        self.by_key: dict[str, Reference] = {}
+        self._maps: dict[str, dict[str, str]] = {"citekey": {}, "doi": {}, "arxiv": {}}
+        for ref in sorted(references, key=lambda r: r.key):
+            self.by_key[ref.key] = ref
+            for row_key in _row_keys(ref):
+                kind, _, key = row_key.partition(":")
+                self._maps[kind].setdefault(key, ref.key)
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+    def resolve(self, citation: Citation) -> Reference | None:
+        if citation.kind == "citekey":
+            exact = self.by_key.get(citation.key.strip().lstrip("@"))
+            if exact is not None:
+                return exact
+        kind, key = citation_key(citation)
+        found = self._maps.get(kind, {}).get(key)
+        return self.by_key[found] if found is not None else None
+
+
+class LazyReferences:
+    """A ReferenceIndex loaded on first use (a batch without citations never loads one)."""
+
+    def __init__(self, load: Callable[[], Iterable[Reference]]) -> None:
+        self._load = load
+        self._index: ReferenceIndex | None = None
+
+    def resolve(self, citation: Citation) -> Reference | None:
+        if self._index is None:
+            self._index = ReferenceIndex(self._load())
+        return self._index.resolve(citation)
+
+
+def from_row(row: tuple) -> Reference:
+    key, path, line, kind, title, authors, year, venue, doi, arxiv, url = row
+    return Reference(key, title or "", tuple(json.loads(authors or "[]")), year, venue or "", doi or "", arxiv or "",
+                     url or "", kind or "", path or "", line or 0)
+
+
+def from_entry(entry: BibEntry) -> Reference:
+    return Reference(entry.key, entry.title, entry.authors, entry.year, entry.venue, entry.doi, entry.arxiv,
+                     entry.url, entry.type, entry.path, entry.line)
+
+
+def _haystack(ref: Reference) -> str:
+    """What a search looks in: key, title, authors (as written and First Last), year, venue."""
+    shown = [" ".join(reversed(a.split(", ", 1))) for a in ref.authors]
+    parts = [ref.key, ref.title, *ref.authors, *shown, str(ref.year or ""), ref.venue, ref.doi, ref.arxiv]
+    return _fold(" ".join(p for p in parts if p))
+
+
+def entry_rows(refs: Iterable[Reference]) -> list[tuple]:
+    return [
+        (r.key, r.path, r.line, r.type, r.title, json.dumps(list(r.authors), ensure_ascii=True), r.year, r.venue,
+         r.doi, r.arxiv, r.url, _haystack(r))
+        for r in refs
+    ]
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a query as the reference search compares them (folded; field prefixes
+    such as `author:` and the query grammar's operators dropped)."""
+    words = []
+    for raw in query.replace('"', " ").split():
+        word = raw.split(":", 1)[1] if ":" in raw and not raw.startswith("10.") else raw
+        word = word.strip("()*").lstrip("@")
+        if not word or word in ("AND", "OR", "NOT") or raw.startswith("-"):
+            continue
+        words.append(_fold(word))
+    return words
+
+
+# -- the bibliography of one batch --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BibPlan:
+    """What a batch changes in the bibliography rows: None fields when nothing changed."""
+
+    files: list[tuple]  # bibfiles rows
+    entries: list[tuple]  # bibentries rows
+    diagnostics: tuple[Diagnostic, ...]
+    changed: set[str]  # link-row keys to re-resolve
+    index: ReferenceIndex
+
+
+def _stamp(file: Path) -> tuple[int | None, int | None]:
+    try:
+        st = os.stat(file)
+    except OSError:
+        return None, None
+    return st.st_size, st.st_mtime_ns
+
+
+def plan_bibliography(
+    root: Path,
+    config: Config,
+    attachments: Iterable[str],
+    notebib: Mapping[str, Any],
+    stored_stamps: list[tuple],
+    stored_data: Callable[[], Mapping[str, str]],
+    stored_entries: Callable[[], Iterable[Reference]],
+) -> BibPlan | None:
+    """Whether the bibliography changed since the stored one, and if so its new rows.
+
+    `notebib` maps each note to its frontmatter `bibliography:` value; `stored_stamps` are the
+    bibfiles rows' (path, file, format, origin, size, mtime_ns). Only when a file's stamp or the
+    set of files differs are the files read (those changed; the others come from `stored_data`)."""
+    from . import bib
+
+    sources, problems = bib.vault_sources(root, config, attachments, {p: {"bibliography": v} for p, v in notebib.items()})
+    now = sorted((s.path, str(s.file), s.format, s.origin, *_stamp(s.file)) for s in sources)
+    stored = [tuple(r) for r in stored_stamps]
+    if now == stored:
+        return None
+    unchanged = set(now) & set(stored)  # files read before whose stamp is the same: not read again
+    previous_files = []
+    data = stored_data() if unchanged else {}
+    for path, file, fmt, origin, _size, _mtime in sorted(unchanged):
+        restored = _file_from_json(bib.BibSource(path, Path(file), fmt, origin), data.get(path) or "")
+        if restored is not None:  # else (never stored, or stored unreadably) the file is read again
+            previous_files.append(restored)
+    # (assembled: when the files are just those, bib.read gives this Bibliography back as it is)
+    previous = bib.assemble(tuple(previous_files)) if previous_files else None
+    bibliography = bib.read(sources, previous)
+    new = {e.key: from_entry(e) for e in bibliography}
+    old = {r.key: r for r in stored_entries()} if stored else {}
+    changed: set[str] = set()
+    for key in old.keys() | new.keys():
+        if old.get(key) != new.get(key):
+            for ref in (old.get(key), new.get(key)):
+                if ref is not None:
+                    changed |= _row_keys(ref)
+    stamps = {r[0]: (r[4], r[5]) for r in now}
+    files = []
+    for f in bibliography.files:
+        # The stamp compared next time is the one seen now (a file saved while being read is read again).
+        size, mtime = stamps.get(f.path, (None, None))
+        files.append((f.path, str(f.source.file), f.source.format, f.source.origin, size, mtime, _file_to_json(f)))
+    return BibPlan(files, entry_rows(new.values()), (*problems, *bibliography.diagnostics), changed,
+                   ReferenceIndex(new.values()))
+
+
+# A file as read, stored compactly (lists, not objects: 5,000 entries in tens of milliseconds).
+def _entry_list(e: BibEntry) -> list:
+    return [e.key, e.type, e.title, list(e.authors), e.year, e.month, e.venue, e.doi, e.arxiv, e.url, e.path, e.line,
+            e.crossref, [list(f) for f in e.fields]]
+
+
+def _entry_from_list(v: list) -> BibEntry:
+    key, kind, title, authors, year, month, venue, doi, arxiv, url, path, line, crossref, fields = v
+    return BibEntry(key, kind, title, tuple(authors), year, month, venue, doi, arxiv, url, path, line, crossref,
+                    tuple((str(a), str(b)) for a, b in fields))
+
+
+def _diag_list(d: Diagnostic) -> list:
+    return [d.path, d.message, d.line, d.severity]
+
+
+def _file_to_json(f: Any) -> str:
+    fp = f.fingerprint
+    return json.dumps({
+        "fingerprint": [fp.size, fp.mtime_ns, fp.sha1] if fp is not None else None,
+        "entries": [_entry_list(e) for e in f.entries],
+        "diagnostics": [_diag_list(d) for d in f.diagnostics],
+    }, ensure_ascii=True, separators=(",", ":"))
+
+
+def _file_from_json(source: Any, text: str) -> Any:
+    """The stored BibFile, None when there is none or it cannot be read back (any shape
+    but the one `_file_to_json` writes)."""
+    from . import bib
+
+    try:
+        data = json.loads(text)
+        fp = data.get("fingerprint")
+        return bib.BibFile(
+            source,
+            bib.Fingerprint(*fp) if fp else None,
+            tuple(_entry_from_list(e) for e in data.get("entries", ())),
+            tuple(Diagnostic(*d) for d in data.get("diagnostics", ())),
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def diagnostics_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps([_diag_list(d) for d in diagnostics], ensure_ascii=True)
+
+
+def diagnostics_from_json(text: str) -> list[Diagnostic]:
+    try:
+        rows = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [Diagnostic(*d) for d in rows if isinstance(d, list) and len(d) == 4]
