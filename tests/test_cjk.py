@@ -157,16 +157,24 @@ _LATIN = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)).filter
 def test_text_without_cjk_is_analysed_as_whoosh_does(text):
     from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 
-    from vaultindex.fulltext import _Analyzer
+    from vaultindex.fulltext import NoteAnalyzer as _Analyzer
 
-    def tokens(analyzer, mode):
-        return [(t.text, t.pos, t.startchar, t.endchar) for t in analyzer(text, positions=True, chars=True, mode=mode)]
+    def tokens(analyzer, mode, glued=True):
+        found = analyzer(text, positions=True, chars=True, mode=mode)
+        return [(t.text, t.pos, t.startchar, t.endchar) for t in found if glued or not getattr(t, "glued", False)]
+
+    def without_positions(found):
+        return [(word, start, end) for word, _, start, end in found]
 
     stem, plain = _Analyzer(), _Analyzer(stemming=False, stoplist=None)
     for mode in ("index", "query"):
         # Both ways through: Whoosh's own chain (taken for such text) and the CJK-aware one.
+        # A letter glued to a word (the q of Q-learning) is the one word Whoosh drops that we keep.
         for ours in (stem, stem.cjk):
-            assert tokens(ours, mode) == tokens(StemmingAnalyzer(), mode)
+            kept = tokens(ours, mode)
+            assert without_positions(tokens(ours, mode, glued=False)) == without_positions(tokens(StemmingAnalyzer(), mode))
+            positions = [pos for _, pos, _, _ in kept]
+            assert positions == sorted(set(positions))  # one after the other, as Whoosh renumbers
         for ours in (plain, plain.cjk):
             assert tokens(ours, mode) == tokens(StandardAnalyzer(stoplist=None), mode)
 

@@ -192,7 +192,9 @@ def test_a_leading_h1_is_the_title_and_a_placeholder_is_not(vault):
     assert titles(vault, "Devlin")["Papers/BERT.md"] == (
         "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"
     )
-    assert titles(vault, "abstractNote") == {"Templates/Paper template.md": "Paper template"}
+    # search shows the templates folder only when asked for (a template is not a paper)
+    assert titles(vault, "abstractNote") == {}
+    assert titles(vault, "path:Templates/ abstractNote") == {"Templates/Paper template.md": "Paper template"}
 
 
 def test_title_markup_is_rendered(tmp_path):

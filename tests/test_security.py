@@ -573,7 +573,7 @@ def test_query_shapes_that_used_to_crawl():
     945 MB, 300 excluded words 59 s, one 2,000-letter word did not finish in 10 minutes."""
     from whoosh import query
 
-    from vaultindex.fulltext import _schema, parse_query
+    from vaultindex.fulltext import parse_query, schema as _schema
 
     names = set(_schema().names())
 

@@ -25,6 +25,7 @@ CONFIG_FILE = "config.toml"
 # Folders that are never part of the vault's content.
 ALWAYS_IGNORED_DIRS = frozenset({".obsidian", ".trash", ".git", STATE_DIR})
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+DEFAULT_TEMPLATES_FOLDER = "Templates"  # Obsidian's core Templates plugin, when templates.json names none
 
 
 @dataclass(frozen=True)
@@ -324,3 +325,17 @@ def _obsidian_ignore_filters(vault: Path) -> tuple[tuple[str, ...], tuple[str, .
             continue
         kept.append(rule)
     return tuple(kept), tuple(warnings)
+
+
+def templates_folder(root: Path) -> str:
+    """The vault's templates folder: the one Obsidian's core Templates plugin is set to
+    (`.obsidian/templates.json`), else `Templates`. Its notes are templates, not papers:
+    `search` leaves them out unless a `path:` filter names the folder; `new` reads them."""
+    try:
+        data = json.loads((root / ".obsidian" / "templates.json").read_text(encoding="utf-8"))
+        folder = data.get("folder") if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        folder = None
+    if isinstance(folder, str) and folder.strip().strip("/"):
+        return folder.strip().strip("/")
+    return DEFAULT_TEMPLATES_FOLDER

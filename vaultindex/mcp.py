@@ -45,7 +45,7 @@ log = logging.getLogger("vaultindex.mcp")
 WATCH_READY_SECONDS = 30.0  # how long a call waits for a starting watcher's first reconcile
 WATCH_RETRY_SECONDS = 5.0  # a watcher that failed is tried again after this long
 WRITE_VISIBLE_SECONDS = 5.0  # how long a write waits for the index to hold it
-ANSWERS_KEPT = 256  # graph answers kept for the current commit
+ANSWERS_KEPT = 256  # answers kept for the current commit (see VaultService.call)
 TEXT_ITEMS = 20  # items listed in a tool's text form (the structured content has them all)
 
 INSTRUCTIONS = """\
@@ -134,7 +134,7 @@ class VaultService:
         self.watcher: _WatchThread | None = None
         self._watch_failed_at = 0.0
         self._calls = threading.Lock()
-        self._answers: dict[tuple, tuple[tuple, tuple[Any, str]]] = {}  # graph answers of the current commit
+        self._answers: dict[tuple, tuple[tuple, tuple[Any, str]]] = {}  # answers of the current commit
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -204,8 +204,10 @@ class VaultService:
     def call(self, work: Callable[[Vault], tuple[Any, str]], key: tuple | None = None) -> CallToolResult:
         """Run `work(vault) -> (data, text)` with a fresh index; errors become error results.
 
-        With a `key`, the answer depends on the index alone (graph queries): it is kept until
-        the next commit, so that asking again (an assistant often does) costs nothing.
+        With a `key`, the answer is kept until the next commit, so that asking again (an
+        assistant often does) costs nothing: graph answers depend on the index alone; search,
+        related and mentions also read the notes' files, which the watcher indexes within its
+        quiet time, so an answer kept for the current commit is as fresh as the index.
         """
         with self._calls:
             started = time.perf_counter()
@@ -330,42 +332,16 @@ def do_search(vault: Vault, query: str, limit: int) -> tuple[Any, str]:
 
 
 def do_read_note(vault: Vault, note: str, heading: str | None, max_chars: int) -> tuple[Any, str]:
-    from .sections import body_start, heading_section, headings_fit
-
-    found = vault.find_note(note)
-    text = vault.read_text(found.path)
-    headings = found.headings
-    if not headings_fit(text, headings):
-        from .parse import parse_note
-
-        headings = parse_note(found.path, text).headings
-    section = None
-    if heading:
-        picked = heading_section(text, headings, heading)
-        if picked is None:
-            names = ", ".join(f'"{h.text}"' for h in headings[:30]) or "none"
-            raise VaultIndexError(f'no heading "{heading}" in {found.path} (its headings: {names})')
-        section, content = picked
-    else:
-        lines = text.split("\n")
-        content = "\n".join(lines[body_start(lines) - 1 :]).lstrip("\n")
+    found = vault.read_note(note, heading)  # `vaultindex show`'s call
+    content = found.text
     truncated = len(content) > max_chars
     if truncated:
         content = content[:max_chars]
-    data = {
-        "path": found.path,
-        "title": found.title,
-        "frontmatter": found.frontmatter,
-        "tags": list(found.tags),
-        "aliases": list(found.aliases),
-        "headings": [{"level": h.level, "text": h.text, "line": h.line} for h in headings],
-        "section": None if section is None else to_json(section),
-        "text": content,
-        "truncated": truncated,
-    }
+    data = {**found.data(), "text": content, "truncated": truncated}
+    section = found.section
     where = f" § {' > '.join(section.path)} (lines {section.start_line}-{section.end_line})" if section else ""
     cut = f"\n[cut at {max_chars:,} characters: ask for a heading, or a larger max_chars]" if truncated else ""
-    return data, f"# {found.title} — {found.path}{where}\n\n{content}{cut}"
+    return data, f"# {found.note.title} — {found.note.path}{where}\n\n{content}{cut}"
 
 
 def do_backlinks(vault: Vault, note: str) -> tuple[Any, str]:
@@ -500,7 +476,7 @@ def build_server(service: VaultService) -> MCPServer:
         start_line and end_line, and a snippet), so that you can read only that part with read_note(heading=...).
         A misspelt word is corrected when the exact query finds little (hits marked fuzzy)."""
         q = search_query(query, tag, folder, year, author, status)
-        return service.call(lambda v: do_search(v, q, limit))
+        return service.call(lambda v: do_search(v, q, limit), ("search", q, limit))
 
     def tool_read_note(
         note: NoteArg,
@@ -524,14 +500,14 @@ def build_server(service: VaultService) -> MCPServer:
     def tool_mentions(note: NoteArg) -> CallToolResult:
         """Notes that name this note (its title, an alias or its file name) without linking to it: candidates
         for new links (`vaultindex mentions --json`)."""
-        return service.call(lambda v: do_mentions(v, note))
+        return service.call(lambda v: do_mentions(v, note), ("mentions", note))
 
     def tool_related(
         note: NoteArg, limit: Annotated[int, Field(ge=1, le=1000, description="Most notes to return.")] = 10,
     ) -> CallToolResult:
         """Notes related to this one, best first, with the reasons: direct links, co-citation, bibliographic
         coupling, shared tags, similar text (`vaultindex related --json`)."""
-        return service.call(lambda v: do_related(v, note, limit))
+        return service.call(lambda v: do_related(v, note, limit), ("related", note, limit))
 
     def tool_unresolved(
         kind: Annotated[Literal["all", "link", "paper"], Field(description="Dangling links, cited papers with no note, or both.")] = "all",

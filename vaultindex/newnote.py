@@ -23,12 +23,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ALWAYS_IGNORED_DIRS, Config
+from .config import ALWAYS_IGNORED_DIRS, Config, templates_folder
 from .errors import VaultIndexError
 from .models import BibEntry, Note
 from .text import fold_name, split_frontmatter
 
-DEFAULT_TEMPLATES_FOLDER = "Templates"
 # a template whose file name holds one of these words (first word that matches wins)
 TEMPLATE_WORDS = ("paper", "literature", "reference", "zotero", "citation", "bib")
 MAX_NAME_CHARS = 100
@@ -381,18 +380,6 @@ def existing_note(
 
 
 _SAME_NAME = "it has the same file name, so Obsidian's [[links]] to either would be ambiguous"
-
-
-def templates_folder(root: Path) -> str:
-    """Obsidian's templates folder (`.obsidian/templates.json`), else `Templates`."""
-    try:
-        data = json.loads((root / ".obsidian" / "templates.json").read_text(encoding="utf-8"))
-        folder = data.get("folder") if isinstance(data, dict) else None
-    except (OSError, ValueError):
-        folder = None
-    if isinstance(folder, str) and folder.strip().strip("/"):
-        return folder.strip().strip("/")
-    return DEFAULT_TEMPLATES_FOLDER
 
 
 def _template_rel(chosen: str) -> str:

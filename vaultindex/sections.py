@@ -143,6 +143,7 @@ def best_section(text: str, headings: Sequence[Heading], words: Iterable[Word]) 
     if not wanted:
         return None
     lines = text.split("\n")
+    matcher = _Wanted(wanted)
     best: tuple[tuple[int, int, int, int], Section, int] | None = None
     for section in split(text, headings):
         found: set[Word] = set()
@@ -156,7 +157,7 @@ def best_section(text: str, headings: Sequence[Heading], words: Iterable[Word]) 
                 continue
             if _tags_only(folded):
                 continue  # a row of tags matches a query as well as prose does, but says nothing
-            matched, pairs = _matches(lines[n - 1], wanted)
+            matched, pairs = _matches(lines[n - 1], matcher)
             if not matched:
                 continue
             found.update(matched)
@@ -165,7 +166,7 @@ def best_section(text: str, headings: Sequence[Heading], words: Iterable[Word]) 
             score = (len(matched), pairs, sum(matched.values()))
             if score > best_line_score:
                 best_line, best_line_score = n, score
-        in_heading, _ = _matches(section.heading, wanted)
+        in_heading, _ = _matches(section.heading, matcher)
         found.update(in_heading)
         key = (len(found), adjacent, count, sum(in_heading.values()))
         if found and (best is None or key > best[0]):
@@ -173,7 +174,7 @@ def best_section(text: str, headings: Sequence[Heading], words: Iterable[Word]) 
     if best is None:
         return None
     _, section, line = best
-    return replace(section, snippet=_snippet(lines, section, line, wanted))
+    return replace(section, snippet=_snippet(lines, section, line, matcher))
 
 
 def _tags_only(line: str) -> bool:
@@ -181,19 +182,35 @@ def _tags_only(line: str) -> bool:
     return bool(words) and all(w.startswith("#") for w in words)
 
 
-def _matches(text: str, words: Sequence[Word]) -> tuple[dict[Word, int], int]:
+class _Wanted:
+    """Query words, ready to be looked up token by token."""
+
+    __slots__ = ("by_key", "prefixes")
+
+    def __init__(self, words: Sequence[Word]):
+        self.by_key = {w.key: w for w in words if not w.prefix}
+        self.prefixes = [w for w in words if w.prefix]
+
+    def word(self, token: str) -> Word | None:
+        """The query word `token` is a form of (None when it is none)."""
+        hit = self.by_key.get(stem(token))
+        if hit is None and self.prefixes:
+            folded = token.casefold()
+            hit = next((w for w in self.prefixes if folded.startswith(w.key)), None)
+        return hit
+
+
+def _matches(text: str, wanted: _Wanted) -> tuple[dict[Word, int], int]:
     """How often each query word occurs in `text`, and how many neighbouring word pairs are
     two different query words ("data pruning" written as such)."""
-    by_key = {w.key: w for w in words if not w.prefix}
-    prefixes = [w for w in words if w.prefix]
     found: dict[Word, int] = {}
     pairs = 0
     previous: Word | None = None
+    by_key, prefixes = wanted.by_key, wanted.prefixes
     for token in _WORD.findall(text):
-        hit = by_key.get(stem(token))
+        hit = by_key.get(stem(token))  # wanted.word, inlined: this loop sees every word of the hit's lines
         if hit is None and prefixes:
-            folded = token.casefold()
-            hit = next((w for w in prefixes if folded.startswith(w.key)), None)
+            hit = wanted.word(token)
         if hit is not None:
             found[hit] = found.get(hit, 0) + 1
             pairs += previous is not None and previous != hit
@@ -201,7 +218,7 @@ def _matches(text: str, words: Sequence[Word]) -> tuple[dict[Word, int], int]:
     return found, pairs
 
 
-def _snippet(lines: Sequence[str], section: Section, line: int, words: Sequence[Word]) -> str:
+def _snippet(lines: Sequence[str], section: Section, line: int, wanted: _Wanted) -> str:
     """The section's best line as a reader sees it (else its first line of prose), cut
     around its first match."""
     candidates = [line] if line else []
@@ -212,7 +229,7 @@ def _snippet(lines: Sequence[str], section: Section, line: int, words: Sequence[
             continue
         if len(text) <= SNIPPET_CHARS:
             return text
-        first = min((m.start() for m in _WORD.finditer(text) if _matches(m.group(), words)[0]), default=0)
+        first = next((m.start() for m in _WORD.finditer(text) if wanted.word(m.group()) is not None), 0)
         start = max(0, first - SNIPPET_CHARS // 3)
         cut = text[start : start + SNIPPET_CHARS]
         return ("…" if start else "") + cut + ("…" if start + SNIPPET_CHARS < len(text) else "")

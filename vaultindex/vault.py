@@ -13,15 +13,17 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from .config import STATE_DIR, Config, find_vault, load_config
+from .config import STATE_DIR, Config, find_vault, load_config, templates_folder
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
 from .lock import WriterLock
-from .models import Diagnostic, Note, Record, SearchHit, SyncStats
+from .models import Diagnostic, Heading, Note, Record, SearchHit, Section, SyncStats
+from .sections import best_section, body_start, heading_section, headings_fit, query_words
+from .snippet import first_line, readable
 from .store import (
     DB_FILE,
     FULLTEXT_DIR,
@@ -38,7 +40,7 @@ from .store import (
     remove_legacy_index,
     write_error,
 )
-from .text import fold_typed
+from .text import fold_typed, split_frontmatter
 
 if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
     from .doctor import DoctorReport
@@ -69,6 +71,33 @@ class IndexState:
 class SearchResult:
     hits: tuple[SearchHit, ...]
     suggestion: str | None = None  # the corrected query when typo tolerance was used
+
+
+@dataclass(frozen=True)
+class NoteText:
+    """A note as it is on disk now (`vaultindex show`, MCP's read_note): its body without the
+    frontmatter, or one section of it, with the frontmatter and headings given apart."""
+
+    note: Note  # as indexed: title, tags, aliases, frontmatter
+    headings: tuple[Heading, ...]  # of the text on disk now (file lines)
+    section: Section | None  # the section asked for, with its line range
+    text: str
+    frontmatter_text: str  # the frontmatter's lines as written ("" when there is none)
+
+    def data(self) -> dict[str, object]:
+        """What `show --json` prints and read_note answers."""
+        from .models import to_json
+
+        return {
+            "path": self.note.path,
+            "title": self.note.title,
+            "frontmatter": self.note.frontmatter,
+            "tags": list(self.note.tags),
+            "aliases": list(self.note.aliases),
+            "headings": [{"level": h.level, "text": h.text, "line": h.line} for h in self.headings],
+            "section": None if self.section is None else to_json(self.section),
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True)
@@ -372,16 +401,18 @@ class Vault:
 
     def search(self, query: str, limit: int = 10, snippets: bool = True) -> SearchResult:
         """Ranked notes for a query; exact matches first, then typo-tolerant ones. Each hit
-        with a snippet also names its best-matching section (sections.py). Without snippets
-        the notes' files are not read (a quarter of a fresh `search --paths`)."""
+        with a snippet also names its best-matching section (sections.py), and its snippet is
+        cut from that section. Without snippets the notes' files are not read (a quarter of a
+        fresh `search --paths`)."""
+        from .fulltext import snippet
+
         self._ensure_index()
-        texts: dict[str, str] = {}
-        read_body = (lambda stored: self._body_for_snippet(decode_path(stored), keep=texts)) if snippets else None
+        hidden = (templates_folder(self.root),)  # templates are not papers (config.templates_folder)
         try:
-            raw, suggestion = self.fulltext.search(query, limit, read_body)
+            raw, suggestion = self.fulltext.search(query, limit, hidden=hidden)
         except IndexCorrupt as exc:
             self._repair(exc)
-            raw, suggestion = self.fulltext.search(query, limit, read_body)
+            raw, suggestion = self.fulltext.search(query, limit, hidden=hidden)
         paths = [decode_path(h.path) for h in raw]
         notes = self._ask(lambda s: s.hit_fields(paths))
         hits = []
@@ -389,30 +420,47 @@ class Vault:
             note = notes.get(path)
             if note is None:  # committed to the full text a moment before the store (see store.py)
                 continue
+            shown, section = "", None
+            if snippets:
+                text = self.read_text(path)  # read once: the section and the snippet come from it
+                section = _best_section(text, note, suggestion if h.fuzzy else query)
+                shown = _hit_snippet(text, section, h.terms, snippet)
             hits.append(SearchHit(
                 path=path,
                 title=note.title,
                 score=round(h.score, 4),
-                snippet=h.snippet,
+                snippet=shown,
                 tags=note.tags,
                 year=note.paper.year,
                 authors=note.paper.authors,
                 fuzzy=h.fuzzy,
-                section=_best_section(texts[path], note, suggestion if h.fuzzy else query)
-                if path in texts
-                else None,
+                section=section,
             ))
         return SearchResult(tuple(hits), suggestion)
 
-    def _body_for_snippet(self, path: str, keep: dict[str, str] | None = None) -> str:
-        text = self.read_text(path)
-        if keep is not None:
-            keep[path] = text
-        if text.startswith("---"):
-            end = text.find("\n---", 3)
-            if end != -1:
-                text = text[end + 4 :]
-        return text
+    def _body_for_snippet(self, path: str) -> str:
+        return _body(self.read_text(path))
+
+    def read_note(self, name: str, heading: str | None = None) -> NoteText:
+        """A note named by path, file name, title or alias as it is on disk now; with
+        `heading`, only that section (the heading and everything under it, as Obsidian's
+        `[[Note#Heading]]`; a heading's text in any letter case, or a path "Method > Results")."""
+        found = self.find_note(name)
+        text = self.read_text(found.path)
+        headings = _current_headings(text, found)
+        lines = text.split("\n")
+        start = body_start(lines)
+        frontmatter = "\n".join(lines[1 : start - 2]) if start > 1 else ""
+        section = None
+        if heading:
+            picked = heading_section(text, headings, heading)
+            if picked is None:
+                names = ", ".join(f'"{h.text}"' for h in headings[:30]) or "none"
+                raise VaultIndexError(f'no heading "{heading}" in {found.path} (its headings: {names})')
+            section, content = picked
+        else:
+            content = "\n".join(lines[start - 1 :]).lstrip("\n")
+        return NoteText(found, tuple(headings), section, content, frontmatter)
 
     def find_note(self, name: str) -> Note:
         """A note named by path, file name, title or alias; NoteNotFound / AmbiguousNote otherwise."""
@@ -763,17 +811,40 @@ class Vault:
         return related_notes(graph, path, text_scores=text_scores, limit=limit)
 
 
-def _best_section(text: str, note: Note, query: str | None):
-    """The section of a hit's text that best matches the query; the index's headings unless
-    the file changed since it was indexed."""
-    from .sections import best_section, headings_fit, query_words  # search only: graph queries skip it
+def _body(text: str) -> str:
+    """A note's text without its frontmatter (all of it when the frontmatter does not close)."""
+    try:
+        return split_frontmatter(text)[1]
+    except ValueError:
+        return text
 
-    headings = note.headings
-    if not headings_fit(text, headings):
-        from .parse import parse_note
 
-        headings = parse_note(note.path, text).headings
-    return best_section(text, headings, query_words(query or ""))
+def _hit_snippet(text: str, section: Section | None, terms: frozenset[str], cut: Callable[[str, frozenset[str]], str]) -> str:
+    """A hit's snippet: the passage of its best section that matches best (tokenising one
+    section, not the whole note, is most of what makes a search with snippets fast); the
+    whole body's when the section's prose holds no query word (a match in its heading
+    only); else the note's first line of prose."""
+    if section is not None:
+        lines = text.split("\n")
+        found = cut(readable("\n".join(lines[section.start_line - 1 : section.end_line])), terms)
+        if found:
+            return found
+    body = _body(text)
+    return cut(readable(body), terms) or " ".join(first_line(body).split())
+
+
+def _current_headings(text: str, note: Note) -> Sequence[Heading]:
+    """The headings of `text`: the index's unless the file changed since it was indexed."""
+    if headings_fit(text, note.headings):
+        return note.headings
+    from .parse import parse_note
+
+    return parse_note(note.path, text).headings
+
+
+def _best_section(text: str, note: Note, query: str | None) -> Section | None:
+    """The section of a hit's text that best matches the query."""
+    return best_section(text, _current_headings(text, note), query_words(query or ""))
 
 
 class CatalogView:

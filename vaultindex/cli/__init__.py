@@ -74,7 +74,7 @@ def _register() -> None:
     # Each module adds its commands to `cli`; imported here so `cli` is complete on import.
     from . import index  # noqa: F401
 
-    for optional in ("graph", "watch", "tags", "export", "new", "references", "mcp"):
+    for optional in ("graph", "watch", "tags", "export", "new", "references", "mcp", "show"):
         try:
             __import__(f"{__name__}.{optional}")
         except ModuleNotFoundError as exc:

@@ -1,0 +1,491 @@
+"""Owns the Whoosh index: writing batches, and ranked, typo-tolerant queries with snippets.
+
+The only package that imports whoosh: analysis.py (how text becomes words, the schema,
+snippets), grammar.py (the query syntax and its checks), spelling.py (did you mean),
+patches.py (fixes to Whoosh, with a version guard); this module opens, writes and searches. Only the words are here: the notes themselves are rows
+of the store (store.py), which holds everything a hit shows. A document's `path` is
+`store.encode_path(path)`: valid UTF-8 even for a file name that is not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import pickle
+import re
+import shutil
+import signal
+import struct
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index, query
+from whoosh.index import EmptyIndexError
+
+from ..errors import IndexCorrupt, QueryError
+from ..models import Record
+from ..store import encode_path
+from . import patches
+from .analysis import FIELD_BOOSTS, MAX_CORRECTED_LENGTH, NoteAnalyzer, has_cjk, schema, snippet
+from .grammar import FIELD_NAMES, MAX_EXPANSION, MAX_QUERY_CHARS, check_expansions, parse_query
+from .spelling import closest_word, known, osa_distance
+
+__all__ = [
+    "BIG_BATCH", "FIELD_BOOSTS", "FIELD_NAMES", "MAX_CORRECTED_LENGTH", "MAX_CORRECTED_WORDS", "MAX_EXPANSION",
+    "MAX_QUERY_CHARS", "Batch", "FullText", "NoteAnalyzer", "RawHit", "closest_word", "has_cjk", "osa_distance",
+    "parse_query", "schema", "similar_paths", "snippet", "top_hits",
+]
+
+INDEX_NAME = "MAIN"
+# Batches at least this large use Whoosh's multi-process writer (it forks; see DESIGN.md).
+BIG_BATCH = 2000
+# Typo correction looks each unknown word up in the whole spelling dictionary: only a few
+# words of a sensible length are corrected (a 2,000-letter word took minutes; 300 words, a minute).
+MAX_CORRECTED_WORDS = 5
+OPEN_RETRIES = 8
+
+
+# -- big batches fork Whoosh sub-writers: they must never outlive this process --------------------
+
+_SUBWRITER_PARENT: int | None = None  # this process's pid while a multi-process write runs
+_PR_SET_PDEATHSIG = 1
+_prctl: Any = None  # libc's prctl, looked up before forking (Linux)
+_FORK_HOOK = False  # whether _die_with_parent runs in each forked child
+
+
+def _guard_subwriters() -> None:
+    """Called before a multi-process write: the children forked from now on die with us."""
+    global _SUBWRITER_PARENT, _prctl, _FORK_HOOK
+    if not _FORK_HOOK:  # registered once, by the first multi-process write (never at import)
+        os.register_at_fork(after_in_child=_die_with_parent)
+        _FORK_HOOK = True
+    if _prctl is None and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    _SUBWRITER_PARENT = os.getpid()
+
+
+def _die_with_parent() -> None:
+    """In a child forked during a multi-process write (one of Whoosh's sub-writers): die with the parent.
+
+    A forked child shares its parent's open files, so it holds the index's writer locks too
+    (vaultindex's and Whoosh's flock). When the parent is killed (kill -9, the OOM killer) a
+    sub-writer waits for work forever and keeps both locks: no sync or watch could start again.
+    """
+    parent = _SUBWRITER_PARENT
+    if parent is None:
+        return
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the batch and
+    # ends its sub-writers, which must not each print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    armed = _prctl is not None and _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    if not armed:
+        threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+@dataclass(frozen=True, slots=True)
+class RawHit:
+    path: str  # as stored: store.decode_path gives the note's path
+    score: float
+    fuzzy: bool
+    terms: frozenset[str]  # the body's words the query matched (in any hit): what a snippet marks
+
+
+def _document(record: Record, body: str) -> dict[str, Any]:
+    note = record.note
+    words = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags]
+    doc: dict[str, Any] = {
+        "path": encode_path(note.path),
+        "title": note.title,
+        "aliases": "\n".join(note.aliases),
+        "headings": "\n".join(h.text for h in note.headings),
+        "tagtext": " ".join(t.replace("/", " ").replace("-", " ").replace("_", " ") for t in note.tags),
+        "authors": "\n".join(note.paper.authors),
+        "body": body,
+        "spell": "\n".join([*words, body]),
+        "tag": ",".join(note.tags),
+        "status": note.paper.status,
+        "venue": note.paper.venue,
+        "cites": ",".join(c.key for c in note.citations),
+        "kind": "generated" if note.generated else "note",
+    }
+    if note.paper.year is not None and 0 < note.paper.year < 1 << 31:
+        doc["year"] = note.paper.year
+    return doc
+
+
+def _open_writer(ix: Any, procs: int = 1, **options: Any) -> Any:
+    """`ix.writer()`, but when the writer fails half-built (a full disk while it creates its
+    files) Whoosh's lock is released now: Whoosh keeps it until the half-built writer is
+    garbage, which an error's traceback delays for as long as the error is kept."""
+    from whoosh.multiproc import MpWriter
+    from whoosh.writing import SegmentWriter
+
+    cls, options = (MpWriter, {**options, "procs": procs}) if procs > 1 else (SegmentWriter, options)
+    writer = cls.__new__(cls)
+    try:
+        writer.__init__(ix, **options)  # type: ignore[misc]  # (so that a failed __init__ leaves `writer` to unlock)
+    except BaseException:
+        lock = getattr(writer, "writelock", None)
+        if lock is not None and lock.locked and lock.fd is not None:
+            lock.release()
+        raise
+    return writer
+
+
+def _stop_subwriters(writer: Any) -> None:
+    """End Whoosh's sub-writers: MpWriter.cancel only flips a flag in the parent's copy of
+    each, so a sub-writer waiting for work would wait for ever (and Python for it at exit)."""
+    for task in getattr(writer, "tasks", ()):
+        with contextlib.suppress(Exception):
+            if task.is_alive():
+                task.terminate()
+            task.join(5)
+
+
+class Batch:
+    """Deletes and documents for ONE commit (or a cancel), added while the notes are read.
+
+    They are held until BIG_BATCH documents have come (or from the first one when at least
+    that many are `expected`: new notes, say, as opposed to files that may only have been
+    touched); from then on they go to Whoosh's multi-process writer as they come, so that the
+    caller's parsing runs while the sub-writers index (a full build is one pass, not two).
+    A smaller batch is written by one process at commit.
+    """
+
+    def __init__(self, ft: FullText, expected: int = 0):
+        self._ft = ft
+        self._expected = expected
+        self._writer: Any = None
+        self._deletes: list[str] = []
+        self._held: list[tuple[Record, str]] = []
+        self.empty = True  # nothing to commit yet
+
+    def delete(self, path: str) -> None:
+        self.empty = False
+        if self._writer is None:
+            self._deletes.append(path)
+        else:
+            with self._ft._writing():
+                self._writer.delete_by_term("path", path)
+
+    def add(self, record: Record, body: str) -> None:
+        """Add a note's document, replacing the one of the same path."""
+        self.empty = False
+        if self._writer is not None:
+            with self._ft._writing():
+                self._writer.update_document(**_document(record, body))
+            return
+        self._held.append((record, body))
+        # Forking while other threads run (watch's observer) can deadlock the children.
+        if max(len(self._held), self._expected) >= BIG_BATCH and threading.active_count() == 1:
+            self._open(big=True)
+
+    def commit(self) -> None:
+        try:
+            if self._writer is None:
+                self._open(big=False)
+            with self._ft._writing():
+                self._writer.commit()
+        except BaseException:
+            if self._writer is not None:
+                _stop_subwriters(self._writer)
+                with contextlib.suppress(Exception):  # a failed multi-process commit keeps Whoosh's lock
+                    self._writer._cleanup_on_error()
+            raise
+        finally:
+            self._done()
+
+    def cancel(self) -> None:
+        try:
+            if self._writer is not None:
+                _stop_subwriters(self._writer)
+                self._writer.cancel()
+        finally:
+            self._done()
+
+    def _open(self, big: bool) -> None:
+        global _SUBWRITER_PARENT
+        ft = self._ft
+        ft.remove_stray_files()
+        try:
+            with ft._writing():
+                if big:
+                    _guard_subwriters()  # the sub-writers forked from here die with us
+                    # 512 MB per sub-writer: with 128 Whoosh spent a quarter of a 10,000-note
+                    # build spilling postings to disk and reading them back (bench/README.md).
+                    self._writer = _open_writer(ft.ix, procs=2, multisegment=True, limitmb=512)
+                else:
+                    self._writer = _open_writer(ft.ix, limitmb=128)
+                for path in self._deletes:
+                    self._writer.delete_by_term("path", path)
+                for record, body in self._held:
+                    self._writer.update_document(**_document(record, body))
+        except BaseException:
+            if self._writer is not None:
+                _stop_subwriters(self._writer)
+                with contextlib.suppress(Exception):
+                    self._writer.cancel()
+                self._writer = None
+            _SUBWRITER_PARENT = None
+            raise
+        self._deletes, self._held = [], []
+
+    def _done(self) -> None:
+        global _SUBWRITER_PARENT
+        _SUBWRITER_PARENT = None
+        self._writer = None  # committed or cancelled: a later cancel() has nothing to undo
+        self._ft.close()
+        self._ft._ix = None  # the next read sees the new generation
+
+
+class FullText:
+    """The index folder: open, create, write batches, search."""
+
+    def __init__(self, folder: Path, readonly: bool = False):
+        patches.apply()  # Whoosh's NOT fix, on the tested whoosh3 version (patches.py)
+        self.folder = folder
+        self.readonly = readonly  # a reader: never writes a file (a read-only mount works)
+        self._ix: Any = None
+        self._searcher: Any = None
+
+    # -- opening -----------------------------------------------------------------------------
+    def exists(self) -> bool:
+        """Whether index files are there (readable or not: open() tells)."""
+        try:
+            return index.exists_in(str(self.folder), indexname=INDEX_NAME)
+        except Exception:  # noqa: BLE001 - a damaged table of contents still means an index is there
+            return True
+
+    def create(self) -> None:
+        self.close()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._ix = index.create_in(str(self.folder), schema(), indexname=INDEX_NAME)
+
+    def open(self) -> None:
+        """Open the index; retry the rare race with a concurrent commit; IndexCorrupt if unreadable."""
+        for attempt in range(OPEN_RETRIES):
+            try:
+                self._ix = index.open_dir(str(self.folder), indexname=INDEX_NAME, readonly=self.readonly)
+                return
+            except FileNotFoundError:
+                time.sleep(0.01 * (attempt + 1))
+            except EmptyIndexError as exc:
+                raise IndexCorrupt("no index found") from exc
+            except Exception as exc:  # Whoosh raises many kinds on a damaged file
+                raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
+        raise IndexCorrupt("the index kept changing while it was opened")
+
+    @property
+    def ix(self) -> Any:
+        if self._ix is None:
+            self.open()
+        return self._ix
+
+    def generation(self) -> int:
+        return self.ix.latest_generation()
+
+    @contextlib.contextmanager
+    def searcher(self) -> Iterator[Any]:
+        """A searcher of the latest commit, kept open between queries while it is current
+        (opening one is a quarter of a query at 10,000 notes). Never `refresh()`: in the
+        Whoosh forks a refreshed searcher still returns replaced documents (DESIGN.md)."""
+        s = self._searcher
+        if s is not None:
+            try:
+                current = s.up_to_date()
+            except (OSError, ValueError):
+                current = False
+            if not current:
+                s.close()
+                s = self._searcher = None
+        if s is None:
+            for attempt in range(OPEN_RETRIES):
+                try:
+                    s = self.ix.searcher()
+                    break
+                except FileNotFoundError:  # a commit replaced a segment while we opened it
+                    time.sleep(0.01 * (attempt + 1))
+                    self._ix = None
+            else:
+                raise IndexCorrupt("the index kept changing while it was opened")
+            self._searcher = s
+        yield s
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def paths(self) -> list[str]:
+        """Every document's stored path, once per document (as stored: see store.decode_path)."""
+        try:
+            with self._reading(), self.searcher() as s:
+                return [fields_["path"] for fields_ in s.reader().all_stored_fields()]
+        except IndexCorrupt:
+            raise
+        except Exception as exc:
+            raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
+
+    # -- writing -------------------------------------------------------------------------------
+    def begin(self, expected: int = 0) -> Batch:
+        """One batch of deletes and documents, filled while the notes are read, committed once
+        (see Batch); `expected`: documents sure to come."""
+        return Batch(self, expected)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A damaged segment shows while writing too (deletes and merges read the old segments):
+        IndexCorrupt, so that the caller rebuilds. A full disk or a permission problem stays an OSError."""
+        try:
+            yield
+        except IndexCorrupt:
+            raise
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:  # EINVAL: Whoosh mapped a damaged file at a bogus offset
+                raise
+            raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
+        except (EOFError, ValueError, KeyError, IndexError, struct.error, pickle.UnpicklingError) as exc:
+            raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
+
+    def check(self) -> None:
+        """Open every segment, so that a truncated or damaged file shows now; IndexCorrupt if one cannot be read."""
+        try:
+            with self._reading(), self.searcher() as s:
+                s.reader().doc_count_all()
+        except IndexCorrupt:
+            self.close()
+            self._ix = None
+            raise
+        except Exception as exc:  # Whoosh raises many kinds on a damaged file
+            self.close()
+            self._ix = None
+            raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
+
+    def remove_stray_files(self) -> None:
+        """What a writer killed mid-commit leaves behind, which Whoosh never cleans: its
+        `_MAIN_<gen>.toc.<stamp>` files and its MAIN.tmp folder (never the lock file). The
+        caller holds the writer lock."""
+        for stray in self.folder.glob(f"_{INDEX_NAME}_*.toc.*"):
+            with contextlib.suppress(OSError):
+                stray.unlink()
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self.folder / f"{INDEX_NAME}.tmp")
+
+    # -- searching -----------------------------------------------------------------------------
+    def search(
+        self, text: str, limit: int, fuzzy_below: int = 3, hidden: tuple[str, ...] = ()
+    ) -> tuple[list[RawHit], str | None]:
+        """Ranked hits for a user query, and a corrected query when typo tolerance kicked in;
+        notes in the `hidden` folders only when a path: filter names the folder. Snippets are
+        the caller's (`snippet`): it reads the notes' text and picks the part."""
+        q = parse_query(text, self._field_names(), hidden)
+        with self._reading(), self.searcher() as s:
+            hits = self._run(s, q, limit, fuzzy=False)
+            suggestion = None
+            if len(hits) < min(fuzzy_below, limit):
+                corrected = self._correct(s, text)
+                if corrected is not None:
+                    suggestion = corrected
+                    seen = {h.path for h in hits}
+                    more = self._run(s, parse_query(corrected, self._field_names(), hidden), limit, True)
+                    hits += [h for h in more if h.path not in seen][: limit - len(hits)]
+            return hits, suggestion
+
+    def matching_paths(self, text: str, limit: int | None = None) -> list[str]:
+        """Paths of the notes matching a query (no ranking needed, no snippets)."""
+        q = parse_query(text, self._field_names())
+        with self._reading(), self.searcher() as s:
+            check_expansions(s.reader(), q)
+            return [hit["path"] for hit in s.search(q, limit=limit)]
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Damaged segment files surface as assorted Whoosh errors while searching: one kind for callers."""
+        try:
+            yield
+        except (IndexCorrupt, QueryError):
+            raise
+        except query.QueryError as exc:  # Whoosh refusing a query it built (never a damaged index)
+            raise QueryError(f"this query cannot be run: {exc}") from exc
+        except (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, pickle.UnpicklingError) as exc:
+            raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
+
+    def _field_names(self) -> set[str]:
+        return set(schema().names())
+
+    def _run(self, s: Any, q: Any, limit: int, fuzzy: bool) -> list[RawHit]:
+        check_expansions(s.reader(), q)
+        results = top_hits(s, q, limit)
+        # The snippets mark the query's words in the body as they exist in the index (Whoosh's
+        # highlighter does the same when a search does not record each hit's words, `terms=True`,
+        # which costs a fifth of a search).
+        body = s.schema["body"]
+        terms = frozenset(body.from_bytes(word) for _, word in results.query_terms(expand=True, fieldname="body"))
+        return [RawHit(hit["path"], float(hit.score), fuzzy, terms) for hit in results]
+
+    def _correct(self, s: Any, text: str) -> str | None:
+        """The query with each unknown plain word replaced by the closest indexed word."""
+        changed = False
+        out = []
+        tried = 0
+        for token in re.split(r"(\s+)", text):
+            word = token.lower()
+            if (
+                tried < MAX_CORRECTED_WORDS
+                and re.fullmatch(rf"[^\W\d_]{{4,{MAX_CORRECTED_LENGTH}}}", word)
+                and not has_cjk(word)
+                and not known(s, word)
+            ):
+                tried += 1
+                suggestion = closest_word(s.reader(), word)
+                if suggestion is not None:
+                    out.append(suggestion)
+                    changed = True
+                    continue
+            out.append(token)
+        return "".join(out) if changed else None
+
+
+def top_hits(s: Any, q: Any, limit: int) -> Any:
+    """The `limit` best-scored documents for `q`: Whoosh's top-N search without its matcher
+    replacement (`replace=0`). whoosh3 3.54 swaps sub-matchers for cheaper ones whenever the
+    heap's lowest score rises, and for a query like `(title:a OR body:a) AND (title:b OR
+    body:b)`, which is what every multi-word search is, the swapped matchers lose the best
+    documents (an ANDMAYBE matcher left behind the one it follows is one cause; fixing it
+    alone left 4 of 20 queries wrong): "attention transformer" missed its top three notes at
+    10,000 notes, and 9 of 25 queries had a wrong top 10 (tests/test_search.py has the
+    regression test). Without the swap a search costs about a third more."""
+    from whoosh.collectors import TopCollector
+
+    collector = TopCollector(limit, replace=0)
+    s.search_with_collector(q, collector)
+    return collector.results()
+
+
+def similar_paths(ft: FullText, path: str, text: str, limit: int = 30) -> list[tuple[str, float]]:
+    """Notes whose body resembles `text` (the body of the note at `path`), with Whoosh's score.
+
+    The body is not stored in the index, so the caller passes it; the note itself is left out.
+    """
+    with ft._reading(), ft.searcher() as s:
+        docnum = s.document_number(path=path)
+        if docnum is None or not text.strip():
+            return []
+        hits = s.more_like(docnum, "body", text=text, top=limit, numterms=15)
+        return [(hit["path"], float(hit.score)) for hit in hits]

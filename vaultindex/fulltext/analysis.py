@@ -1,0 +1,276 @@
+"""How a note's text becomes the index's words, and the snippets cut by those words.
+
+Latin text as Whoosh's StemmingAnalyzer makes it (plus the single letters glued to a word:
+Q-learning, SO(3)), CJK runs as bigrams, the schema of the index, and the highlighter that
+marks a hit's words in a passage.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from whoosh import fields, highlight
+from whoosh.analysis import STOP_WORDS, Analyzer, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token
+from whoosh.lang.porter import stem as _porter_stem
+
+# Searched when a query names no field, with their weights (title first, body last).
+FIELD_BOOSTS = {"title": 6.0, "aliases": 5.0, "headings": 2.5, "tagtext": 2.0, "authors": 1.5, "body": 1.0}
+# "Did you mean" offers words of 3 to this many letters (see spelling.py).
+MAX_CORRECTED_LENGTH = 40
+
+
+# Han ideographs (with the iteration marks 々〆〇), Hiragana, Katakana (not its middle dot ・),
+# halfwidth Katakana and Hangul: scripts written without spaces between words.
+_CJK_CHARS = (
+    "\u1100-\u11ff\u3005-\u3007\u3041-\u309f\u30a0-\u30fa\u30fc-\u30ff\u3130-\u318f"
+    "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff"
+    "\uff66-\uff9f\U00020000-\U0003134f"
+)
+_CJK = re.compile(f"[{_CJK_CHARS}]")
+_CJK_OR_WIDE = re.compile(f"[{_CJK_CHARS}\\uff10-\\uff5a]")
+_LETTER = f"[^\\W\\d_{_CJK_CHARS}]"  # a letter of a script written with spaces
+_SPELL_WORD = re.compile(f"(?<!{_LETTER}){_LETTER}{{3,{MAX_CORRECTED_LENGTH}}}(?!{_LETTER})")
+# A run of CJK characters, or a word as Whoosh's default pattern ([\w*]+(\.?[\w*]+)*) finds it
+# in text without CJK: for such text the tokens are exactly Whoosh's.
+_WORD = re.compile(f"[{_CJK_CHARS}]+|(?:[^\\W{_CJK_CHARS}]|\\*)+(?:\\.?(?:[^\\W{_CJK_CHARS}]|\\*)+)*")
+# Fullwidth letters and digits (ＧＰＴ４, common in CJK text) read as ASCII, halfwidth Katakana
+# as fullwidth: one character for one, so that offsets (snippets) stay right.
+_WIDTH: dict[int, int | str] = {
+    **{cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)},
+    **{
+        cp: folded
+        for cp in range(0xFF66, 0xFF9E)
+        if len(folded := unicodedata.normalize("NFKC", chr(cp))) == 1
+    },
+}
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+# Characters that glue a single letter or digit to its neighbour: Q-learning, k-means, SO(3),
+# GPT-4, A*, C++. Such a letter is a word of its own (the stop filter keeps it).
+_GLUE = frozenset("-()*+")
+
+
+class _Tokenizer(RegexTokenizer):
+    """Whoosh's words (or, with `cjk`, words and CJK runs, see _WORD, fullwidth letters and
+    digits read as ASCII), each one-character word marked `glued` when a _GLUE character
+    touches it in the text."""
+
+    def __init__(self, cjk: bool = False) -> None:
+        if cjk:
+            super().__init__(_WORD)
+        else:
+            super().__init__()
+        self.width = cjk
+
+    def __call__(  # type: ignore[override]
+        self, value: str, chars: bool = False, start_char: int = 0, tokenize: bool = True, **kwargs: Any
+    ) -> Iterator[Any]:
+        if self.width:
+            value = value.translate(_WIDTH)
+        # Offsets are needed to look at a word's neighbours; the caller's `chars` is restored.
+        for t in super().__call__(value, chars=True, start_char=start_char, tokenize=tokenize, **kwargs):
+            start, end = t.startchar - start_char, t.endchar - start_char
+            glued = len(t.text) == 1 and tokenize and (
+                (start > 0 and value[start - 1] in _GLUE) or (end < len(value) and value[end] in _GLUE)
+            )
+            t.__dict__["glued"] = glued  # a Token takes any attribute; the stop filter reads this one
+            t.chars = chars
+            yield t
+
+
+class _StopFilter(StopFilter):
+    """Whoosh's StopFilter (same stop words, minimum length and renumbering), but a CJK run
+    is never a stop word (one Han character is a word), nor a glued letter (the q of
+    Q-learning, the 3 of SO(3), the A of A*: see _Tokenizer)."""
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]  # (as Whoosh's filters)
+        pos = None
+        for t in tokens:
+            text = t.text
+            if getattr(t, "glued", False) or _CJK.match(text) or (
+                len(text) >= self.min and (self.max is None or len(text) <= self.max) and text not in self.stops
+            ):
+                if self.renumber and t.positions:
+                    if pos is None:
+                        pos = t.pos
+                    else:
+                        pos += 1
+                        t.pos = pos
+                t.stopped = False
+                yield t
+            elif not t.removestops:
+                t.stopped = True
+                yield t
+
+
+def _stem(word: str) -> str:
+    """Porter's stem of a Latin word; a CJK run as it is."""
+    return word if _CJK.match(word) else _porter_stem(word)
+
+
+class _CJKBigrams(Filter):
+    """Each CJK run as its overlapping bigrams at consecutive positions (a run of one
+    character stays a unigram), as Lucene's CJKBigramFilter does; while indexing, each
+    character of a run is also indexed on its own at its bigram's position, so that a
+    one-character query (猫) finds it inside longer runs too.
+
+    Bigrams from a query make a phrase (see _Parser), so `注意力` means 注意+意力 side by side.
+    """
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]  # (as Whoosh's filters)
+        shift = 0  # positions taken by the bigrams so far, beyond the one their run had
+        for t in tokens:
+            text = t.text
+            if t.positions:
+                t.pos += shift
+            if len(text) < 2 or not _CJK.match(text):
+                yield t
+                continue
+            pos = t.pos if t.positions else 0
+            start = t.startchar if t.chars else 0
+            unigrams = t.mode == "index"
+            last = len(text) - 2
+            for i in range(last + 1):
+                grams = [(text[i], i)] if unigrams else []
+                grams.append((text[i : i + 2], i))
+                if unigrams and i == last and text[i + 1] != text[i]:
+                    grams.append((text[i + 1], i + 1))
+                for gram, offset in grams:
+                    t.text = gram
+                    if t.positions:
+                        t.pos = pos + i
+                    if t.chars:
+                        t.startchar = start + offset
+                        t.endchar = t.startchar + len(gram)
+                    yield t
+            shift += last
+
+
+class NoteAnalyzer(Analyzer):
+    """The analyzer of every text field: Whoosh's StemmingAnalyzer (or StandardAnalyzer without
+    stemming) for Latin text, CJK runs as bigrams (_CJKBigrams). Text with no CJK (nor
+    fullwidth) character, most notes, goes through Whoosh's own chain, which is faster; the
+    two give the same tokens for such text (tests/test_cjk.py)."""
+
+    def __init__(self, stemming: bool = True, stoplist: Any = STOP_WORDS, minsize: int = 2) -> None:
+        latin = _Tokenizer() | LowercaseFilter()
+        cjk = _Tokenizer(cjk=True) | LowercaseFilter()
+        if stoplist is not None:
+            latin = latin | _StopFilter(stoplist=stoplist, minsize=minsize)
+            cjk = cjk | _StopFilter(stoplist=stoplist, minsize=minsize)
+        if stemming:
+            latin = latin | StemFilter()
+            cjk = cjk | StemFilter(stemfn=_stem)
+        self.latin = latin
+        self.cjk = cjk | _CJKBigrams()
+
+    def __call__(self, value: str, **kwargs: Any) -> Iterator[Any]:
+        return (self.cjk if _CJK_OR_WIDE.search(value) else self.latin)(value, **kwargs)
+
+
+class _SpellWords(Analyzer):
+    """The words "did you mean" may offer: each run of 3 to MAX_CORRECTED_LENGTH letters (no
+    digits, no CJK), lower case, not a stop word, once per text. The spelling field only
+    records which notes have a word, so a word is given once: a third of the time of a
+    token per word."""
+
+    def __call__(
+        self, value: str, positions: bool = False, chars: bool = False, mode: str = "", **kwargs: Any
+    ) -> Iterator[Any]:
+        t = Token(positions, chars, mode=mode, **kwargs)
+        words = set(_SPELL_WORD.findall(value.translate(_WIDTH).lower())) - STOP_WORDS
+        for pos, word in enumerate(sorted(words)):
+            t.text, t.boost, t.stopped = word, 1.0, False
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar = t.endchar = 0
+            yield t
+
+
+def schema() -> fields.Schema:
+    stem = NoteAnalyzer()
+    plain = NoteAnalyzer(stemming=False, stoplist=None)
+    return fields.Schema(
+        path=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=stem, stored=True, field_boost=FIELD_BOOSTS["title"]),
+        aliases=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["aliases"]),
+        headings=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["headings"]),
+        tagtext=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["tagtext"]),
+        authors=fields.TEXT(analyzer=plain, field_boost=FIELD_BOOSTS["authors"]),
+        body=fields.TEXT(analyzer=stem),
+        # Unstemmed Latin words of the whole note, each counted once per note: the dictionary
+        # for "did you mean" (a word's count is how many notes have it).
+        spell=fields.KEYWORD(analyzer=_SpellWords()),
+        tag=fields.KEYWORD(commas=True, lowercase=True),
+        year=fields.NUMERIC(int, bits=32, signed=False),
+        status=fields.KEYWORD(lowercase=True),
+        venue=fields.TEXT(analyzer=plain),
+        cites=fields.KEYWORD(commas=True, lowercase=True),
+        kind=fields.ID(),  # "generated" for the pages vaultindex writes, which search leaves out
+    )
+
+
+class _MarkFormatter(highlight.Formatter):
+    """Marks matched words with \x01...\x02; the CLI turns them into bold or drops them."""
+
+    between = " … "
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return "\x01" + highlight.get_text(text, token, replace) + "\x02"
+
+    def format_fragment(self, fragment: Any, replace: bool = False) -> str:
+        """Whoosh's, but overlapping matches are marked as one: the bigrams 注意 and 意力 of
+        `注意力` overlap, and Whoosh would mark only the first (\x01注意\x02力)."""
+        spans: list[list[int]] = []
+        for t in sorted(fragment.matches, key=lambda t: (t.startchar, -t.endchar)):
+            if t.startchar is None:
+                continue
+            if spans and t.startchar < spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], t.endchar)
+            else:
+                spans.append([t.startchar, t.endchar])
+        text, index, out = fragment.text, fragment.startchar, []
+        for start, end in spans:
+            out += [text[index:start], "\x01", text[start:end], "\x02"]
+            index = end
+        out.append(text[index : fragment.endchar])
+        return "".join(out)
+
+
+def _passage_score(fragment: Any) -> float:
+    """Whoosh's score for a passage (matches times distinct words matched), with query words
+    side by side counting double, so that "data pruning" written as such beats the two words
+    scattered; among equals the earlier passage wins."""
+    matches = sorted(fragment.matches, key=lambda t: t.startchar)
+    adjacent = sum(a.text != b.text and b.startchar - a.endchar <= 2 for a, b in zip(matches, matches[1:], strict=False))
+    return len(fragment.matched_terms) * 100 * (len(matches) + 2 * adjacent) - fragment.startchar / 1e7
+
+
+def _tidy(snippet: str) -> str:
+    return re.sub(r"\s+", " ", snippet).strip()
+
+
+STEMMING = NoteAnalyzer()  # the body's analyzer, for the words of snippets and spelling
+_FRAGMENTER = highlight.ContextFragmenter(maxchars=220, surround=60)
+_FORMATTER = _MarkFormatter()
+
+
+def snippet(text: str, terms: frozenset[str]) -> str:
+    """The passage of `text` (readable text: a note's body or one section of it) that best
+    matches a hit's `terms`, the matched words marked \x01...\x02; "" when no word matches.
+    Whoosh's highlighter as `Hit.highlights` runs it (re-tokenising the text), outside the
+    searcher, so that the caller can choose which text to tokenise."""
+    if not terms or not text:
+        return ""
+    tokens = STEMMING(text, positions=True, chars=True, mode="index", removestops=False)
+    tokens = highlight.Highlighter._merge_matched_tokens(highlight.set_matched_filter(tokens, terms))
+    best = highlight.top_fragments(_FRAGMENTER.fragment_tokens(text, tokens), 1, _passage_score, highlight.FIRST, 1)
+    return _tidy(_FORMATTER.format(best))

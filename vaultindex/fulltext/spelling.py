@@ -1,0 +1,90 @@
+"""Did you mean: the vault's word nearest to a misspelt one (optimal string alignment)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .analysis import STEMMING
+
+
+def osa_distance(a: str, b: str, limit: int) -> int:
+    """The optimal string alignment distance of a and b (insertions, deletions, substitutions and
+    swaps of two neighbouring letters count one edit each), or limit + 1 when it is above limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], before[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+        before, prev = prev, row
+    return min(prev[-1], limit + 1)
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every string one edit from `word` (a swap of neighbours counts one), over the letters a-z
+    and the word's own."""
+    letters = set("abcdefghijklmnopqrstuvwxyz") | set(word)
+    heads_tails = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {h + t[1:] for h, t in heads_tails if t}
+    out |= {h + t[1] + t[0] + t[2:] for h, t in heads_tails if len(t) > 1}
+    out |= {h + c + t[1:] for h, t in heads_tails if t for c in letters}
+    out |= {h + c + t for h, t in heads_tails for c in letters}
+    out.discard(word)
+    return out
+
+
+def _candidates(reader: Any, word: str, edits: int) -> list[str]:
+    """Words of the spelling dictionary that may be within `edits` (1 or 2) of `word`.
+
+    One edit: each string one edit away is looked up (about 50 * len(word) lookups, a few ms).
+    Two: the dictionary's words of a near length that share enough letters (Whoosh's Levenshtein
+    automaton took seconds per word at 10,000 notes, and counts a swap as two edits)."""
+    if edits == 1:
+        return [w for w in _one_edit(word) if reader.doc_frequency("spell", w)]
+    words: set[bytes] = set()
+    for leaf, _ in reader.leaf_readers():  # a third faster than merging the segments' lists
+        words.update(leaf.lexicon("spell"))
+    low, high, letters = len(word) - edits, len(word) + edits, set(word)
+    # Each edit brings in at most one letter the other word lacks: a cheap test before the distance.
+    return [
+        w
+        for w in (b.decode("utf-8") for b in words)
+        if low <= len(w) <= high and len(letters - set(w)) <= edits and len(set(w) - letters) <= edits
+    ]
+
+
+def closest_word(reader: Any, word: str) -> str | None:
+    """The vault's word nearest to a misspelt `word`: fewest edits (a swap of two letters is one),
+    then the word in most notes. Two edits only when no word is one edit away, and only for
+    words of five letters or more; never a much shorter word (`ofset` is not `set`)."""
+    for edits in (1, 2):
+        if edits == 2 and len(word) < 5:
+            break
+        scored = []
+        for candidate in _candidates(reader, word, edits):
+            if candidate == word or len(candidate) * 4 < len(word) * 3:
+                continue
+            distance = osa_distance(word, candidate, edits)
+            if distance <= edits:
+                scored.append((distance, -reader.doc_frequency("spell", candidate), candidate))
+        if scored:
+            return min(scored)[2]
+    return None
+
+
+def known(s: Any, word: str) -> bool:
+    """Whether the vault has `word` (as typed, or its stem in a title or body)."""
+    reader = s.reader()
+    return any(reader.frequency(f, word) for f in ("spell", "body")) or any(
+        reader.frequency(f, stem) for f in ("body", "title") for stem in _stems(word)
+    )
+
+
+def _stems(word: str) -> list[str]:
+    return [t.text for t in STEMMING(word)]
