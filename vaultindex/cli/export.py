@@ -183,6 +183,6 @@ def graph_command(vault, fmt, output, around, depth, tags, paths, kinds, attachm
     where = "stdout" if output == "-" else quote_path(output)
     warn(f"Wrote {fmt} to {where}: {nodes:,} node{'s' if nodes != 1 else ''}, {edges:,} edge{'s' if edges != 1 else ''}.")
     if open_page and output != "-":
-        import webbrowser  # only for --open: it imports subprocess, shutil and more (30 ms at start-up)
+        import webbrowser  # only for --open: it costs about 30 ms of imports at start-up
 
         webbrowser.open(Path(output).resolve().as_uri())
