@@ -21,8 +21,8 @@ OWNERS = {
     "frontmatter": {"parse.frontmatter"},  # python-frontmatter: reading and writing frontmatter
     "sqlite3": {"store"},
     "platformdirs": {"store"},
-    "bibtexparser": {"bib"},
-    "pylatexenc": {"bib"},  # bibtexparser's LaTeX decoder, for what bib.py's fast rules leave
+    "bibtexparser": {"bib.bibtex"},
+    "pylatexenc": {"bib.latex"},  # bibtexparser's LaTeX decoder, for what bib/latex.py's fast rules leave
     "re2": {"config"},
     "mcp": {"mcp"},
     "pydantic": {"mcp"},  # the MCP tools' argument schemas
