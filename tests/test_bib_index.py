@@ -211,6 +211,10 @@ def test_search_lists_bib_only_papers_apart_from_notes(vault):
     assert [r["key"] for r in json.loads(cli(vault, "references", "łukasz", "--json").stdout)] == ["kaiser2019"]
     everything = [r["key"] for r in json.loads(cli(vault, "references", "--json").stdout)]
     assert "sorscher2022beyond" not in everything and "proc2019" in everything
+    # --limit shows fewer; the count line still says how many there are
+    limited = cli(vault, "references", "--limit", "2", "--json")
+    assert len(json.loads(limited.stdout)) == 2
+    assert f"2 of {len(everything)} papers in the bibliography without a note." in limited.stderr
 
 
 # -- kept current ---------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networ
     from .indexer import Indexer
     from .references import ReferenceHit, ReferenceIndex
     from .resolve import CitationIndex
+    from .tagpages import TagPageMemory
 
 T = TypeVar("T")
 
@@ -144,7 +145,7 @@ class Vault:
         self._seen_state: tuple[int, float | None] | None = None  # see reload()
         self._graph_key: tuple | None = None
         self.repaired: SyncStats | None = None  # set when a query had to rebuild a damaged index
-        self._tag_page_memory = None  # tagpages.TagPageMemory: what the last write_tag_pages saw
+        self._tag_page_memory: TagPageMemory | None = None  # what the last write_tag_pages saw
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> Vault:

@@ -45,8 +45,10 @@ def references(vault, query: tuple[str, ...], limit: int | None, as_json: bool, 
       vaultindex references
       vaultindex references schmidhuber 2015 --json
     """
-    found = vault.references(" ".join(query), limit=limit)
-    warn(f"{plural(len(found), 'paper')} in the bibliography without a note.")
+    matching = vault.references(" ".join(query))
+    found = matching[:limit] if limit is not None else matching
+    shown = f"{len(found)} of " if len(found) < len(matching) else ""
+    warn(f"{shown}{plural(len(matching), 'paper')} in the bibliography without a note.")
     if as_json:
         emit_json(found)
     elif nl:

@@ -45,7 +45,7 @@ def format_of(filename: str) -> str | None:
     return FORMAT_SUFFIXES.get(filename[dot:].casefold())
 
 
-def export(graph: nx.DiGraph, format: str = "json", **opts: Any) -> str:
+def export(graph: nx.DiGraph, format: str = "json", **opts: Any) -> str:  # noqa: A002 - public keyword, documented as export(view, format)
     """The graph as text in one of FORMATS.
 
     Options: html: color ("community" or "tag"), open_with ("obsidian" or "file"), title;
@@ -128,7 +128,7 @@ def flatten_attributes(graph: nx.DiGraph, label: bool = True) -> nx.DiGraph:
     """A copy whose attribute values are all scalars, as graphml and gexf require: lists become
     strings (tags joined by spaces, authors by "; "), None values are left out, and `label` is
     set to the title (Gephi shows it)."""
-    flat = nx.DiGraph()
+    flat: nx.DiGraph = nx.DiGraph()
     flat.graph.update({k: v for k, v in graph.graph.items() if isinstance(v, (str, int, float, bool))})
     for node, data in graph.nodes(data=True):
         attrs = {k: _scalar(k, v) for k, v in data.items() if v is not None}
@@ -143,7 +143,7 @@ def flatten_attributes(graph: nx.DiGraph, label: bool = True) -> nx.DiGraph:
 def _scalar(key: str, value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return LIST_SEPARATORS.get(key, ", ").join(str(v) for v in value)
-    if isinstance(value, bool) or isinstance(value, (int, float, str)):
+    if isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
 
@@ -153,7 +153,7 @@ def _xml_safe(flat: nx.DiGraph, ids: Mapping[str, str]) -> nx.DiGraph:
     def clean(value: Any) -> Any:
         return portable_text(value) if isinstance(value, str) else value
 
-    out = nx.DiGraph()
+    out: nx.DiGraph = nx.DiGraph()
     out.graph.update({k: clean(v) for k, v in flat.graph.items()})
     for node, data in flat.nodes(data=True):
         out.add_node(ids[node], **{k: clean(v) for k, v in data.items()})
@@ -229,7 +229,7 @@ def to_dot(graph: nx.DiGraph, name: str = "vault") -> str:
         out.write(f"  {_dot_string(ids[node])} [{_dot_attrs(attrs)}];\n")
     styles = {"embed": {"style": "bold"}, "cite": {"style": "dashed", "color": "#6a8fc7"}, "tag": {"style": "dotted"}}
     for u, v, data in graph.edges(data=True):
-        attrs = {**styles.get(data.get("kind"), {}), **{k: _scalar(k, val) for k, val in data.items() if val is not None}}
+        attrs = {**styles.get(data.get("kind", ""), {}), **{k: _scalar(k, val) for k, val in data.items() if val is not None}}
         if data.get("count", 1) > 1:
             attrs["penwidth"] = round(1 + math.log(data["count"]), 2)
         out.write(f"  {_dot_string(ids[u])} -> {_dot_string(ids[v])} [{_dot_attrs(attrs)}];\n")
@@ -310,11 +310,11 @@ def to_mermaid(graph: nx.DiGraph, fenced: bool = False, direction: str = "LR", o
     shapes = {"unresolved": ('(["', '"])'), "paper": ('[/"', '"/]'), "reference": ('[\\"', '"\\]'), "tag": ('{{"', '"}}'),
               "attachment": ('[("', '")]')}
     for node, data in graph.nodes(data=True):
-        left, right = shapes.get(data.get("kind"), ('["', '"]'))
+        left, right = shapes.get(data.get("kind", ""), ('["', '"]'))
         lines.append(f"  {ids[node]}{left}{_mermaid_text(data.get('title') or node)}{right}")
     arrows = {"link": "-->", "embed": "==>", "cite": "-.->", "tag": "-.-"}
     for u, v, data in graph.edges(data=True):
-        lines.append(f"  {ids[u]} {arrows.get(data.get('kind'), '-->')} {ids[v]}")
+        lines.append(f"  {ids[u]} {arrows.get(data.get('kind', ''), '-->')} {ids[v]}")
     classes: dict[str, list[str]] = defaultdict(list)
     for node, data in graph.nodes(data=True):
         if data.get("kind") in TARGET_ONLY_KINDS:

@@ -193,10 +193,7 @@ def graph_view(source: GraphSource, filters: GraphFilters | Mapping[str, Any] | 
     if flt.around:
         # A node id (a path, or any id of the graph) as is; otherwise a note's name, title or
         # alias, or @key: the cited paper (its note or its bibliography entry).
-        if flt.around in source.graph or source.find_path is None:
-            around = flt.around
-        else:
-            around = source.find_path(flt.around)
+        around = flt.around if flt.around in source.graph or source.find_path is None else source.find_path(flt.around)
     view = filter_graph(source.graph, flt, around=around)
     view.graph.update(
         {
@@ -222,7 +219,7 @@ def filter_graph(source: nx.Graph, filters: GraphFilters | Mapping[str, Any] | N
     kinds = set(flt.kinds)
     centre = around if around is not None else flt.around
 
-    view = nx.DiGraph()
+    view: nx.DiGraph = nx.DiGraph()
     for node, data in source.nodes(data=True):
         view.add_node(node, **_node_attrs(node, data))
     # Merge parallel edges of the kept kinds into one edge with a count.
@@ -255,9 +252,7 @@ def filter_graph(source: nx.Graph, filters: GraphFilters | Mapping[str, Any] | N
             folded = fold_typed(node)
             if not any(folded.startswith(fold_typed(p)) for p in flt.paths):
                 return False
-        if flt.tags and not _tag_matches(data.get("tags", ()), flt.tags):
-            return False
-        return True
+        return not flt.tags or _tag_matches(data.get("tags", ()), flt.tags)
 
     keep = {n for n, d in view.nodes(data=True) if qualifies(n, d)}
     if centre is not None:
@@ -378,7 +373,7 @@ def annotate(graph: nx.DiGraph, seed: int = COMMUNITY_SEED) -> nx.DiGraph:
 
 def communities(graph: nx.DiGraph, seed: int = COMMUNITY_SEED) -> list[list[str]]:
     """Louvain communities, each sorted, listed by size (largest first), then by first member."""
-    undirected = nx.Graph()
+    undirected: nx.Graph = nx.Graph()
     undirected.add_nodes_from(graph)
     for u, v, data in graph.edges(data=True):
         if u == v:

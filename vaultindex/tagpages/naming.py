@@ -158,9 +158,9 @@ def _page_paths(tags: Iterable[str], folder: str, name: str, taken: Container[st
     folder = folder.strip("/")
     wanted = set()
     for tag in tags:
-        parts = tag.split("/")
-        for i in range(1, len(parts) + 1):
-            wanted.add(tuple(parts[:i]))
+        segments = tag.split("/")
+        for i in range(1, len(segments) + 1):
+            wanted.add(tuple(segments[:i]))
     by_parent: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for parts in wanted:
         by_parent[parts[:-1]].add(parts[-1])

@@ -199,7 +199,7 @@ class _Disk:
 
     def files(self) -> list[str]:
         """Markdown files under the tag folder (hidden names and symlinked folders skipped)."""
-        found = []
+        found: list[str] = []
         start = self.full(self.folder)
         if not start.is_dir() or start.is_symlink():
             return found
@@ -295,7 +295,7 @@ def write_pages(
         if fold_name(rel) in planned_folded:
             continue
         kind, key, text = disk.look(rel)
-        if kind != "file" or text is None:
+        if kind != "file" or key is None or text is None:
             continue
         parts = split_page(text)
         if not is_generated(parts.data):
@@ -305,7 +305,7 @@ def write_pages(
             tag = str(raw) if raw not in (None, "") else rel.rsplit("/", 1)[-1].removesuffix(".md")
             target = by_tag.get(tag)
             orphan = target is None
-            if orphan:
+            if target is None:
                 # The tag is gone: keep the page, under a name no other file has.
                 if taken is None:
                     taken = taken_keys()
@@ -367,6 +367,7 @@ def write_pages(
             warnings.append(Diagnostic(page.path, note))
             continue
         if new == text and page.path not in moved_text:
+            assert key is not None  # new is text, so text came from a file on disk: look() gave its stat key
             memo[page.path] = _Seen(key, text, page)
             unchanged.append(page.path)
             continue
