@@ -20,9 +20,9 @@ OWNERS = {
     "yaml": {"parse.frontmatter", "writes"},  # writes edits notes' frontmatter
     "frontmatter": {"parse.frontmatter"},  # python-frontmatter: reading and writing frontmatter
     "sqlite3": {"store"},
-    "platformdirs": {"store"},
-    "bibtexparser": {"bib"},
-    "pylatexenc": {"bib"},  # bibtexparser's LaTeX decoder, for what bib.py's fast rules leave
+    "platformdirs": {"indexfolder"},
+    "bibtexparser": {"bib.bibtex"},
+    "pylatexenc": {"bib.latex"},  # bibtexparser's LaTeX decoder, for what bib/latex.py's fast rules leave
     "re2": {"config"},
     "mcp": {"mcp"},
     "pydantic": {"mcp"},  # the MCP tools' argument schemas
@@ -249,7 +249,7 @@ LAYERS = (
     ("vault",),
     ("indexer", "watch", "watchloop", "graph", "references", "doctor", "ranking", "tagpages", "export", "html", "palette", "bib", "newnote",
      "writes", "mentions", "sections"),
-    ("store", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
+    ("store", "indexfolder", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
     ("models", "errors", "text", "fsutil"),
 )
 

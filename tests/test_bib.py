@@ -1,4 +1,4 @@
-"""bib.py: BibTeX and CSL-JSON files -> entries, diagnostics with file and line, fingerprints."""
+"""bib/: BibTeX and CSL-JSON files -> entries, diagnostics with file and line, fingerprints."""
 
 from __future__ import annotations
 

@@ -22,28 +22,23 @@ from typing import TYPE_CHECKING, cast
 
 from .config import Config
 from .errors import IndexCorrupt
-from .models import Citation, Diagnostic, Link, Note, Paper, Record, SyncStats
-from .resolve import CitationIndex, Resolution, Resolver, citation_key, conflict_candidates, link_key, name_key
-from .scan import FileInfo, Scan, diff, is_ignored_name, is_note, scan
-from .store import (
+from .indexfolder import (
     CURRENT,
     DB_FILE,
     FULLTEXT_DIR,
-    Store,
     builds,
     current_build,
-    encode_path,
     fulltext_fingerprint,
     fulltext_generation,
-    link_row,
-    note_row,
-    note_to_json,
     remove_build,
     remove_whoosh_temporaries,
-    storable_text,
     write_error,
     write_new,
 )
+from .models import Citation, Diagnostic, Link, Note, Paper, Record, SyncStats
+from .resolve import CitationIndex, Resolution, Resolver, citation_key, conflict_candidates, link_key, name_key
+from .scan import FileInfo, Scan, diff, is_ignored_name, is_note, scan
+from .store import Store, encode_path, link_row, note_row, note_to_json, storable_text
 from .text import fold_typed
 from .versions import PARSER_VERSION, SCHEMA_VERSION, STORE_VERSION
 

@@ -187,7 +187,7 @@ class SyncStats:
 @_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class BibEntry:
-    """One entry of a bibliography file (BibTeX or CSL-JSON), decoded to Unicode (see bib.py).
+    """One entry of a bibliography file (BibTeX or CSL-JSON), decoded to Unicode (see bib/).
 
     `authors` are "Last, First" ("von Last, Jr, First"; a single name as it is); `doi` and
     `arxiv` are normalised as notes' ids are; `path` and `line` say where the entry is written.

@@ -4,7 +4,7 @@ how a citation resolves to a bibliography entry, and the papers that are only th
 A citation resolves to a paper note first (resolve.CitationIndex), else to the entry of the
 bibliography with that citekey, DOI or arXiv id (a "reference": a paper with no note, node
 `ref:<key>` in the graph), else it is unknown (`paper:<kind>:<key>`). Reading the bibliography
-files is bib.py's; this module decides, on every batch, whether any of them changed (its stamp,
+files is bib/'s; this module decides, on every batch, whether any of them changed (its stamp,
 or the set of files), and only then reads the changed ones again and names the citation keys
 to re-resolve (`BibPlan.changed`): the notes are never read again for it.
 """

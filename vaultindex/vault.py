@@ -20,26 +20,23 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .config import STATE_DIR, Config, find_vault, load_config, templates_folder
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
-from .lock import WriterLock
-from .models import Diagnostic, Heading, Note, Record, SearchHit, Section, SyncStats
-from .sections import best_section, body_start, heading_section, headings_fit, query_words
-from .snippet import first_line, readable
-from .store import (
+from .indexfolder import (
     DB_FILE,
     FULLTEXT_DIR,
     LOCK_FILE,
-    Store,
     check_folder,
     current_build,
-    decode_candidates,
-    decode_path,
     default_index_dir,
-    encode_path,
     folder_size,
     make_folder,
     remove_legacy_index,
     write_error,
 )
+from .lock import WriterLock
+from .models import Diagnostic, Heading, Note, Record, SearchHit, Section, SyncStats
+from .sections import best_section, body_start, heading_section, headings_fit, query_words
+from .snippet import first_line, readable
+from .store import Store, decode_candidates, decode_path, encode_path
 from .text import fold_typed, split_frontmatter
 
 if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
@@ -131,7 +128,7 @@ class IndexMissing(VaultIndexError):
 
 
 class Vault:
-    """A vault folder and its index (outside the vault by default, see store.py)."""
+    """A vault folder and its index (outside the vault by default, see indexfolder.py)."""
 
     def __init__(self, root: Path, config: Config, index_dir: str | os.PathLike | None = None):
         self.root = root
