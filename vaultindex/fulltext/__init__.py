@@ -136,7 +136,10 @@ def _open_writer(ix: Any, procs: int = 1, **options: Any) -> Any:
     from whoosh.multiproc import MpWriter
     from whoosh.writing import SegmentWriter
 
-    cls, options = (MpWriter, {**options, "procs": procs}) if procs > 1 else (SegmentWriter, options)
+    from .writer import TermWriter  # Whoosh's writer with its postings kept by word (writer.py)
+
+    one = TermWriter if patches.apply() else SegmentWriter
+    cls, options = (MpWriter, {**options, "procs": procs}) if procs > 1 else (one, options)
     writer = cls.__new__(cls)
     try:
         writer.__init__(ix, **options)  # type: ignore[misc]  # (so that a failed __init__ leaves `writer` to unlock)
