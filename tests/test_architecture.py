@@ -249,7 +249,7 @@ LAYERS = (
     ("vault",),
     ("indexer", "linkplan", "watch", "watchloop", "graph", "references", "doctor", "ranking", "tagpages", "export", "html", "palette", "bib", "newnote",
      "writes", "mentions", "sections"),
-    ("store", "indexfolder", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
+    ("store", "notejson", "indexfolder", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
     ("models", "errors", "text", "fsutil"),
 )
 
