@@ -1,5 +1,5 @@
 """Owns link planning: resolving a batch's links and re-resolving only the stored links it can
-affect, over the store's rows (it mirrors graph.LinkGraph.update). indexer.py writes the plan.
+affect, over the store's rows (it mirrors linkstate.LinkState.update). indexer.py writes the plan.
 """
 
 from __future__ import annotations
