@@ -1,5 +1,5 @@
 """The full build's writer (fulltext/writer.py) and the analyzers' one-pass word lists
-(NoteAnalyzer.positions) give exactly what Whoosh's own writer and token chains give: the same
+(NoteAnalyzer.positions) give exactly what Whoosh's own writer and token chain give: the same
 words at the same positions, and an index with the same postings, lengths and stored fields,
 so that search finds and ranks the same notes."""
 
@@ -15,7 +15,7 @@ from whoosh import index
 from whoosh.writing import SegmentWriter
 
 from vaultindex.fulltext import _document, has_cjk
-from vaultindex.fulltext.analysis import NoteAnalyzer, _SpellWords, schema
+from vaultindex.fulltext.analysis import NoteAnalyzer, schema
 from vaultindex.fulltext.writer import TermWriter
 from vaultindex.indexer import parse_file
 from vaultindex.scan import FileInfo
@@ -52,13 +52,6 @@ def test_one_pass_words_equal_the_token_chain(text, which):
         assert has_cjk(text) or "Ｇ" in text
         return
     assert fast == chain_positions(analyzer, text)
-
-
-@settings(max_examples=200, deadline=None)
-@given(TEXTS)
-def test_spelling_words_equal_the_spelling_analyzer(text):
-    spell = _SpellWords()
-    assert spell.positions(text) == chain_positions(spell, text)
 
 
 def _postings(folder: Path) -> list:

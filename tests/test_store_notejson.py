@@ -99,3 +99,31 @@ def test_text_the_rows_cannot_hold_stays_in_the_json():
     text = note_to_json(plain)
     assert "links" not in json.loads(text)
     assert note_from_json(text, ((Link("x", context="fine"),), (), (Heading(2, "Über", 3),))) == plain
+
+
+# -- "did you mean" counts the notes of each word in the store, exactly, after edits and removals ----
+
+def test_did_you_mean_follows_edits_and_removals_at_once(tmp_path):
+    """A word gone from the vault is never offered, and counts follow edits: Whoosh's own counts
+    kept a removed note's words until its segment was merged, so `zymorgy` still offered
+    `zymurgy` (and then found nothing)."""
+    root = tmp_path / "vault"
+    write(root, "brew.md", "# Brewing\n\nNotes on zymurgy and yeast.\n")
+    for i in range(3):
+        write(root, f"other{i}.md", f"# Other {i}\n\nthe cache is warm, the bread is fresh\n")
+    write(root, "k.md", "# K\n\nthe cacha is a tree\n")
+    vault = Vault.open(root)
+    vault.sync()
+    assert vault.search("zymorgy").suggestion == "zymurgy"
+    assert vault.search("cachx").suggestion == "cache"  # 3 notes over 1
+    (root / "brew.md").unlink()
+    for i in range(3):
+        write(root, f"other{i}.md", f"# Other {i}\n\nthe bread is fresh\n")
+    write(root, "k2.md", "# K2\n\nanother cacha\n")
+    vault.sync()
+    assert vault.search("zymorgy").suggestion is None
+    assert vault.search("cachx").suggestion == "cacha"
+    fresh = Vault.open(root)
+    fresh.sync(full=True)
+    for query in ("zymorgy", "cachx", "breaf"):
+        assert fresh.search(query).suggestion == vault.search(query).suggestion

@@ -20,11 +20,13 @@ their `links` and `headings` rows, which the JSON does not repeat.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import json
 import os
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -121,6 +123,11 @@ CREATE TABLE IF NOT EXISTS bibentries(
     venue TEXT, doi TEXT, arxiv TEXT, url TEXT, haystack TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS notebib(path TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+-- "Did you mean": each word a note may offer as a correction (fulltext.note_words) with the number
+-- of notes that have it, and each note's words (one a line, zlib), which an edit or a removal
+-- takes off the counts. (A Whoosh field of them cost a third of a full build.)
+CREATE TABLE IF NOT EXISTS spelling(word TEXT PRIMARY KEY, notes INTEGER) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notewords(path TEXT PRIMARY KEY, words BLOB) WITHOUT ROWID;
 """
 
 LinkRow = tuple  # (source, cite, seq, key, node, status, candidates, kind, target, subpath, display, form, line, context)
@@ -472,6 +479,17 @@ class Store:
         where = " AND ".join("instr(haystack, ?) > 0" for _ in words) or "1"
         return [k for (k,) in self._q(f"SELECT key FROM bibentries WHERE {where}", words)]
 
+    def word_counts(self, words: Iterable[str]) -> dict[str, int]:
+        """word -> the number of notes that have it, for the given words that some note has."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(words))):
+            out.update(self._q(f"SELECT word, notes FROM spelling WHERE word IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    def words_between(self, shortest: int, longest: int) -> list[str]:
+        """The spelling words of `shortest` to `longest` characters."""
+        return [w for (w,) in self._q("SELECT word FROM spelling WHERE length(word) BETWEEN ? AND ?", (shortest, longest))]
+
     def notebib(self) -> dict[str, str]:
         """note path -> its frontmatter `bibliography:` value (JSON)."""
         return {decode_path(p): v for p, v in self._q("SELECT path, value FROM notebib")}
@@ -560,6 +578,25 @@ def write_notebib(c: sqlite3.Connection, gone: Iterable[str], values: Iterable[t
     c.executemany("INSERT OR REPLACE INTO notebib VALUES (?, ?)", [(encode_path(p), v) for p, v in values])
 
 
+def write_spelling(c: sqlite3.Connection, gone: Iterable[str], words: Iterable[tuple[str, frozenset[str]]]) -> None:
+    """The spelling counts (inside the writer's transaction): the words of the `gone` notes
+    (removed or re-read) are taken off, the new `words` of (path, words) added."""
+    counts: collections.Counter[str] = collections.Counter()
+    for chunk in _chunks([encode_path(p) for p in gone]):
+        for (blob,) in c.execute(f"SELECT words FROM notewords WHERE path IN ({','.join('?' * len(chunk))})", chunk):
+            counts.subtract(zlib.decompress(blob).decode("utf-8").split("\n"))
+        c.executemany("DELETE FROM notewords WHERE path = ?", [(p,) for p in chunk])
+    rows = []
+    for path, found in words:
+        counts.update(found)
+        rows.append((encode_path(path), zlib.compress("\n".join(sorted(found)).encode("utf-8"))))
+    c.executemany("INSERT OR REPLACE INTO notewords VALUES (?, ?)", rows)
+    c.executemany("INSERT INTO spelling VALUES (?, ?) ON CONFLICT(word) DO UPDATE SET notes = notes + excluded.notes",
+                  [(w, n) for w, n in counts.items() if n and w])
+    if any(n < 0 for n in counts.values()):
+        c.execute("DELETE FROM spelling WHERE notes <= 0")
+
+
 def _storable(value: Any) -> Any:
     return storable_text(value) if isinstance(value, str) else value
 
@@ -570,5 +607,5 @@ def decode_candidates(text: str) -> tuple[str, ...]:
 
 __all__ = [
     "Store", "encode_path", "decode_path", "note_to_json", "note_from_json",
-    "note_row", "link_row", "decode_candidates", "Diagnostic", "Paper", "write_bibliography", "write_notebib",
+    "note_row", "link_row", "decode_candidates", "Diagnostic", "Paper", "write_bibliography", "write_notebib", "write_spelling",
 ]

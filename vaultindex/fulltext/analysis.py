@@ -228,29 +228,28 @@ class NoteAnalyzer(Analyzer):
         return out
 
 
+def spelling_words(text: str) -> set[str]:
+    """The words "did you mean" may offer from `text`: each run of 3 to MAX_CORRECTED_LENGTH
+    letters (no digits, no CJK), lower case, not a stop word. The store counts in how many
+    notes each is (store.py's `spelling`): a Whoosh field of them made a third of a full build."""
+    return set(_SPELL_WORD.findall(text.translate(_WIDTH).lower())) - STOP_WORDS
+
+
 class _SpellWords(Analyzer):
-    """The words "did you mean" may offer: each run of 3 to MAX_CORRECTED_LENGTH letters (no
-    digits, no CJK), lower case, not a stop word, once per text. The spelling field only
-    records which notes have a word, so a word is given once: a third of the time of a
-    token per word."""
+    """The analyzer of the `spell` field of indexes before SCHEMA_VERSION 6: kept so that such an
+    index's schema still unpickles (it is then rebuilt, see versions.py)."""
 
     def __call__(
         self, value: str, positions: bool = False, chars: bool = False, mode: str = "", **kwargs: Any
     ) -> Iterator[Any]:
         t = Token(positions, chars, mode=mode, **kwargs)
-        words = set(_SPELL_WORD.findall(value.translate(_WIDTH).lower())) - STOP_WORDS
-        for pos, word in enumerate(sorted(words)):
+        for pos, word in enumerate(sorted(spelling_words(value))):
             t.text, t.boost, t.stopped = word, 1.0, False
             if positions:
                 t.pos = pos
             if chars:
                 t.startchar = t.endchar = 0
             yield t
-
-    def positions(self, value: str) -> dict[str, list[int]]:
-        """The words `__call__` yields, each with its position (see NoteAnalyzer.positions)."""
-        words = set(_SPELL_WORD.findall(value.translate(_WIDTH).lower())) - STOP_WORDS
-        return {word: [pos] for pos, word in enumerate(sorted(words))}
 
 
 def schema() -> fields.Schema:
@@ -264,9 +263,6 @@ def schema() -> fields.Schema:
         tagtext=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["tagtext"]),
         authors=fields.TEXT(analyzer=plain, field_boost=FIELD_BOOSTS["authors"]),
         body=fields.TEXT(analyzer=stem),
-        # Unstemmed Latin words of the whole note, each counted once per note: the dictionary
-        # for "did you mean" (a word's count is how many notes have it).
-        spell=fields.KEYWORD(analyzer=_SpellWords()),
         tag=fields.KEYWORD(commas=True, lowercase=True),
         year=fields.NUMERIC(int, bits=32, signed=False),
         status=fields.KEYWORD(lowercase=True),
