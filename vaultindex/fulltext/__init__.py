@@ -30,8 +30,8 @@ from whoosh import index, query
 from whoosh.index import EmptyIndexError
 
 from ..errors import IndexCorrupt, QueryError
-from ..models import Record
 from ..indexfolder import DB_FILE
+from ..models import Record
 from ..store import Store, encode_path
 from . import patches
 from .analysis import FIELD_BOOSTS, MAX_CORRECTED_LENGTH, NoteAnalyzer, has_cjk, schema, snippet, spelling_words
