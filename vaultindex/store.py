@@ -127,7 +127,7 @@ CREATE TABLE IF NOT EXISTS notebib(path TEXT PRIMARY KEY, value TEXT) WITHOUT RO
 -- of notes that have it, and each note's words (one a line, zlib), which an edit or a removal
 -- takes off the counts. (A Whoosh field of them cost a third of a full build.)
 CREATE TABLE IF NOT EXISTS spelling(word TEXT PRIMARY KEY, notes INTEGER) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS notewords(path TEXT PRIMARY KEY, words BLOB) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notewords(path TEXT PRIMARY KEY, words BLOB);  -- (a rowid table: a WITHOUT ROWID row of 1 KB takes an overflow page)
 """
 
 LinkRow = tuple  # (source, cite, seq, key, node, status, candidates, kind, target, subpath, display, form, line, context)
