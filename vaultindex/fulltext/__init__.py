@@ -33,7 +33,7 @@ from ..errors import IndexCorrupt, QueryError
 from ..models import Record
 from ..store import encode_path
 from . import patches
-from .analysis import FIELD_BOOSTS, MAX_CORRECTED_LENGTH, NoteAnalyzer, has_cjk, schema, snippet
+from .analysis import FIELD_BOOSTS, MAX_CORRECTED_LENGTH, NoteAnalyzer, has_cjk, property_text, schema, snippet
 from .grammar import FIELD_NAMES, MAX_EXPANSION, MAX_QUERY_CHARS, check_expansions, parse_query
 from .spelling import closest_word, known, osa_distance
 
@@ -108,7 +108,8 @@ class RawHit:
 
 def _document(record: Record, body: str) -> dict[str, Any]:
     note = record.note
-    words = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags]
+    properties = property_text(note.frontmatter)
+    words = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags, properties]
     doc: dict[str, Any] = {
         "path": encode_path(note.path),
         "title": note.title,
@@ -117,6 +118,7 @@ def _document(record: Record, body: str) -> dict[str, Any]:
         "tagtext": " ".join(t.replace("/", " ").replace("-", " ").replace("_", " ") for t in note.tags),
         "authors": "\n".join(note.paper.authors),
         "body": body,
+        "properties": properties,
         "spell": "\n".join([*words, body]),
         "tag": ",".join(note.tags),
         "status": note.paper.status,
