@@ -12,12 +12,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vaultindex.cli import cli
+from vaultindex.fulltext.analysis import exact_forms, property_text
 
 ABSTRACT = (
     "In this paper, we question if self-supervised learning provides new properties to Vision "
@@ -177,3 +181,46 @@ def test_kana_marks_are_not_accents(kevin: Path) -> None:
     # が is not か with a mark to fold away: Japanese, Chinese and Korean text is as before
     assert _paths(kevin, "が") == ["kana/ga.md"]
     assert _paths(kevin, "か") == ["kana/ka.md"]
+
+
+# -- the pure parts ----------------------------------------------------------------------------
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.dates(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=12), _VALUES, max_size=6))
+def test_property_text_takes_any_frontmatter(frontmatter: dict) -> None:
+    strings: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            strings.append(value)
+        for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
+            walk(item)
+
+    walk(list(frontmatter.values()))
+    text = property_text(frontmatter)
+    # every word comes from a value (a wikilink's brackets, | and # aside)
+    assert set(re.findall(r"\w+", text)) <= set(re.findall(r"\w+", " ".join(strings)))
+
+
+def test_property_text_rules() -> None:
+    fm = {
+        "hasTopic": ["[[reasoning shortcuts]]", "[[Note#Part|shown]]"], "Title": "own field", "zoteroUri": "zotero://x",
+        "summary": {"short": "nested words"}, "year": 2024, "Authors": ["[[A Person]]"], "flag": True,
+    }
+    assert property_text(fm).split("\n") == ["reasoning shortcuts", "Note Part shown", "nested words"]
+
+
+@pytest.mark.parametrize(
+    ("word", "forms"),
+    [("Transformer", ["transformer", "transformers"]), ("policies", ["policies", "policy"]), ("policy", ["policies", "policy"]),
+     ("box", ["box", "boxes"]), ("loss", ["loss", "losses"]), ("boxes", ["box", "boxe", "boxes"]), ("Jégou", ["jegou", "jegous"]), ("the", []), ("GPT4", []), ("注意力", []), ("ab", [])],
+)
+def test_exact_forms(word: str, forms: list[str]) -> None:
+    assert exact_forms(word) == forms

@@ -280,16 +280,21 @@ def exact_forms(word: str) -> list[str]:
     plural, its singular), in lower case; [] for what `spell` never holds (a stop word, a word
     of digits, CJK or under three letters)."""
     word = fold_accents(word.translate(_WIDTH).lower())
-    forms = {word, word + "es" if word.endswith(("s", "x", "z", "ch", "sh")) else word + "s"}
-    if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
-        forms.add(word[:-1] + "ies")
     if word.endswith("ies"):
-        forms.add(word[:-3] + "y")
-    if word.endswith("es"):
-        forms.add(word[:-2])
-    if word.endswith("s") and not word.endswith("ss"):
-        forms.add(word[:-1])
-    return sorted(f for f in forms if _SPELL_WORD.fullmatch(f) and f not in STOP_WORDS) if _SPELL_WORD.fullmatch(word) else []
+        forms = {word, word[:-3] + "y"}
+    elif word.endswith("es"):
+        forms = {word, word[:-2], word[:-1]}  # boxes: box; names: name
+    elif word.endswith("s") and not word.endswith("ss"):
+        forms = {word, word[:-1]}
+    elif word.endswith(("s", "x", "z", "ch", "sh")):
+        forms = {word, word + "es"}
+    elif word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
+        forms = {word, word[:-1] + "ies"}
+    else:
+        forms = {word, word + "s"}
+    if not _SPELL_WORD.fullmatch(word) or word in STOP_WORDS:
+        return []
+    return sorted(f for f in forms if _SPELL_WORD.fullmatch(f) and f not in STOP_WORDS)
 
 
 def schema() -> fields.Schema:

@@ -184,7 +184,11 @@ class _Parser(qparser.QueryParser):
 
 # What a note holding a query word as written (or its plural) scores on top of its stem's score:
 # the word once in `spell` (unstemmed, once per note, not scored by length) adds exactly this.
-EXACT_BONUS = 8.0
+# More than a word's stem can score in every field at once (about 450 at 50,000 notes), so
+# such notes come first and keep their order among themselves (`transformer` lists the papers
+# on Transformers, then the chapter on transformations). On the two real vaults, 8 left 87
+# notes matching by stem alone above notes with the word in the top 10s of 50 queries; 1000, none.
+EXACT_BONUS = 1000.0
 
 
 class _ExactBonus(qparser.syntax.SyntaxNode):
