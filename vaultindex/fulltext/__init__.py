@@ -34,7 +34,16 @@ from ..indexfolder import DB_FILE
 from ..models import Record
 from ..store import Store, encode_path
 from . import patches
-from .analysis import FIELD_BOOSTS, MAX_CORRECTED_LENGTH, NoteAnalyzer, has_cjk, schema, snippet, spelling_words
+from .analysis import (
+    FIELD_BOOSTS,
+    MAX_CORRECTED_LENGTH,
+    NoteAnalyzer,
+    has_cjk,
+    property_text,
+    schema,
+    snippet,
+    spelling_words,
+)
 from .grammar import FIELD_NAMES, MAX_EXPANSION, MAX_QUERY_CHARS, check_expansions, parse_query
 from .spelling import Dictionary, closest_word, known, osa_distance
 
@@ -121,14 +130,17 @@ class RawHit:
 
 
 def note_words(record: Record, body: str) -> frozenset[str]:
-    """The words of a note (title, aliases, headings, tags, body) "did you mean" may offer: the
+    """The words of a note (title, aliases, headings, tags, properties, body) "did you mean" may offer: the
     store keeps them per note and counts the notes of each (store.py's `spelling`)."""
     note = record.note
-    return frozenset(spelling_words("\n".join([note.title, *note.aliases, *(h.text for h in note.headings), *note.tags, body])))
+    text = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags, property_text(note.frontmatter), body]
+    return frozenset(spelling_words("\n".join(text)))
 
 
 def _document(record: Record, body: str) -> dict[str, Any]:
     note = record.note
+    properties = property_text(note.frontmatter)
+    words = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags, properties]
     doc: dict[str, Any] = {
         "path": encode_path(note.path),
         "title": note.title,
@@ -137,6 +149,8 @@ def _document(record: Record, body: str) -> dict[str, Any]:
         "tagtext": " ".join(t.replace("/", " ").replace("-", " ").replace("_", " ") for t in note.tags),
         "authors": "\n".join(note.paper.authors),
         "body": body,
+        "properties": properties,
+        "spell": "\n".join([*words, body]),
         "tag": ",".join(note.tags),
         "status": note.paper.status,
         "venue": note.paper.venue,
