@@ -250,7 +250,7 @@ LAYERS = (
     ("indexer", "watch", "watchloop", "graph", "references", "doctor", "ranking", "tagpages", "export", "html", "palette", "bib", "newnote",
      "writes", "mentions", "sections"),
     ("store", "indexfolder", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
-    ("models", "errors", "text", "fsutil"),
+    ("models", "answers", "errors", "text", "fsutil"),
 )
 
 

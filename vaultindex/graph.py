@@ -29,21 +29,7 @@ if TYPE_CHECKING:
 
     from .references import ReferenceIndex
 
-from .models import (
-    Backlink,
-    LinkLine,
-    LinkPath,
-    Mention,
-    MentionLine,
-    NoteRef,
-    OutLink,
-    PathStep,
-    RankedNote,
-    Reason,
-    RelatedNote,
-    UnresolvedTarget,
-    Use,
-)
+from .answers import Backlink, LinkLine, Mention, MentionLine, NoteRef, OutLink, UnresolvedTarget, Use
 
 
 def _nx():
@@ -65,11 +51,6 @@ __all__ = [
     "Use",
     "UnresolvedTarget",
     "NoteRef",
-    "Reason",
-    "RelatedNote",
-    "PathStep",
-    "LinkPath",
-    "RankedNote",
 ]
 
 GRAPH_VERSION = 3  # 3: quiet paths (generated pages, conflict copies) in the resolver

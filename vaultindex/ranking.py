@@ -10,15 +10,70 @@ import heapq
 import math
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .graph import LinkGraph
-from .models import LinkPath, PathStep, RankedNote, Reason, RelatedNote
-
-if TYPE_CHECKING:  # networkx is imported by graph.py and export/ only
+if TYPE_CHECKING:  # networkx is imported by graph.py and export/ only; a stored rank needs neither
     import networkx as nx
 
+    from .graph import LinkGraph
+
 __all__ = ["link_path", "pagerank", "rank_notes", "related_notes"]
+
+
+# -- the answers (models.py gives these names too) ---------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why two notes are related, and what connects them (`via`):
+
+    "link": "links to" and/or "linked from"; "co-citation": the notes that link to both;
+    "coupling": the targets (notes, dangling targets, papers) both link to or cite;
+    "tags": the shared tags; "text": nothing (Whoosh's more-like-this on the body).
+    """
+
+    kind: str
+    score: float  # the raw strength of this reason (see graph.LinkGraph.related)
+    via: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedNote:
+    path: str
+    title: str
+    score: float
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PathStep:
+    """One note on a link path and how it was reached from the previous one."""
+
+    path: str
+    title: str
+    direction: str = ""  # "->": the previous note links here; "<-": this note links back; "" first
+    line: int = 0  # line of that link, in the note that holds it
+    context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPath:
+    steps: tuple[PathStep, ...]
+    directed: bool
+
+    @property
+    def length(self) -> int:
+        return len(self.steps) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class RankedNote:
+    path: str
+    title: str
+    pagerank: float
+    in_degree: int  # notes linking here
+    out_degree: int  # notes linked from here
+
 
 _WEIGHTS = {"link": 1.0, "co-citation": 1.0, "coupling": 1.0, "tags": 0.5, "text": 1.0}
 

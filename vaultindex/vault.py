@@ -34,16 +34,16 @@ from .indexfolder import (
 )
 from .lock import WriterLock
 from .models import Diagnostic, Heading, Note, Record, SearchHit, Section, SyncStats
-from .sections import best_section, body_start, heading_section, headings_fit, query_words
-from .snippet import first_line, readable
 from .store import Store, decode_candidates, decode_path, encode_path
 from .text import fold_typed, split_frontmatter
 
 if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
+    from .answers import Backlink, Mention, NoteRef, OutLink, UnresolvedTarget
     from .doctor import DoctorReport
     from .fulltext import FullText
-    from .graph import Backlink, LinkGraph, LinkPath, Mention, NoteRef, OutLink, RelatedNote, UnresolvedTarget
+    from .graph import LinkGraph
     from .indexer import Indexer
+    from .ranking import LinkPath, RelatedNote
     from .references import ReferenceHit, ReferenceIndex
     from .resolve import CitationIndex
     from .tagpages import TagPageMemory
@@ -443,6 +443,8 @@ class Vault:
         """A note named by path, file name, title or alias as it is on disk now; with
         `heading`, only that section (the heading and everything under it, as Obsidian's
         `[[Note#Heading]]`; a heading's text in any letter case, or a path "Method > Results")."""
+        from .sections import body_start, heading_section
+
         found = self.find_note(name)
         text = self.read_text(found.path)
         headings = _current_headings(text, found)
@@ -620,7 +622,7 @@ class Vault:
     def backlinks(self, note: Note | str) -> list[Backlink]:
         """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
         self._ensure_index()
-        from .graph import Backlink, LinkLine
+        from .answers import Backlink, LinkLine
 
         path = self._graph_path(note)
         rows = self._ask(lambda s: s.links_to(path))
@@ -642,7 +644,7 @@ class Vault:
     def links(self, note: Note | str) -> list[OutLink]:
         """The note's outgoing links and citations with where each points (graph.OutLink)."""
         self._ensure_index()
-        from .graph import OutLink
+        from .answers import OutLink
 
         path = self._graph_path(note)
         out = []
@@ -657,7 +659,7 @@ class Vault:
     def unresolved(self) -> list[UnresolvedTarget]:
         """Dangling link targets and cited papers with no note, most used first (graph.UnresolvedTarget)."""
         self._ensure_index()
-        from .graph import UnresolvedTarget, Use
+        from .answers import UnresolvedTarget, Use
 
         uses: dict[str, list] = {}
         forms: dict[str, Counter] = {}
@@ -686,7 +688,7 @@ class Vault:
     def orphans(self) -> list[NoteRef]:
         """Notes with no links to or from another note or file (graph.NoteRef)."""
         self._ensure_index()
-        from .graph import NoteRef
+        from .answers import NoteRef
 
         return [NoteRef(p, t) for p, t in self._ask(lambda s: s.orphans())]
 
@@ -704,8 +706,7 @@ class Vault:
         first ask after a write, and kept in the store: later asks (a fresh `rank`, the MCP
         server's) read it back without building the graph."""
         self._ensure_index()
-        from .models import RankedNote
-        from .ranking import rank_notes
+        from .ranking import RankedNote, rank_notes
 
         options = f"aliases={int(bool(self.config.resolve_aliases))}"
         rows = self._ask(lambda s: s.stored_ranks(options))
@@ -822,6 +823,8 @@ def _hit_snippet(text: str, section: Section | None, terms: frozenset[str], cut:
     section, not the whole note, is most of what makes a search with snippets fast); the
     whole body's when the section's prose holds no query word (a match in its heading
     only); else the note's first line of prose."""
+    from .snippet import first_line, readable
+
     if section is not None:
         lines = text.split("\n")
         found = cut(readable("\n".join(lines[section.start_line - 1 : section.end_line])), terms)
@@ -833,6 +836,8 @@ def _hit_snippet(text: str, section: Section | None, terms: frozenset[str], cut:
 
 def _current_headings(text: str, note: Note) -> Sequence[Heading]:
     """The headings of `text`: the index's unless the file changed since it was indexed."""
+    from .sections import headings_fit
+
     if headings_fit(text, note.headings):
         return note.headings
     from .parse import parse_note
@@ -842,6 +847,8 @@ def _current_headings(text: str, note: Note) -> Sequence[Heading]:
 
 def _best_section(text: str, note: Note, query: str | None) -> Section | None:
     """The section of a hit's text that best matches the query."""
+    from .sections import best_section, query_words
+
     return best_section(text, _current_headings(text, note), query_words(query or ""))
 
 

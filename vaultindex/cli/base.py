@@ -21,8 +21,32 @@ from ..text import escape_controls, json_safe, quote_path
 class VaultGroup(click.Group):
     """Prints library errors as one `Error:` line (exit 1); VAULTINDEX_DEBUG=1 shows the traceback."""
 
+    _load: Callable[[str | None], None] | None = None
+    _modules: tuple[str, ...] = ()
+    _homes: dict[str, str] = {}
+
+    def set_loader(self, load: Callable[[str | None], None], modules: tuple[str, ...], homes: dict[str, str]) -> None:
+        """Commands come from modules imported on first use: `load(module)` imports one (None:
+        all), `homes` names the module of each command, `modules` gives the order of --help."""
+        self._load, self._modules, self._homes = load, modules, dict(homes)
+
+    def _load_all(self) -> None:
+        if self._load is not None:
+            self._load(None)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and self._load is not None:
+            self._load(self._homes.get(cmd_name))
+            if cmd_name not in self.commands:
+                self._load(None)
+        return super().get_command(ctx, cmd_name)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)  # the order they are defined in: sync and search first
+        """Every command in the order its module defines them, modules in `modules` order: sync and search first."""
+        self._load_all()
+        rank = {f"{__package__}.{m}": i for i, m in enumerate(self._modules)}
+        names = list(self.commands)
+        return sorted(names, key=lambda n: (rank.get(getattr(self.commands[n].callback, "__module__", ""), len(rank)), names.index(n)))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
