@@ -42,6 +42,7 @@ _LEGACY_NOTE_SHARD = re.compile(r"^\.?\d\d\.pickle(\.\d+\.tmp)?$")
 _LEGACY_TMP = re.compile(r"^\.(state|graph|catalog|version)\.(pickle|json)\.\d+\.tmp$")
 _WHOOSH_FILE = re.compile(r"^_?MAIN(_|\.|WRITELOCK)")
 _BUILD = re.compile(r"^b(\d+)$")
+_STAGED = re.compile(r"^\.(current|vaultindex-index\.json)\.\d+\.tmp$")  # write_new's staged files
 _TOC = re.compile(r"^_MAIN_(\d+)\.toc$")
 _TOC_TEMP = re.compile(r"^_MAIN_\d+\.toc\..+$")
 
@@ -205,6 +206,23 @@ def remove_whoosh_temporaries(folder: Path) -> None:
                         if not inner.is_dir(follow_symlinks=False):
                             _unlink(Path(inner.path))
                     os.rmdir(entry.path)
+
+
+def remove_leftovers(folder: Path) -> None:
+    """What a killed writer left (the caller holds the writer lock, so nobody is using it): a
+    half-built generation beside the current one, staged small files, Whoosh's temporary
+    files. Only names vaultindex or Whoosh give their files, inside the folder vaultindex made."""
+    current = current_build(folder)
+    for other in builds(folder):
+        if other != current:
+            remove_build(folder / f"b{other}")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if _STAGED.match(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+    if current >= 0:
+        remove_whoosh_temporaries(folder / f"b{current}" / FULLTEXT_DIR)
 
 
 def remove_legacy_index(state_dir: Path) -> bool:

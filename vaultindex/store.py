@@ -25,6 +25,7 @@ import dataclasses
 import datetime as _dt
 import errno
 import json
+import operator
 import os
 import sqlite3
 import types
@@ -37,6 +38,8 @@ from .errors import IndexCorrupt, IndexWriteError
 from .models import Citation, Diagnostic, Link, Note, Paper, Record
 
 _ESCAPED = "//x:"
+_FIRST = operator.itemgetter(0)
+_STAMP = operator.itemgetter(1, 2)
 
 
 # -- paths that are not UTF-8 ------------------------------------------------------------------------
@@ -316,6 +319,19 @@ class Store:
     def meta(self) -> dict[str, str]:
         return dict(self._q("SELECT key, value FROM meta"))
 
+    def meta_values(self, keys: Iterable[str]) -> list[tuple[str, str]]:
+        """(key, value) of the given meta keys that are set."""
+        keys = list(keys)
+        return self._q(f"SELECT key, value FROM meta WHERE key IN ({','.join('?' * len(keys))})", keys)
+
+    def has_pending(self) -> bool:
+        """Whether a batch was being written when its writer stopped (see the commit order above)."""
+        return bool(self._q("SELECT EXISTS (SELECT 1 FROM pending)")[0][0])
+
+    def has_note_bibliographies(self) -> bool:
+        """Whether any note names bibliography files in its frontmatter (the notebib rows)."""
+        return bool(self._q("SELECT EXISTS (SELECT 1 FROM notebib)")[0][0])
+
     def get_meta(self, key: str, default: str = "") -> str:
         rows = self._q("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0][0] if rows else default
@@ -327,7 +343,12 @@ class Store:
     def file_stamps(self) -> dict[str, tuple[int, int]]:
         """path -> (size, mtime_ns) of every note: what a scan is compared with."""
         rows = self._q("SELECT path, size, mtime_ns FROM notes")
-        return {(decode_path(p) if p.startswith(_ESCAPED) else p): (s, m) for p, s, m in rows}
+        # Built by C loops (itemgetter), not a comprehension: every query's auto-sync reads all
+        # 10,000 rows; the rare path that is not UTF-8 is decoded after.
+        out = dict(zip(map(_FIRST, rows), map(_STAMP, rows)))
+        for path in [p for p in out if p.startswith(_ESCAPED)]:
+            out[decode_path(path)] = out.pop(path)
+        return out
 
     def sha1s(self, paths: Iterable[str]) -> dict[str, str]:
         """path -> SHA-1 of the indexed bytes, for the given paths that are notes."""

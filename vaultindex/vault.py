@@ -29,6 +29,7 @@ from .indexfolder import (
     default_index_dir,
     folder_size,
     make_folder,
+    remove_leftovers,
     remove_legacy_index,
     write_error,
 )
@@ -52,6 +53,7 @@ T = TypeVar("T")
 
 Progress = Callable[[int, int], None]
 INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
+_REFERENCE = "ref:"  # the node of a bibliography paper with no note (references.REFERENCE)
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +194,10 @@ class Vault:
         """Bring the index up to date with the disk: only changed notes are read and indexed."""
         self._take_lock("sync", wait, must=True)
         try:
+            started = time.perf_counter()
+            same = None if full else self._unchanged(verify=True)
+            if same is not None:
+                return replace(same, seconds=time.perf_counter() - started)
             return self._apply(None, full=full, progress=progress, verify=True)
         finally:
             self._lock.release()
@@ -200,6 +206,9 @@ class Vault:
         """The auto-sync before a query: update when no other process is writing, else use what is there."""
         if self._lock.held:
             return self._apply(None)
+        same = self._unchanged()
+        if same is not None:
+            return same  # nearly always: no lock taken, no write path imported (freshness.py)
         if not self._take_lock("sync", 0.0, must=False):
             if not self._has_index():
                 if self._lock.is_held_elsewhere():
@@ -216,6 +225,27 @@ class Vault:
             return None
         finally:
             self._lock.release()
+
+    def _unchanged(self, verify: bool = False) -> SyncStats | None:
+        """The stats of a sync that would change nothing, when a quick look can tell; else None.
+        With `verify` (a `sync`: the caller holds the writer lock), also what a killed writer
+        left is removed and the index files are checked as Indexer.apply checks them."""
+        from .freshness import files_as_committed, unchanged
+
+        build = current_build(self.index_dir)
+        if build < 0:
+            return None
+        try:
+            if verify:
+                remove_leftovers(self.index_dir)
+                if not files_as_committed(self.store, self.index_dir / f"b{build}"):
+                    return None
+            disk = unchanged(self.root, self.config, self.store, self.index_dir / f"b{build}")
+        except (IndexCorrupt, IndexMissing):
+            return None
+        if disk is None:
+            return None
+        return SyncStats(unchanged=len(disk.notes), notes=len(disk.notes), diagnostics=tuple(disk.diagnostics))
 
     def apply(self, paths: Iterable[str]) -> SyncStats:
         """Reconcile the given vault-relative paths (files or folders) with the disk; the caller holds the lock."""
@@ -667,13 +697,15 @@ class Vault:
             uses.setdefault(node, []).append(Use(decode_path(source), line, context))
             if not cite:
                 forms.setdefault(node, Counter())[target] += 1
-        from .references import from_row, reference_key
+        keys = [node[len(_REFERENCE):] for node in uses if node.startswith(_REFERENCE)]
+        refs = {}
+        if keys:  # papers of the bibliography (a vault without one need not load references.py)
+            from .references import from_row
 
-        refs = {r[0]: from_row(r) for r in self._ask(lambda s: s.bib_entries(
-            k for k in map(reference_key, uses) if k is not None))}
+            refs = {r[0]: from_row(r) for r in self._ask(lambda s: s.bib_entries(keys))}
         out = []
         for node, found in uses.items():
-            ref = refs.get(reference_key(node) or "")
+            ref = refs.get(node[len(_REFERENCE):]) if node.startswith(_REFERENCE) else None
             if node in forms:
                 kind, label = "link", min(forms[node], key=lambda f: (-forms[node][f], f))
                 out.append(UnresolvedTarget(node, kind, label, len(found), tuple(found)))
