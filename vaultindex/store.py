@@ -196,6 +196,11 @@ CREATE INDEX IF NOT EXISTS reskeys_path ON reskeys(path);
 CREATE TABLE IF NOT EXISTS ranks(
     path TEXT PRIMARY KEY, pagerank REAL, in_degree INTEGER, out_degree INTEGER, title TEXT
 ) WITHOUT ROWID;
+-- The graph views' Louvain communities (export/views.py), kept like `ranks` for one state of
+-- the index (`stamp`, as rank_stamp) and one view (`view`: its filters): node -> community.
+CREATE TABLE IF NOT EXISTS communities(
+    view TEXT, node TEXT, community INTEGER, stamp TEXT, PRIMARY KEY(view, node)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending(path TEXT PRIMARY KEY) WITHOUT ROWID;
 -- The bibliography (references.py): each file as read (its stamp and entries, to re-read only
 -- changed files), the entries in force (first definition of a key wins, crossref applied), and
@@ -556,6 +561,35 @@ class Store:
             (decode_path(p), json.loads(t), r, i, o)
             for p, r, i, o, t in self._q("SELECT path, pagerank, in_degree, out_degree, title FROM ranks")
         ]
+
+    def stored_communities(self, view: str, stamp: str) -> list[list[str]] | None:
+        """The communities save_communities kept for `view` in the state `stamp`, largest
+        first, each sorted; None when none were kept (or the index predates the table)."""
+        if not self._q("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'communities'"):
+            return None
+        rows = self._q("SELECT community, node FROM communities WHERE view = ? AND stamp = ? ORDER BY community", (view, stamp))
+        if not rows:
+            return None
+        groups: dict[int, list[str]] = {}
+        for community, node in rows:
+            groups.setdefault(community, []).append(decode_path(node))
+        return [sorted(groups[c], key=str) for c in sorted(groups)]
+
+    def save_communities(self, view: str, stamp: str, groups: list[list[str]], options: str) -> bool:
+        """Keep a view's communities computed in the state `stamp` (and drop those of any other
+        state), unless a writer changed the index since. The caller holds the writer lock."""
+        try:
+            with self.transaction() as c:
+                if self.rank_stamp(options) != stamp:
+                    return False
+                c.execute("DELETE FROM communities WHERE stamp != ? OR view = ?", (stamp, view))
+                c.executemany(
+                    "INSERT INTO communities(view, node, community, stamp) VALUES (?,?,?,?)",
+                    [(view, encode_path(node), i, stamp) for i, members in enumerate(groups) for node in members],
+                )
+        except sqlite3.Error as exc:
+            raise IndexWriteError(f"cannot keep the communities in {self.path} ({exc})") from exc
+        return True
 
     def save_ranks(self, rows: Iterable[tuple[str, str, float, int, int]], stamp: str, options: str) -> bool:
         """Keep `rank`'s rows computed for the state `stamp`, unless a writer changed the index

@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,7 +34,7 @@ from .indexfolder import (
 )
 from .lock import WriterLock
 from .models import Diagnostic, Heading, Note, Record, SearchHit, Section, SyncStats
-from .store import Store, decode_candidates, decode_path, encode_path
+from .store import Store, decode_path, encode_path
 from .text import fold_typed, split_frontmatter
 
 if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
@@ -44,7 +43,7 @@ if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networ
     from .fulltext import FullText
     from .graph import LinkGraph
     from .indexer import Indexer
-    from .ranking import LinkPath, RelatedNote
+    from .ranking import Kept, LinkPath, RankedNote, RelatedNote
     from .references import ReferenceHit, ReferenceIndex
     from .resolve import CitationIndex
     from .tagpages import TagPageMemory
@@ -53,7 +52,6 @@ T = TypeVar("T")
 
 Progress = Callable[[int, int], None]
 INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
-_REFERENCE = "ref:"  # the node of a bibliography paper with no note (references.REFERENCE)
 
 log = logging.getLogger(__name__)
 
@@ -552,8 +550,11 @@ class Vault:
     def graph_view(self, filters=None):
         """A networkx graph of the vault, filtered (see export/views.py)."""
         from .export import GraphSource, graph_view
+        from .ranking import kept_communities
 
-        source = GraphSource(self.graph.to_networkx(), self.root, self.config.open_with, self._graph_node_of)
+        kept = self._kept()
+        source = GraphSource(self.graph.to_networkx(), self.root, self.config.open_with, self._graph_node_of,
+                             communities=lambda view, key: kept_communities(kept, view, key))
         return graph_view(source, filters)
 
     def _graph_node_of(self, name: str) -> str:
@@ -649,80 +650,36 @@ class Vault:
 
         return diagnostics_from_json(self._ask(lambda s: s.get_meta("bib_diagnostics", "[]")))
 
+    # The link questions are answered from the store's rows (questions.py), never the whole vault.
     def backlinks(self, note: Note | str) -> list[Backlink]:
-        """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
-        self._ensure_index()
-        from .answers import Backlink, LinkLine
+        """Notes that link to, embed or cite `note`, by source path, each with line and text (answers.Backlink)."""
+        from .questions import backlinks
 
+        self._ensure_index()
         path = self._graph_path(note)
-        rows = self._ask(lambda s: s.links_to(path))
-        by_source: dict[str, list] = {}
-        titles: dict[str, str] = {}
-        for source, cite, _seq, kind, target, subpath, display, line, context, title in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
-            src = decode_path(source)
-            titles[src] = title
-            if cite:
-                by_source.setdefault(src, []).append(LinkLine(line, "cite", target, "", "", context))
-            else:
-                by_source.setdefault(src, []).append(LinkLine(line, kind, target, subpath, display, context))
-        out = []
-        for src in sorted(by_source):
-            lines = sorted(by_source[src], key=lambda ln: (ln.line, ln.kind != "cite"))
-            out.append(Backlink(src, titles[src], tuple(lines)))
-        return out
+        return self._ask(lambda s: backlinks(s, path))
 
     def links(self, note: Note | str) -> list[OutLink]:
-        """The note's outgoing links and citations with where each points (graph.OutLink)."""
-        self._ensure_index()
-        from .answers import OutLink
+        """The note's outgoing links and citations with where each points (answers.OutLink)."""
+        from .questions import links
 
+        self._ensure_index()
         path = self._graph_path(note)
-        out = []
-        for (_src, _cite, _seq, _key, node, status, cands, kind, target, subpath, display, form, line, context) in self._ask(
-            lambda s: s.links_of(path)
-        ):
-            node = decode_path(node)
-            out.append(OutLink(line, kind, target, subpath, display, context, form, status,
-                               node if status != "unresolved" else None, node, decode_candidates(cands)))
-        return out
+        return self._ask(lambda s: links(s, path))
 
     def unresolved(self) -> list[UnresolvedTarget]:
-        """Dangling link targets and cited papers with no note, most used first (graph.UnresolvedTarget)."""
+        """Dangling link targets and cited papers with no note, most used first (answers.UnresolvedTarget)."""
+        from .questions import unresolved
+
         self._ensure_index()
-        from .answers import UnresolvedTarget, Use
-
-        uses: dict[str, list] = {}
-        forms: dict[str, Counter] = {}
-        for node, cite, source, line, context, target in self._ask(lambda s: s.unresolved_rows()):
-            uses.setdefault(node, []).append(Use(decode_path(source), line, context))
-            if not cite:
-                forms.setdefault(node, Counter())[target] += 1
-        keys = [node[len(_REFERENCE):] for node in uses if node.startswith(_REFERENCE)]
-        refs = {}
-        if keys:  # papers of the bibliography (a vault without one need not load references.py)
-            from .references import from_row
-
-            refs = {r[0]: from_row(r) for r in self._ask(lambda s: s.bib_entries(keys))}
-        out = []
-        for node, found in uses.items():
-            ref = refs.get(node[len(_REFERENCE):]) if node.startswith(_REFERENCE) else None
-            if node in forms:
-                kind, label = "link", min(forms[node], key=lambda f: (-forms[node][f], f))
-                out.append(UnresolvedTarget(node, kind, label, len(found), tuple(found)))
-            elif ref is not None:  # in the bibliography: what its entry says
-                out.append(UnresolvedTarget(node, "paper", "@" + ref.key, len(found), tuple(found), ref.title,
-                                            ref.authors, ref.year, f"{ref.path}:{ref.line}"))
-            else:
-                out.append(UnresolvedTarget(node, "paper", _paper_label(node), len(found), tuple(found)))
-        out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
-        return out
+        return self._ask(unresolved)
 
     def orphans(self) -> list[NoteRef]:
-        """Notes with no links to or from another note or file (graph.NoteRef)."""
-        self._ensure_index()
-        from .answers import NoteRef
+        """Notes with no links to or from another note or file (answers.NoteRef)."""
+        from .questions import orphans
 
-        return [NoteRef(p, t) for p, t in self._ask(lambda s: s.orphans())]
+        self._ensure_index()
+        return self._ask(orphans)
 
     def path(self, a: Note | str, b: Note | str, directed: bool = False) -> LinkPath | None:
         """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
@@ -731,48 +688,19 @@ class Vault:
         self._ensure_index()
         return link_path(self.graph, self._graph_path(a), self._graph_path(b), directed=directed)
 
-    def rank(self, limit: int = 20, by: str = "pagerank") -> list:
-        """The vault's hubs by PageRank (or by="in": in-degree) (graph.RankedNote).
+    def rank(self, limit: int = 20, by: str = "pagerank") -> list[RankedNote]:
+        """The vault's hubs by PageRank (or by="in": in-degree) (ranking.RankedNote), computed
+        once per state of the index and kept in the store (ranking.kept_ranks)."""
+        from .ranking import kept_ranks
 
-        PageRank over the whole graph is computed once for each state of the index, on the
-        first ask after a write, and kept in the store: later asks (a fresh `rank`, the MCP
-        server's) read it back without building the graph."""
         self._ensure_index()
-        from .ranking import RankedNote, rank_notes
+        return kept_ranks(self._kept(), lambda: self.graph, limit, by)
 
-        options = f"aliases={int(bool(self.config.resolve_aliases))}"
-        rows = self._ask(lambda s: s.stored_ranks(options))
-        if rows is None:
-            stamp = self._ask(lambda s: s.rank_stamp(options))
-            graph = self.graph
-            everything = rank_notes(graph, len(graph.notes) + 1)
-            rows = [(r.path, r.title, r.pagerank, r.in_degree, r.out_degree) for r in everything]
-            self._keep_ranks(rows, stamp, options)
-        ranked = [RankedNote(path, title, score, deg_in, deg_out) for path, title, score, deg_in, deg_out in rows]
-        if by == "in":
-            ranked.sort(key=lambda r: (-r.in_degree, -r.pagerank, r.path))
-        else:
-            ranked.sort(key=lambda r: (-r.pagerank, -r.in_degree, r.path))
-        return ranked[:limit]
+    def _kept(self) -> Kept:
+        """What the whole-graph questions keep in the store per state of the index (ranking.py)."""
+        from .ranking import Kept
 
-    def _keep_ranks(self, rows: list[tuple[str, str, float, int, int]], stamp: str, options: str) -> None:
-        """Save rank's rows in the store when the writer lock is free now (else they are
-        computed again next time: never wait for a writer to answer a query)."""
-        held = self._lock.held
-        if not held and not self._take_lock("rank", 0.0, must=False):
-            return
-        try:
-            build = current_build(self.index_dir)
-            store = Store(self.index_dir / f"b{build}" / DB_FILE, writable=True)
-            try:
-                store.save_ranks(rows, stamp, options)
-            finally:
-                store.close()
-        except (OSError, VaultIndexError) as exc:
-            log.debug("the ranks were not kept: %s", exc)
-        finally:
-            if not held:
-                self._lock.release()
+        return Kept(self._ask, self.index_dir, self._lock, f"aliases={int(bool(self.config.resolve_aliases))}")
 
     def doctor(self) -> DoctorReport:
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
@@ -957,11 +885,6 @@ def _safe_key(text: str) -> str:
     from .store import storable_text
 
     return storable_text(text)
-
-
-def _paper_label(node: str) -> str:
-    kind, _, key = node[len("paper:") :].partition(":")
-    return {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(kind, kind + ":") + key
 
 
 _ = (contextlib, errno, json, time, IndexLocked)
