@@ -519,10 +519,13 @@ class Vault:
 
         return run(self, stop_event=stop_event, on_batch=on_batch, debounce_ms=debounce_ms, polling=polling, on_ready=on_ready)
 
-    def tags(self):
-        """Every tag with the notes carrying it (see tagpages.py)."""
+    def tags(self, notes: bool = True):
+        """Every tag with the notes carrying it (see tagpages.py); with notes=False only their
+        number (TagInfo.notes empty), counted in SQL."""
         from .tagpages import TagInfo
 
+        if not notes:
+            return [TagInfo(tag, count) for tag, count in self._ask(lambda s: s.tag_note_counts())]
         return [TagInfo(tag, len(set(paths)), tuple(sorted(set(paths)))) for tag, paths in self._ask(lambda s: s.tag_counts())]
 
     def write_tag_pages(self, **options):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from ..models import to_json
+from ..text import escape_controls, quote_path
 from . import cli
 from .base import (
     complete_note,
@@ -186,18 +187,20 @@ def unresolved(vault, kind: str, as_json: bool, nl: bool) -> None:
     warn(f"{plural(len(found), 'unresolved target')}.")
     if _emit(found, as_json, nl):
         return
+    # Escaped field by field as for_terminal would (paths quoted, other text's controls made
+    # visible), without its generic copy of 2,000 targets and their uses (a third of the command).
     out = []
-    for target in for_terminal(found):
+    for target in found:
         what = "cited, no note" if target.kind == "paper" else "no such file"
         if target.bib:
-            what = f"cited, no note; {target.bib}"
-        label = target.target if target.kind == "paper" else f"[[{target.target}]]"
+            what = f"cited, no note; {escape_controls(target.bib)}"
+        label = escape_controls(target.target if target.kind == "paper" else f"[[{target.target}]]")
         out.append(f"{click.style(label, bold=True)}  ({what}; used {plural(target.count, 'time')})")
         if target.bib:
-            names = "; ".join(target.authors[:3]) + (" et al." if len(target.authors) > 3 else "")
+            names = escape_controls("; ".join(target.authors[:3]) + (" et al." if len(target.authors) > 3 else ""))
             year = f" ({target.year})" if target.year else ""
-            out.append(f"  {target.title or '(no title)'}{year}" + (f" — {names}" if names else ""))
-        out.extend(f"  {use.path}:{use.line}: {use.context}" for use in target.uses)
+            out.append(f"  {escape_controls(target.title) or '(no title)'}{year}" + (f" — {names}" if names else ""))
+        out.extend(f"  {quote_path(use.path)}:{use.line}: {escape_controls(use.context)}" for use in target.uses)
     echo_lines(out)
 
 
