@@ -142,3 +142,16 @@ def test_the_quick_look_sees_the_bibliography_change(example_copy):
     outside.write_text("@article{jones2021far, title = {Farther Away}, year = {2021}}\n", encoding="utf-8")
     _bump(outside)
     assert kinds().get("ref:jones2021far") == "Farther Away"
+
+
+def test_the_cache_folder_is_platformdirs_own_without_importing_it(tmp_path):
+    """indexfolder.user_cache_dir works the XDG rule out itself on Linux: it must give exactly
+    what platformdirs gives, for every kind of environment."""
+    code = ("import platformdirs, sys\nfrom vaultindex.indexfolder import user_cache_dir\n"
+            "print(user_cache_dir()); print(platformdirs.user_cache_dir('vaultindex', appauthor=False))")
+    base = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "HOME")}
+    for extra in ({"XDG_CACHE_HOME": str(tmp_path / "xdg"), "HOME": str(tmp_path)}, {"XDG_CACHE_HOME": "relative/cache", "HOME": str(tmp_path)},
+                  {"XDG_CACHE_HOME": "", "HOME": str(tmp_path)}, {"HOME": str(tmp_path / "home")}, {"HOME": "relative-home"}, {}):
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**base, **extra})
+        ours, theirs = proc.stdout.splitlines() or ["", ""]
+        assert proc.returncode == 0 and ours == theirs, (extra, proc.stdout, proc.stderr)

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import stat
+import sys
 import time
 from pathlib import Path
 
@@ -53,12 +54,25 @@ class IndexFolderError(VaultIndexError):
 
 def default_index_dir(vault: Path) -> Path:
     """`<user cache>/vaultindex/<vault folder name>-<hash of its real path>`."""
-    from platformdirs import user_cache_dir
-
     real = os.path.realpath(vault)
     digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:10]
     name = re.sub(r"[^\w.-]+", "_", Path(real).name, flags=re.ASCII).strip("._")[:40] or "vault"
-    return Path(user_cache_dir("vaultindex", appauthor=False)) / f"{name}-{digest}"
+    return Path(user_cache_dir()) / f"{name}-{digest}"
+
+
+def user_cache_dir() -> str:
+    """platformdirs' `user_cache_dir("vaultindex")`. On Linux with an absolute $XDG_CACHE_HOME or
+    $HOME (nearly always) it is worked out here by the XDG rule platformdirs follows: importing
+    platformdirs (tempfile, random, shutil...) was a tenth of a fresh query's start-up."""
+    if sys.platform == "linux" and not hasattr(sys, "getandroidapilevel") and "ANDROID_DATA" not in os.environ:
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        if os.path.isabs(xdg):
+            return os.path.join(xdg, "vaultindex")
+        if os.path.isabs(os.environ.get("HOME", "")):
+            return os.path.join(os.path.expanduser("~/.cache"), "vaultindex")
+    from platformdirs import user_cache_dir as platform_cache_dir
+
+    return platform_cache_dir("vaultindex", appauthor=False)
 
 
 def check_folder(folder: Path) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -53,7 +52,6 @@ T = TypeVar("T")
 Progress = Callable[[int, int], None]
 INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
 
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -172,7 +170,7 @@ class Vault:
         make_folder(self.index_dir, self.root)
         same = os.path.realpath(self.index_dir) == os.path.realpath(self.state_dir)
         if not same and remove_legacy_index(self.state_dir):
-            log.warning("Removed the old index inside the vault (%s/); the index now lives in %s.", STATE_DIR, self.index_dir)
+            _log().warning("Removed the old index inside the vault (%s/); the index now lives in %s.", STATE_DIR, self.index_dir)
 
     def _take_lock(self, role: str, wait: float, must: bool) -> bool:
         try:
@@ -219,7 +217,7 @@ class Vault:
         try:
             return self._apply(None)
         except IndexWriteError as exc:
-            log.warning("Warning: %s; answering from the index as it is.", exc)
+            _log().warning("Warning: %s; answering from the index as it is.", exc)
             return None
         finally:
             self._lock.release()
@@ -771,6 +769,13 @@ class Vault:
             except VaultIndexError:
                 text_scores = {}
         return related_notes(graph, path, text_scores=text_scores, limit=limit)
+
+
+def _log():
+    """This module's logger (logging is imported when there is something to say: a query rarely has)."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 def _body(text: str) -> str:
