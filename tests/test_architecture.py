@@ -247,9 +247,9 @@ def test_no_import_cycle_among_vaultindex_modules():
 LAYERS = (
     ("cli", "mcp", "__main__"),
     ("vault",),
-    ("indexer", "freshness", "questions", "watch", "watchloop", "graph", "references", "doctor", "ranking", "tagpages", "export", "html", "palette", "bib", "newnote",
-     "writes", "mentions", "sections"),
-    ("store", "indexfolder", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
+    ("indexer", "linkplan", "freshness", "questions", "watch", "watchloop", "graph", "linkstate", "references", "doctor", "ranking", "tagpages",
+     "export", "html", "palette", "bib", "newnote", "writes", "mentions", "sections"),
+    ("store", "notejson", "indexfolder", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
     ("models", "answers", "errors", "text", "fsutil"),
 )
 
