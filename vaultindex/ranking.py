@@ -256,11 +256,9 @@ def kept_ranks(kept: Kept, graph: Callable[[], LinkGraph], limit: int = 20, by: 
     return _ranked([RankedNote(*row) for row in rows], limit, by)
 
 
-def kept_communities(kept: Kept, view: nx.DiGraph, key: str) -> list[list[str]]:
-    """The Louvain communities of a graph view (export.communities), read from the store when
-    they were kept for this view (`key`: its filters) in this state of the index."""
-    from .export import communities
-
+def kept_communities(kept: Kept, view: nx.DiGraph, key: str, communities: Callable[[nx.DiGraph], list[list[str]]]) -> list[list[str]]:
+    """The communities of a graph view (`communities(view)`: export.communities, Louvain), read
+    from the store when they were kept for this view (`key`: its filters) in this state of the index."""
     stamp = kept.stamp()
     groups = kept.ask(lambda s: s.stored_communities(key, stamp))
     if groups is None or {n for g in groups for n in g} != set(view):

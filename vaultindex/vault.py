@@ -550,12 +550,12 @@ class Vault:
 
     def graph_view(self, filters=None):
         """A networkx graph of the vault, filtered (see export/views.py)."""
-        from .export import GraphSource, graph_view
+        from .export import GraphSource, communities, graph_view
         from .ranking import kept_communities
 
         kept = self._kept()
         source = GraphSource(self.graph.to_networkx(), self.root, self.config.open_with, self._graph_node_of,
-                             communities=lambda view, key: kept_communities(kept, view, key))
+                             communities=lambda view, key: kept_communities(kept, view, key, communities))
         return graph_view(source, filters)
 
     def _graph_node_of(self, name: str) -> str:
