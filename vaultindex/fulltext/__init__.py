@@ -32,7 +32,7 @@ from whoosh.index import EmptyIndexError
 from ..errors import IndexCorrupt, QueryError
 from ..models import Record
 from ..store import encode_path
-from . import patches
+from . import patches, scoring
 from .analysis import FIELD_BOOSTS, MAX_CORRECTED_LENGTH, NoteAnalyzer, has_cjk, schema, snippet
 from .grammar import FIELD_NAMES, MAX_EXPANSION, MAX_QUERY_CHARS, check_expansions, parse_query
 from .spelling import closest_word, known, osa_distance
@@ -431,13 +431,13 @@ class FullText:
 
     def _run(self, s: Any, q: Any, limit: int, fuzzy: bool) -> list[RawHit]:
         check_expansions(s.reader(), q)
-        results = top_hits(s, q, limit)
+        best = top_hits(s, q, limit)
         # The snippets mark the query's words in the body as they exist in the index (Whoosh's
         # highlighter does the same when a search does not record each hit's words, `terms=True`,
         # which costs a fifth of a search).
         body = s.schema["body"]
-        terms = frozenset(body.from_bytes(word) for _, word in results.query_terms(expand=True, fieldname="body"))
-        return [RawHit(hit["path"], float(hit.score), fuzzy, terms) for hit in results]
+        terms = frozenset(body.from_bytes(word) for _, word in q.existing_terms(s.reader(), fieldname="body", expand=True))
+        return [RawHit(s.stored_fields(doc)["path"], float(score), fuzzy, terms) for score, doc in best]
 
     def _correct(self, s: Any, text: str) -> str | None:
         """The query with each unknown plain word replaced by the closest indexed word."""
@@ -462,20 +462,28 @@ class FullText:
         return "".join(out) if changed else None
 
 
-def top_hits(s: Any, q: Any, limit: int) -> Any:
-    """The `limit` best-scored documents for `q`: Whoosh's top-N search without its matcher
-    replacement (`replace=0`). whoosh3 3.54 swaps sub-matchers for cheaper ones whenever the
-    heap's lowest score rises, and for a query like `(title:a OR body:a) AND (title:b OR
-    body:b)`, which is what every multi-word search is, the swapped matchers lose the best
-    documents (an ANDMAYBE matcher left behind the one it follows is one cause; fixing it
-    alone left 4 of 20 queries wrong): "attention transformer" missed its top three notes at
-    10,000 notes, and 9 of 25 queries had a wrong top 10 (tests/test_search.py has the
-    regression test). Without the swap a search costs about a third more."""
+def top_hits(s: Any, q: Any, limit: int) -> list[tuple[float, int]]:
+    """The `limit` best-scored documents for `q`, as (score, docnum), best first.
+
+    Every match is scored: whoosh3 3.54's top-N search swaps sub-matchers for cheaper ones
+    whenever the heap's lowest score rises, and for a query like `(title:a OR body:a) AND
+    (title:b OR body:b)`, which is what every multi-word search is, the swapped matchers lose
+    the best documents (an ANDMAYBE matcher left behind the one it follows is one cause;
+    fixing it alone left 4 of 20 queries wrong): "attention transformer" missed its top three
+    notes at 10,000 notes, and 9 of 25 queries had a wrong top 10 (tests/test_search_ranking.py).
+    scoring.py scores the matches a posting list at a time, with Whoosh's arithmetic, on the
+    tested whoosh3; for a query it does not evaluate (a phrase's matcher) or another whoosh3,
+    Whoosh's collector without the swap (`replace=0`)."""
+    if patches.apply():
+        try:
+            return scoring.top(s, q, limit)
+        except scoring.Unsupported:
+            pass
     from whoosh.collectors import TopCollector
 
     collector = TopCollector(limit, replace=0)
     s.search_with_collector(q, collector)
-    return collector.results()
+    return [(float(hit.score), hit.docnum) for hit in collector.results()]
 
 
 def similar_paths(ft: FullText, path: str, text: str, limit: int = 30) -> list[tuple[str, float]]:
