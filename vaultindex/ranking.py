@@ -27,7 +27,8 @@ def _note_targets(graph: LinkGraph, source: str) -> set[str]:
     return {n for n in graph.targets(source) if n in graph.notes and n not in graph.generated}
 
 def related_notes(
-    graph: LinkGraph, path: str, text_scores: Mapping[str, float] | None = None, limit: int = 10
+    graph: LinkGraph, path: str, text_scores: Mapping[str, float] | None = None, limit: int = 10,
+    hidden: tuple[str, ...] = (),
 ) -> list[RelatedNote]:
     """Notes related to `path`, best first, from links, co-citation, bibliographic coupling,
     shared tags and (given `text_scores`, path -> similarity) text similarity.
@@ -44,9 +45,11 @@ def related_notes(
     if path not in graph.notes and not is_ref:
         return []
 
+    left_out = tuple(folder.strip("/") + "/" for folder in hidden if folder.strip("/"))
+
     def members(p: str) -> bool:
-        if p == path:
-            return False
+        if p == path or (left_out and p.startswith(left_out)):
+            return False  # the note itself, and the templates folder's notes (not papers)
         if p in graph.notes:
             return p not in graph.generated
         return is_ref and graph.reference(p) is not None

@@ -641,7 +641,9 @@ class Vault:
             everything = rank_notes(graph, len(graph.notes) + 1)
             rows = [(r.path, r.title, r.pagerank, r.in_degree, r.out_degree) for r in everything]
             self._keep_ranks(rows, stamp, options)
-        ranked = [RankedNote(path, title, score, deg_in, deg_out) for path, title, score, deg_in, deg_out in rows]
+        templates = templates_folder(self.root) + "/"  # templates are not papers (as in search)
+        ranked = [RankedNote(path, title, score, deg_in, deg_out) for path, title, score, deg_in, deg_out in rows
+                  if not path.startswith(templates)]
         if by == "in":
             ranked.sort(key=lambda r: (-r.in_degree, -r.pagerank, r.path))
         else:
@@ -704,7 +706,8 @@ class Vault:
             found = self._on_fulltext(lambda ft: similar_text(ft, encode_path(path), text, max(3 * limit, 30)))
         except VaultIndexError:
             found = []
-        return related_notes(graph, path, text_scores={decode_path(p): s for p, s in found}, limit=limit)
+        return related_notes(graph, path, text_scores={decode_path(p): s for p, s in found}, limit=limit,
+                             hidden=(templates_folder(self.root),))
 
     def _on_fulltext(self, question: Callable[[FullText], T]) -> T:
         """Run a read on the full-text index; a damaged one is rebuilt once (and said so)."""
