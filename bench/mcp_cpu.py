@@ -53,7 +53,7 @@ def queries(n: int) -> list[str]:
 
 def tools() -> dict[str, Callable[..., Any]]:
     try:  # after the split of mcp.py
-        from vaultindex import mcptools as m  # type: ignore[attr-defined]
+        from vaultindex import mcptools as m
     except ImportError:
         from vaultindex import mcp as m  # type: ignore[no-redef]
     return {

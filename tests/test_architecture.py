@@ -249,7 +249,7 @@ def test_no_import_cycle_among_vaultindex_modules():
 # The layers of README's development section, top first: a module imports from its own layer
 # or the ones below, never from above (a new module must be placed here).
 LAYERS = (
-    ("cli", "mcp", "__main__"),
+    ("cli", "mcp", "mcptools", "__main__"),
     ("vault",),
     ("indexer", "watch", "watchloop", "graph", "references", "doctor", "ranking", "tagpages", "export", "html", "palette", "bib", "newnote",
      "writes", "mentions", "sections", "hits"),
