@@ -251,9 +251,9 @@ def test_no_import_cycle_among_vaultindex_modules():
 LAYERS = (
     ("cli", "mcp", "mcptools", "__main__"),
     ("vault",),
-    ("indexer", "watch", "watchloop", "graph", "references", "doctor", "ranking", "tagpages", "export", "html", "palette", "bib", "newnote",
+    ("indexer", "linkplan", "watch", "watchloop", "graph", "linkstate", "references", "doctor", "ranking", "tagpages", "export", "html", "palette", "bib", "newnote",
      "writes", "mentions", "sections", "hits"),
-    ("store", "indexfolder", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
+    ("store", "notejson", "indexfolder", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
     ("models", "errors", "text", "fsutil"),
 )
 

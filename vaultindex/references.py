@@ -77,7 +77,7 @@ def _fold(text: str) -> str:
 
 
 def _row_keys(ref: Reference) -> set[str]:
-    """The link-row keys (`kind:normalised key`, as indexer._cite_key) this entry answers to."""
+    """The link-row keys (`kind:normalised key`, as linkplan._cite_key) this entry answers to."""
     keys = {"citekey:" + _fold(ref.key)}
     if ref.doi:
         keys.add("doi:" + citation_key(Citation(ref.doi, "doi"))[1])
