@@ -412,7 +412,9 @@ class FullText:
         q = parse_query(text, self._field_names())
         with self._reading(), self.searcher() as s:
             check_expansions(s.reader(), q)
-            return [hit["path"] for hit in s.search(q, limit=limit)]
+            if limit is not None:
+                return [hit["path"] for hit in s.search(q, limit=limit)]
+            return [s.stored_fields(doc)["path"] for doc in sorted(s.docs_for_query(q))]  # unscored: a fifth less
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
