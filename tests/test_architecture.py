@@ -146,6 +146,10 @@ THIRD_PARTY_INTERNALS = {
     ("vaultindex.fulltext.grammar", "_btexts"),
     ("vaultindex.fulltext", "_cleanup_on_error"),
     ("vaultindex.fulltext.analysis", "_merge_matched_tokens"),
+    # scoring.py evaluates Whoosh's matchers a posting list at a time, with their own fields
+    *(("vaultindex.fulltext.scoring", name) for name in (
+        "_blocklength", "_boost", "_cached_reader", "_doccount", "_exclude", "_i", "_ids", "_read_ids",
+        "_read_weights", "_score", "_scored", "_weights")),
 }
 # Standard-library names that are public despite the underscore (namedtuple's API, os._exit).
 PUBLIC_UNDERSCORE = {"_replace", "_asdict", "_fields", "_make", "_exit"}
@@ -245,10 +249,10 @@ def test_no_import_cycle_among_vaultindex_modules():
 # The layers of README's development section, top first: a module imports from its own layer
 # or the ones below, never from above (a new module must be placed here).
 LAYERS = (
-    ("cli", "mcp", "__main__"),
+    ("cli", "mcp", "mcptools", "__main__"),
     ("vault",),
     ("indexer", "linkplan", "freshness", "questions", "watch", "watchloop", "graph", "linkstate", "references", "doctor", "ranking", "tagpages",
-     "export", "html", "palette", "bib", "newnote", "writes", "mentions", "sections"),
+     "export", "html", "palette", "bib", "newnote", "writes", "mentions", "sections", "hits"),
     ("store", "notejson", "indexfolder", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
     ("models", "answers", "errors", "text", "fsutil"),
 )

@@ -40,7 +40,7 @@ def test_frontmatter_prints_the_properties_as_written(example_copy: Path) -> Non
 
 def test_json_is_what_read_note_answers(example_copy: Path) -> None:
     from vaultindex import Vault
-    from vaultindex.mcp import do_read_note
+    from vaultindex.mcptools import do_read_note
 
     result = run(example_copy, "EWC", "--heading", "Results", "--json")
     assert result.exit_code == 0, result.output

@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 # `vaultindex --help` does not pay for YAML, Whoosh or networkx.
 _EXPORTS = {
     "Vault": "vault",
-    "SearchResult": "vault",
+    "SearchResult": "hits",
     "VaultIndexError": "errors",
     "Citation": "models",
     "Diagnostic": "models",

@@ -88,7 +88,8 @@ def _note_targets(graph: LinkGraph, source: str) -> set[str]:
     return {n for n in graph.targets(source) if n in graph.notes and n not in graph.generated}
 
 def related_notes(
-    graph: LinkGraph, path: str, text_scores: Mapping[str, float] | None = None, limit: int = 10
+    graph: LinkGraph, path: str, text_scores: Mapping[str, float] | None = None, limit: int = 10,
+    hidden: tuple[str, ...] = (),
 ) -> list[RelatedNote]:
     """Notes related to `path`, best first, from links, co-citation, bibliographic coupling,
     shared tags and (given `text_scores`, path -> similarity) text similarity.
@@ -105,9 +106,11 @@ def related_notes(
     if path not in graph.notes and not is_ref:
         return []
 
+    left_out = tuple(folder.strip("/") + "/" for folder in hidden if folder.strip("/"))
+
     def members(p: str) -> bool:
-        if p == path:
-            return False
+        if p == path or (left_out and p.startswith(left_out)):
+            return False  # the note itself, and the templates folder's notes (not papers)
         if p in graph.notes:
             return p not in graph.generated
         return is_ref and graph.reference(p) is not None
@@ -245,15 +248,19 @@ class Kept:
                 self.lock.release()
 
 
-def kept_ranks(kept: Kept, graph: Callable[[], LinkGraph], limit: int = 20, by: str = "pagerank") -> list[RankedNote]:
-    """rank_notes, read from the store when it was kept for this state of the index."""
+def kept_ranks(
+    kept: Kept, graph: Callable[[], LinkGraph], limit: int = 20, by: str = "pagerank", hidden: tuple[str, ...] = ()
+) -> list[RankedNote]:
+    """rank_notes, read from the store when it was kept for this state of the index; notes in
+    the `hidden` folders (the templates: not papers, as in search) are left out of the list."""
     rows = kept.ask(lambda s: s.stored_ranks(kept.options))
     if rows is None:
         stamp = kept.stamp()
         built = graph()
         rows = [(r.path, r.title, r.pagerank, r.in_degree, r.out_degree) for r in rank_notes(built, len(built.notes) + 1)]
         kept.keep(lambda store: store.save_ranks(rows, stamp, kept.options))
-    return _ranked([RankedNote(*row) for row in rows], limit, by)
+    left_out = tuple(folder.strip("/") + "/" for folder in hidden if folder.strip("/"))
+    return _ranked([RankedNote(*row) for row in rows if not (left_out and row[0].startswith(left_out))], limit, by)
 
 
 def kept_communities(kept: Kept, view: nx.DiGraph, key: str, communities: Callable[[nx.DiGraph], list[list[str]]]) -> list[list[str]]:

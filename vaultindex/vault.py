@@ -11,7 +11,7 @@ import errno
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -32,15 +32,16 @@ from .indexfolder import (
     write_error,
 )
 from .lock import WriterLock
-from .models import Diagnostic, Heading, Note, Record, SearchHit, Section, SyncStats
+from .models import Diagnostic, Note, Record, SyncStats
 from .store import Store, decode_path, encode_path
-from .text import fold_typed, split_frontmatter
+from .text import fold_typed
 
 if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
     from .answers import Backlink, Mention, NoteRef, OutLink, UnresolvedTarget
     from .doctor import DoctorReport
     from .fulltext import FullText
     from .graph import LinkGraph
+    from .hits import NoteText, SearchResult
     from .indexer import Indexer
     from .ranking import Kept, LinkPath, RankedNote, RelatedNote
     from .references import ReferenceHit, ReferenceIndex
@@ -61,39 +62,6 @@ class IndexState:
     generation: int  # the index's commit number; -1 when there is no index yet
     written_at: float | None  # when it was last committed (seconds since the epoch)
     writer: str  # who holds the writer lock now: "watch", "sync", ... ("" when nobody)
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    hits: tuple[SearchHit, ...]
-    suggestion: str | None = None  # the corrected query when typo tolerance was used
-
-
-@dataclass(frozen=True)
-class NoteText:
-    """A note as it is on disk now (`vaultindex show`, MCP's read_note): its body without the
-    frontmatter, or one section of it, with the frontmatter and headings given apart."""
-
-    note: Note  # as indexed: title, tags, aliases, frontmatter
-    headings: tuple[Heading, ...]  # of the text on disk now (file lines)
-    section: Section | None  # the section asked for, with its line range
-    text: str
-    frontmatter_text: str  # the frontmatter's lines as written ("" when there is none)
-
-    def data(self) -> dict[str, object]:
-        """What `show --json` prints and read_note answers."""
-        from .models import to_json
-
-        return {
-            "path": self.note.path,
-            "title": self.note.title,
-            "frontmatter": self.note.frontmatter,
-            "tags": list(self.note.tags),
-            "aliases": list(self.note.aliases),
-            "headings": [{"level": h.level, "text": h.text, "line": h.line} for h in self.headings],
-            "section": None if self.section is None else to_json(self.section),
-            "text": self.text,
-        }
 
 
 @dataclass(frozen=True)
@@ -425,68 +393,26 @@ class Vault:
 
     def search(self, query: str, limit: int = 10, snippets: bool = True) -> SearchResult:
         """Ranked notes for a query; exact matches first, then typo-tolerant ones. Each hit
-        with a snippet also names its best-matching section (sections.py), and its snippet is
-        cut from that section. Without snippets the notes' files are not read (a quarter of a
+        with a snippet also names its best-matching section (hits.py), and its snippet is cut
+        from that section. Without snippets the notes' files are not read (a quarter of a
         fresh `search --paths`)."""
-        from .fulltext import snippet
+        from .hits import search_result
 
         self._ensure_index()
         hidden = (templates_folder(self.root),)  # templates are not papers (config.templates_folder)
-        try:
-            raw, suggestion = self.fulltext.search(query, limit, hidden=hidden)
-        except IndexCorrupt as exc:
-            self._repair(exc)
-            raw, suggestion = self.fulltext.search(query, limit, hidden=hidden)
+        raw, suggestion = self._on_fulltext(lambda ft: ft.search(query, limit, hidden=hidden))
         paths = [decode_path(h.path) for h in raw]
         notes = self._ask(lambda s: s.hit_fields(paths))
-        hits = []
-        for h, path in zip(raw, paths):
-            note = notes.get(path)
-            if note is None:  # committed to the full text a moment before the store (see store.py)
-                continue
-            shown, section = "", None
-            if snippets:
-                text = self.read_text(path)  # read once: the section and the snippet come from it
-                section = _best_section(text, note, suggestion if h.fuzzy else query)
-                shown = _hit_snippet(text, section, h.terms, snippet)
-            hits.append(SearchHit(
-                path=path,
-                title=note.title,
-                score=round(h.score, 4),
-                snippet=shown,
-                tags=note.tags,
-                year=note.paper.year,
-                authors=note.paper.authors,
-                fuzzy=h.fuzzy,
-                section=section,
-            ))
-        return SearchResult(tuple(hits), suggestion)
-
-    def _body_for_snippet(self, path: str) -> str:
-        return _body(self.read_text(path))
+        return search_result(raw, paths, suggestion, notes, query, self.read_text if snippets else None)
 
     def read_note(self, name: str, heading: str | None = None) -> NoteText:
         """A note named by path, file name, title or alias as it is on disk now; with
         `heading`, only that section (the heading and everything under it, as Obsidian's
         `[[Note#Heading]]`; a heading's text in any letter case, or a path "Method > Results")."""
-        from .sections import body_start, heading_section
+        from .hits import note_text
 
         found = self.find_note(name)
-        text = self.read_text(found.path)
-        headings = _current_headings(text, found)
-        lines = text.split("\n")
-        start = body_start(lines)
-        frontmatter = "\n".join(lines[1 : start - 2]) if start > 1 else ""
-        section = None
-        if heading:
-            picked = heading_section(text, headings, heading)
-            if picked is None:
-                names = ", ".join(f'"{h.text}"' for h in headings[:30]) or "none"
-                raise VaultIndexError(f'no heading "{heading}" in {found.path} (its headings: {names})')
-            section, content = picked
-        else:
-            content = "\n".join(lines[start - 1 :]).lstrip("\n")
-        return NoteText(found, tuple(headings), section, content, frontmatter)
+        return note_text(found, self.read_text(found.path), heading)
 
     def find_note(self, name: str) -> Note:
         """A note named by path, file name, title or alias; NoteNotFound / AmbiguousNote otherwise."""
@@ -695,7 +621,7 @@ class Vault:
         from .ranking import kept_ranks
 
         self._ensure_index()
-        return kept_ranks(self._kept(), lambda: self.graph, limit, by)
+        return kept_ranks(self._kept(), lambda: self.graph, limit, by, hidden=(templates_folder(self.root),))
 
     def _kept(self) -> Kept:
         """What the whole-graph questions keep in the store per state of the index (ranking.py)."""
@@ -716,59 +642,40 @@ class Vault:
         The full-text index picks the candidate notes; only those files are read.
         """
         self._ensure_index()
-        from .errors import QueryError
-        from .graph import Mention, MentionLine
-        from .mentions import find_mentions, names_of, search_phrases
+        from .hits import mention_candidates, mentions
+        from .mentions import names_of
 
         path = self._graph_path(note)
         target = self._ask(lambda s: s.note(path))
         if target is None:
             return []
         names = names_of(target.title, target.aliases, target.name)
-        candidates: set[str] = set()
-        for phrase in search_phrases(names):
-            try:
-                try:
-                    candidates.update(decode_path(p) for p in self.fulltext.matching_paths(phrase))
-                except IndexCorrupt as exc:
-                    self._repair(exc)
-                    candidates.update(decode_path(p) for p in self.fulltext.matching_paths(phrase))
-            except QueryError:  # only stop words, say: such a name cannot be searched for
-                continue
-        candidates.discard(path)
-        titles = self._ask(lambda s: s.titles(candidates))
-        out = []
-        for source in sorted(candidates):
-            if source not in titles or titles[source][1]:
-                continue
-            found = find_mentions(self.read_text(source), names)
-            if found:
-                lines = tuple(MentionLine(f.line, f.column, f.text, f.context) for f in found)
-                out.append(Mention(source, titles[source][0], lines))
-        return out
+        candidates = {decode_path(p) for p in self._on_fulltext(lambda ft: mention_candidates(ft, names))} - {path}
+        return mentions(candidates, self._ask(lambda s: s.titles(candidates)), names, self.read_text)
 
     def related(self, note: Note | str, limit: int = 10) -> list[RelatedNote]:
         """Notes related to `note`, best first, each with its reasons (graph.RelatedNote)."""
+        from .hits import similar_text
         from .ranking import related_notes
 
         self._ensure_index()
-        from .fulltext import similar_paths
-
         graph = self.graph
         path = self._graph_path(note)
-        text_scores: dict[str, float] = {}
-        body = self._body_for_snippet(path)
-        if body.strip():
-            try:
-                try:
-                    found = similar_paths(self.fulltext, encode_path(path), body, limit=max(3 * limit, 30))
-                except IndexCorrupt as exc:
-                    self._repair(exc)
-                    found = similar_paths(self.fulltext, encode_path(path), body, limit=max(3 * limit, 30))
-                text_scores = {decode_path(p): s for p, s in found}
-            except VaultIndexError:
-                text_scores = {}
-        return related_notes(graph, path, text_scores=text_scores, limit=limit)
+        text = self.read_text(path)
+        try:
+            found = self._on_fulltext(lambda ft: similar_text(ft, encode_path(path), text, max(3 * limit, 30)))
+        except VaultIndexError:
+            found = []
+        return related_notes(graph, path, text_scores={decode_path(p): s for p, s in found}, limit=limit,
+                             hidden=(templates_folder(self.root),))
+
+    def _on_fulltext(self, question: Callable[[FullText], T]) -> T:
+        """Run a read on the full-text index; a damaged one is rebuilt once (and said so)."""
+        try:
+            return question(self.fulltext)
+        except IndexCorrupt as exc:
+            self._repair(exc)
+            return question(self.fulltext)
 
 
 def _log():
@@ -776,48 +683,6 @@ def _log():
     import logging
 
     return logging.getLogger(__name__)
-
-
-def _body(text: str) -> str:
-    """A note's text without its frontmatter (all of it when the frontmatter does not close)."""
-    try:
-        return split_frontmatter(text)[1]
-    except ValueError:
-        return text
-
-
-def _hit_snippet(text: str, section: Section | None, terms: frozenset[str], cut: Callable[[str, frozenset[str]], str]) -> str:
-    """A hit's snippet: the passage of its best section that matches best (tokenising one
-    section, not the whole note, is most of what makes a search with snippets fast); the
-    whole body's when the section's prose holds no query word (a match in its heading
-    only); else the note's first line of prose."""
-    from .snippet import first_line, readable
-
-    if section is not None:
-        lines = text.split("\n")
-        found = cut(readable("\n".join(lines[section.start_line - 1 : section.end_line])), terms)
-        if found:
-            return found
-    body = _body(text)
-    return cut(readable(body), terms) or " ".join(first_line(body).split())
-
-
-def _current_headings(text: str, note: Note) -> Sequence[Heading]:
-    """The headings of `text`: the index's unless the file changed since it was indexed."""
-    from .sections import headings_fit
-
-    if headings_fit(text, note.headings):
-        return note.headings
-    from .parse import parse_note
-
-    return parse_note(note.path, text).headings
-
-
-def _best_section(text: str, note: Note, query: str | None) -> Section | None:
-    """The section of a hit's text that best matches the query."""
-    from .sections import best_section, query_words
-
-    return best_section(text, _current_headings(text, note), query_words(query or ""))
 
 
 class CatalogView:

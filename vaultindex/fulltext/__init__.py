@@ -33,7 +33,7 @@ from ..errors import IndexCorrupt, QueryError
 from ..indexfolder import DB_FILE
 from ..models import Record
 from ..store import Store, encode_path
-from . import patches
+from . import patches, scoring
 from .analysis import (
     FIELD_BOOSTS,
     MAX_CORRECTED_LENGTH,
@@ -452,7 +452,9 @@ class FullText:
         q = parse_query(text, self._field_names())
         with self._reading(), self.searcher() as s:
             check_expansions(s.reader(), q)
-            return [hit["path"] for hit in s.search(q, limit=limit)]
+            if limit is not None:
+                return [hit["path"] for hit in s.search(q, limit=limit)]
+            return [s.stored_fields(doc)["path"] for doc in sorted(s.docs_for_query(q))]  # unscored: a fifth less
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -471,13 +473,13 @@ class FullText:
 
     def _run(self, s: Any, q: Any, limit: int, fuzzy: bool) -> list[RawHit]:
         check_expansions(s.reader(), q)
-        results = top_hits(s, q, limit)
+        best = top_hits(s, q, limit)
         # The snippets mark the query's words in the body as they exist in the index (Whoosh's
         # highlighter does the same when a search does not record each hit's words, `terms=True`,
         # which costs a fifth of a search).
         body = s.schema["body"]
-        terms = frozenset(body.from_bytes(word) for _, word in results.query_terms(expand=True, fieldname="body"))
-        return [RawHit(hit["path"], float(hit.score), fuzzy, terms) for hit in results]
+        terms = frozenset(body.from_bytes(word) for _, word in q.existing_terms(s.reader(), fieldname="body", expand=True))
+        return [RawHit(s.stored_fields(doc)["path"], float(score), fuzzy, terms) for score, doc in best]
 
     def dictionary(self) -> Dictionary:
         """The spelling words of this index's build, with their note counts: the store beside it
@@ -510,30 +512,44 @@ class FullText:
         return "".join(out) if changed else None
 
 
-def top_hits(s: Any, q: Any, limit: int) -> Any:
-    """The `limit` best-scored documents for `q`: Whoosh's top-N search without its matcher
-    replacement (`replace=0`). whoosh3 3.54 swaps sub-matchers for cheaper ones whenever the
-    heap's lowest score rises, and for a query like `(title:a OR body:a) AND (title:b OR
-    body:b)`, which is what every multi-word search is, the swapped matchers lose the best
-    documents (an ANDMAYBE matcher left behind the one it follows is one cause; fixing it
-    alone left 4 of 20 queries wrong): "attention transformer" missed its top three notes at
-    10,000 notes, and 9 of 25 queries had a wrong top 10 (tests/test_search.py has the
-    regression test). Without the swap a search costs about a third more."""
+def top_hits(s: Any, q: Any, limit: int) -> list[tuple[float, int]]:
+    """The `limit` best-scored documents for `q`, as (score, docnum), best first.
+
+    Every match is scored: whoosh3 3.54's top-N search swaps sub-matchers for cheaper ones
+    whenever the heap's lowest score rises, and for a query like `(title:a OR body:a) AND
+    (title:b OR body:b)`, which is what every multi-word search is, the swapped matchers lose
+    the best documents (an ANDMAYBE matcher left behind the one it follows is one cause;
+    fixing it alone left 4 of 20 queries wrong): "attention transformer" missed its top three
+    notes at 10,000 notes, and 9 of 25 queries had a wrong top 10 (tests/test_search_ranking.py).
+    scoring.py scores the matches a posting list at a time, with Whoosh's arithmetic, on the
+    tested whoosh3; for a query it does not evaluate (a phrase's matcher) or another whoosh3,
+    Whoosh's collector without the swap (`replace=0`)."""
+    if patches.apply():
+        try:
+            return scoring.top(s, q, limit)
+        except scoring.Unsupported:
+            pass
     from whoosh.collectors import TopCollector
 
     collector = TopCollector(limit, replace=0)
     s.search_with_collector(q, collector)
-    return collector.results()
+    return [(float(hit.score), hit.docnum) for hit in collector.results()]
 
 
 def similar_paths(ft: FullText, path: str, text: str, limit: int = 30) -> list[tuple[str, float]]:
     """Notes whose body resembles `text` (the body of the note at `path`), with Whoosh's score.
 
-    The body is not stored in the index, so the caller passes it; the note itself is left out.
+    Whoosh's more-like-this (`Searcher.more_like`): the body's 15 key terms (Bo1) as an OR
+    query, the note itself left out; scored by top_hits (the same scores, a third of the time).
+    The body is not stored in the index, so the caller passes it.
     """
+    from whoosh import classify
+
     with ft._reading(), ft.searcher() as s:
         docnum = s.document_number(path=path)
         if docnum is None or not text.strip():
             return []
-        hits = s.more_like(docnum, "body", text=text, top=limit, numterms=15)
-        return [(hit["path"], float(hit.score)) for hit in hits]
+        terms = s.key_terms_from_text("body", text, numterms=15, model=classify.Bo1Model, normalize=False)
+        q = query.Or([query.Term("body", word, boost=weight) for word, weight in terms])
+        best = [(score, doc) for score, doc in top_hits(s, q, limit + 1) if doc != docnum][:limit]
+        return [(s.stored_fields(doc)["path"], float(score)) for score, doc in best]
