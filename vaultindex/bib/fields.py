@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..models import BibEntry
@@ -154,11 +154,18 @@ def _year_month(fields: Mapping[str, str]) -> tuple[int | None, int | None, list
     return year, month, problems
 
 
-def normalizers():
-    # parse.py owns the rules for ids; imported on first use (it compiles many patterns).
-    from ..parse import normalize_arxiv, normalize_doi
+_normalizers: tuple[Callable[[Any], str], Callable[[Any], str]] | None = None
 
-    return normalize_doi, normalize_arxiv
+
+def normalizers() -> tuple[Callable[[Any], str], Callable[[Any], str]]:
+    """parse/'s normalize_doi and normalize_arxiv (it owns the rules for ids), imported on first
+    use: it compiles many patterns."""
+    global _normalizers
+    if _normalizers is None:
+        from ..parse import normalize_arxiv, normalize_doi
+
+        _normalizers = (normalize_doi, normalize_arxiv)
+    return _normalizers
 
 
 def _ids(fields: Mapping[str, str]) -> tuple[str, str, list[str]]:
