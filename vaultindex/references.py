@@ -17,11 +17,17 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .config import Config
-from .models import BibEntry, Citation, Diagnostic
-from .resolve import citation_key
+from .errors import NoteNotFound
+from .models import BibEntry, Citation, Diagnostic, Note, Paper
+from .resolve import CitationIndex, citation_key
+
+if TYPE_CHECKING:
+    from .store import Store
+
+T = TypeVar("T")
 
 REFERENCE = "ref:"
 
@@ -289,3 +295,68 @@ def diagnostics_from_json(text: str) -> list[Diagnostic]:
     except ValueError:
         return []
     return [Diagnostic(*d) for d in rows if isinstance(d, list) and len(d) == 4]
+
+
+# -- the questions the facade asks of the index (vault.py's entries call these) -----------------
+
+
+class Ask(Protocol):
+    """How a query reaches the index: Vault._ask (a store, retried after a repair)."""
+
+    def __call__(self, question: Callable[[Store], T], /) -> T: ...
+
+
+def stored_index(ask: Ask) -> ReferenceIndex:
+    """The bibliography entries of the index, by citekey, DOI and arXiv id."""
+    return ReferenceIndex(from_row(r) for r in ask(lambda s: s.bib_entries()))
+
+
+def paper_notes(ask: Ask) -> CitationIndex:
+    """Which note each citekey, DOI and arXiv id belongs to (as the indexer resolves them)."""
+    return CitationIndex(
+        Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
+        for p, _aliases, c, d, x, generated in ask(lambda s: s.names_for_resolution())
+        if not generated
+    )
+
+
+def cited_node(ask: Ask, key: str) -> str:
+    """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
+    citation = Citation(key)
+    res = paper_notes(ask).resolve(citation)
+    if res.path is not None:
+        return res.path
+    ref = stored_index(ask).resolve(citation)
+    if ref is not None:
+        return ref.node
+    raise NoteNotFound(f"no note and no bibliography entry for @{key}")
+
+
+def search(ask: Ask, query: str = "", limit: int | None = None) -> list[ReferenceHit]:
+    """The papers of the bibliography that have no note, newest first; with `query`, those
+    whose key, title, authors, year or venue hold every word."""
+    words = search_words(query)
+    if query.strip() and not words:
+        return []
+    notes = paper_notes(ask)
+    keys = ask(lambda s: s.bib_matching(words))
+    out = []
+    for row in ask(lambda s: s.bib_entries(keys)):
+        ref = from_row(row)
+        if any(notes.resolve(Citation(value, kind)).path for kind, value in
+               (("citekey", ref.key), ("doi", ref.doi), ("arxiv", ref.arxiv)) if value):
+            continue  # the paper has a note: a search finds the note
+        out.append(ReferenceHit(ref.key, ref.title, ref.authors, ref.year, ref.venue, ref.path, ref.line))
+    out.sort(key=lambda h: (-(h.year or 0), h.key))
+    return out[:limit] if limit is not None else out
+
+
+def stored_diagnostics(ask: Ask) -> list[Diagnostic]:
+    """Problems found when the bibliography files were last read (broken entries, duplicate keys...)."""
+    return diagnostics_from_json(ask(lambda s: s.get_meta("bib_diagnostics", "[]")))
+
+
+def paper_label(node: str) -> str:
+    """How a cited paper with no note and no entry is shown: `@key`, `doi:...`, `arXiv:...`."""
+    kind, _, key = node[len("paper:") :].partition(":")
+    return {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(kind, kind + ":") + key
