@@ -315,8 +315,11 @@ def search_query(query: str, tag: str | None = None, folder: str | None = None, 
 
 
 def do_search(vault: Vault, query: str, limit: int) -> tuple[Any, str]:
+    from .references import tagged
+
     result = vault.search(query, limit=limit)
     hits = _plain_hits(result.hits)
+    refs = vault.references(query, limit=limit)  # papers of the bibliography with no note, after the notes
     lines = []
     if result.suggestion:
         lines.append(f'(did you mean "{result.suggestion}"? showing those matches too)')
@@ -328,7 +331,10 @@ def do_search(vault: Vault, query: str, limit: int) -> tuple[Any, str]:
             lines.append(f"   § {where}, lines {hit.section.start_line}-{hit.section.end_line}: {hit.section.snippet}")
         elif hit.snippet:
             lines.append(f"   {hit.snippet}")
-    return hits, "\n".join(lines) if hits else "No notes match."
+    if refs:
+        lines.append(f"In the bibliography, no note ({len(refs):,}):")
+        lines.extend(f"@{r.key}: {r.title}" + (f" ({r.year})" if r.year else "") + f" — {r.path}:{r.line}" for r in refs)
+    return tagged(hits, refs), "\n".join(lines) if hits or refs else "No notes match."
 
 
 def do_read_note(vault: Vault, note: str, heading: str | None, max_chars: int) -> tuple[Any, str]:
@@ -474,7 +480,9 @@ def build_server(service: VaultService) -> MCPServer:
         """Search the vault's notes, best first, like `vaultindex search --json`. Each hit has the note's path, title,
         score, tags, year, authors, a snippet, and `section`: the best-matching part of the note (its heading path,
         start_line and end_line, and a snippet), so that you can read only that part with read_note(heading=...).
-        A misspelt word is corrected when the exact query finds little (hits marked fuzzy)."""
+        A misspelt word is corrected when the exact query finds little (hits marked fuzzy). Every object has a `kind`:
+        "note", or "reference" for the papers of the bibliography that have no note (key, title, authors, year,
+        venue, and the path and line of their entry), which come after the notes."""
         q = search_query(query, tag, folder, year, author, status)
         return service.call(lambda v: do_search(v, q, limit), ("search", q, limit))
 

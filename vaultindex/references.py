@@ -32,7 +32,7 @@ T = TypeVar("T")
 REFERENCE = "ref:"
 
 __all__ = ["REFERENCE", "Reference", "ReferenceHit", "ReferenceIndex", "BibPlan", "plan_bibliography",
-           "reference_node", "reference_key", "search_words", "entry_rows"]
+           "reference_node", "reference_key", "search_words", "entry_rows", "tagged"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,15 @@ class ReferenceHit:
     venue: str
     path: str
     line: int
+
+
+def tagged(hits: Iterable[Any], refs: Iterable[ReferenceHit]) -> list[dict[str, Any]]:
+    """A search's answer as `search --json` and MCP's search give it: the note hits (SearchHit,
+    best first), then the bibliography's papers without a note, each object with its `kind`
+    ("note" or "reference") first, so that `jq 'select(.kind == "note")'` picks one kind."""
+    from dataclasses import asdict
+
+    return [*({"kind": "note", **asdict(h)} for h in hits), *({"kind": "reference", **asdict(r)} for r in refs)]
 
 
 def reference_node(key: str) -> str:
