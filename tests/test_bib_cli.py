@@ -5,12 +5,14 @@ edit. The vault is test_bib_index's fixture (notes citing keys of a .bib and CSL
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
-from test_bib_index import LIBRARY, cli, make_vault
+from test_bib_index import LIBRARY, cli, make_vault, targets, watching
 
 
 @pytest.fixture
@@ -74,3 +76,63 @@ def test_mcp_search_answers_with_the_bib_only_papers_as_search_json_does(vault):
     assert [i["key"] for i in found if i["kind"] == "reference"] == ["child2019", "proc2019"]
     assert "In the bibliography, no note (2):" in text and "@child2019: A chapter about pruning (2019)" in text
 
+
+# -- what sync and watch say about a bibliography edit ------------------------------------------------
+
+def test_sync_says_what_a_bibliography_edit_changed(vault):
+    assert cli(vault, "sync").returncode == 0
+    bib = vault / "refs/library.bib"
+    text = bib.read_text(encoding="utf-8").replace("A chapter about pruning", "A chapter about data pruning")
+    bib.write_text(text + "\n@misc{nobody2021, title = {Now in the bibliography}, year = 2021}\n", encoding="utf-8")
+    proc = cli(vault, "sync", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "+0 ~0 -0; bibliography refs/library.bib: +1 ~1 -0 entries" in proc.stderr
+    assert "Indexed" in proc.stderr
+    assert json.loads(proc.stdout)["bibliography"] == {"files": ["refs/library.bib"], "added": 1, "changed": 1, "removed": 0}
+    again = cli(vault, "sync", "--json")
+    assert json.loads(again.stdout)["bibliography"] is None and "Up to date:" in again.stderr
+    assert "bibliography" not in again.stderr.splitlines()[-1]
+    (vault / "refs/more.bib").unlink()  # a file gone: its entry goes, another file's entry takes its key
+    gone = json.loads(cli(vault, "sync", "--json").stdout)["bibliography"]
+    assert gone["files"] == ["refs/more.bib"] and gone["removed"] == 0 and gone["changed"] == 0
+
+
+@pytest.mark.slow
+def test_watch_watches_a_csl_json_file_outside_the_vault_and_says_what_changed(vault, tmp_path):
+    from vaultindex import Vault
+    from vaultindex.watch import batch_line
+
+    zotero = tmp_path / "zotero"
+    zotero.mkdir()
+    outside = zotero / "export.json"
+    entry = {"id": "outside2020", "type": "article", "title": "Exported by Zotero", "issued": {"date-parts": [[2020]]}}
+    outside.write_text(json.dumps([entry]), encoding="utf-8")
+    (vault / ".vaultindex/config.toml").write_text(f"bibliography = [\"refs/config.json\", {json.dumps(str(outside))}]\n")
+    (vault / "topics/Outside.md").write_text("See [@outside2020] and [@later2021].\n", encoding="utf-8")
+    v = Vault.open(vault)
+    v.sync()
+    assert targets(v, "topics/Outside.md")["later2021"][0] == "unresolved"
+    batches: list = []
+    with watching(v, on_batch=lambda s, p: batches.append((s, p))):
+        (zotero / "unrelated.json").write_text("[]", encoding="utf-8")  # the folder's other files: no batch
+        time.sleep(1.0)
+        assert batches == []
+        later = {"id": "later2021", "type": "article", "title": "Added in Zotero", "issued": {"date-parts": [[2021]]}}
+        tmp = zotero / ".export.json.tmp"
+        tmp.write_text(json.dumps([entry, later]), encoding="utf-8")
+        os.replace(tmp, outside)  # as Zotero's exporters save
+        saved = time.monotonic()
+        reader = Vault.open(vault)
+        while time.monotonic() - saved < 5 and targets(reader, "topics/Outside.md")["later2021"][0] != "reference":
+            time.sleep(0.05)
+        took = time.monotonic() - saved
+        assert targets(reader, "topics/Outside.md")["later2021"] == ("reference", "ref:later2021")
+        assert took < 1.0, f"took {took:.2f} s"
+        deadline = time.monotonic() + 2
+        while not batches and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stats, paths = batches[-1]
+        assert paths == () and (stats.added, stats.modified, stats.removed) == (0, 0, 0)
+        assert stats.bibliography is not None and stats.bibliography.files == (str(outside),)
+        assert (stats.bibliography.added, stats.bibliography.changed) == (1, 0)
+        assert batch_line(stats, paths).endswith(f"bibliography {outside}: +1 ~0 -0 entries")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .config import Config
 from .errors import NoteNotFound
-from .models import BibEntry, Citation, Diagnostic, Note, Paper
+from .models import BibEntry, BibliographyChange, Citation, Diagnostic, Note, Paper
 from .resolve import CitationIndex, citation_key
 
 if TYPE_CHECKING:
@@ -192,6 +192,7 @@ class BibPlan:
     diagnostics: tuple[Diagnostic, ...]
     changed: set[str]  # link-row keys to re-resolve
     index: ReferenceIndex
+    change: BibliographyChange = BibliographyChange()  # what SyncStats says of it
 
 
 def _stamp(file: Path) -> tuple[int | None, int | None]:
@@ -236,11 +237,16 @@ def plan_bibliography(
     new = {e.key: from_entry(e) for e in bibliography}
     old = {r.key: r for r in stored_entries()} if stored else {}
     changed: set[str] = set()
+    counts = {"added": 0, "changed": 0, "removed": 0}
     for key in old.keys() | new.keys():
         if old.get(key) != new.get(key):
+            counts["added" if key not in old else "removed" if key not in new else "changed"] += 1
             for ref in (old.get(key), new.get(key)):
                 if ref is not None:
                     changed |= _row_keys(ref)
+    kept = {id(f) for f in previous_files}
+    read_again = {f.path for f in bibliography.files if id(f) not in kept}
+    gone = {row[0] for row in stored} - {row[0] for row in now}
     stamps = {r[0]: (r[4], r[5]) for r in now}
     files = []
     for f in bibliography.files:
@@ -248,7 +254,7 @@ def plan_bibliography(
         size, mtime = stamps.get(f.path, (None, None))
         files.append((f.path, str(f.source.file), f.source.format, f.source.origin, size, mtime, _file_to_json(f)))
     return BibPlan(files, entry_rows(new.values()), (*problems, *bibliography.diagnostics), changed,
-                   ReferenceIndex(new.values()))
+                   ReferenceIndex(new.values()), BibliographyChange(tuple(sorted(read_again | gone)), **counts))
 
 
 # A file as read, stored compactly (lists, not objects: 5,000 entries in tens of milliseconds).

@@ -6,6 +6,7 @@ import re
 
 import click
 
+from ..models import to_json
 from ..text import escape_controls
 from . import cli
 from .base import (
@@ -55,6 +56,7 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
                 "notes": stats.notes,
                 "seconds": round(stats.seconds, 3),
                 "rebuilt": stats.rebuilt,
+                "bibliography": to_json(stats.bibliography),  # null when no bibliography file was read
                 "warnings": [str(d) for d in stats.diagnostics],
             }
         )
