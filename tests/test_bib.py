@@ -398,6 +398,22 @@ def test_the_fast_splitter_hands_only_the_broken_entry_to_bibtexparser():
         ("juergen", 4), ("schmidhuber2015deep", 6), ("devlin2019bert", 17)]
 
 
+@pytest.mark.parametrize("text, entries", [
+    ("\n" * 200_000 + "@misc{a, title = {A}}\n", 1),  # a regex that backtracked took 450 s here
+    (" \n" * 100_000 + "@misc{a, title = {A}}\n", 1),
+    ("@misc{a," + " " * 100_000 + "}\n", 1),
+    ("@article{k, title = " + "{" * 20_000 + "}" * 20_000 + "}\n", 1),
+    ("@a{\n" * 5_000, 0),  # broken entries in a row: one bibtexparser call, lines not counted again each time
+])
+def test_hostile_files_are_read_in_linear_time(text, entries):
+    import time
+
+    started = time.process_time()
+    found, diagnostics = bib.parse_bibtex(text, "h.bib")
+    assert len(found) == entries
+    assert time.process_time() - started < 5.0
+
+
 def test_a_plain_file_is_read_without_importing_bibtexparser():
     code = (
         "import sys; from vaultindex import bib; "

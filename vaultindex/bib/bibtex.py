@@ -108,15 +108,11 @@ class _Failure:
 
 def _parse_chunk(bibtexparser: ModuleType, text: str, chunk: split.Chunk) -> list[split.Block | _Failure]:
     """A chunk the fast splitter left, through bibtexparser: its blocks as the fast splitter's,
-    its broken blocks as failures (its own reasons). The text is preceded by as many newlines as
-    come before it, so its line numbers are the file's; the next block's start mark follows it,
-    so that a block left open ends there as it would in the whole file (that mark's own block,
-    always the last one, is dropped)."""
-    piece = "\n" * chunk.line + text[chunk.start : chunk.end] + chunk.head
-    try:
-        blocks = list(bibtexparser.parse_string(piece, parse_stack=[]).blocks)
-    except Exception as exc:  # noqa: BLE001 - a parser bug on odd input costs only this chunk
-        return [_Failure(chunk.line, f"cannot be parsed ({type(exc).__name__}), skipped")]
+    its broken blocks as failures (its own reasons), lines counted from the chunk's. The next
+    block's start mark follows the chunk, so that a block left open ends there as it would in
+    the whole file (that mark's own block, always the last one, is dropped)."""
+    piece = text[chunk.start : chunk.end] + chunk.head
+    blocks = list(bibtexparser.parse_string(piece, parse_stack=[]).blocks)
     if chunk.head and blocks:
         blocks.pop()
     out: list[split.Block | _Failure] = []
@@ -125,7 +121,7 @@ def _parse_chunk(bibtexparser: ModuleType, text: str, chunk: split.Chunk) -> lis
         if kind in ("DuplicateBlockKeyBlock", "DuplicateFieldKeyBlock"):
             block = block.ignore_error_block  # duplicates are found over the whole file, below
             kind = type(block).__name__
-        line = block.start_line or 0
+        line = chunk.line + (block.start_line or 0)
         if kind == "String":
             out.append(split.Block("string", line, "string", block.key, (), block.value))
         elif kind == "Entry":
@@ -140,11 +136,35 @@ def _blocks(text: str) -> list[split.Block | _Failure]:
     """The file's blocks in order: the plain ones read by the fast splitter, the rest by
     bibtexparser (imported only when a file has such a chunk)."""
     out: list[split.Block | _Failure] = []
-    for item in split.chunks(text):
-        if isinstance(item, split.Block):
+    left: list[split.Chunk] = []  # chunks in a row go to bibtexparser together (one call)
+    for item in [*split.chunks(text), None]:
+        if isinstance(item, split.Chunk):
+            left.append(item)
+            continue
+        if left:
+            out.extend(_parse_chunks(text, left))
+            left = []
+        if item is not None:
             out.append(item)
-        else:
-            out.extend(_parse_chunk(_quiet_bibtexparser(), text, item))
+    return out
+
+
+def _parse_chunks(text: str, chunks: list[split.Chunk]) -> list[split.Block | _Failure]:
+    """Chunks in a row through bibtexparser, in one call; when it raises (a bug of its own on
+    odd input), each chunk alone, so that such a chunk costs only itself."""
+    bibtexparser = _quiet_bibtexparser()
+    first, last = chunks[0], chunks[-1]
+    try:
+        return _parse_chunk(bibtexparser, text, split.Chunk(first.start, last.end, first.line, last.head))
+    except Exception as exc:  # noqa: BLE001 - found again below, chunk by chunk
+        if len(chunks) == 1:
+            return [_Failure(first.line, f"cannot be parsed ({type(exc).__name__}), skipped")]
+    out: list[split.Block | _Failure] = []
+    for chunk in chunks:
+        try:
+            out.extend(_parse_chunk(bibtexparser, text, chunk))
+        except Exception as exc:  # noqa: BLE001
+            out.append(_Failure(chunk.line, f"cannot be parsed ({type(exc).__name__}), skipped"))
     return out
 
 

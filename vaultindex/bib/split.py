@@ -43,15 +43,15 @@ _QUOTED = r'"(?:\{"\}|[^"\\{]++|\{|\\"?)*+"'
 _VALUE = re.compile(r'(?:[^{}",\\]++|\\[{}",]?|' + _BRACED + "|" + _QUOTED + r")*+")
 # The text of a @string block up to its closing `}` (quotes are ordinary there).
 _STRING_VALUE = re.compile(r"(?:[^{}\\]++|\\[{}]?|" + _BRACED + r")*+")
-_NAME = r'[^{}",=@\\]*'  # a key or field name with no mark in it
+_NAME = r'[^{}",=@\\]*+'  # a key or field name with no mark in it
 _HEAD = re.compile(r"\{(" + _NAME + "),")
 # One field and what follows its value (`,` or the entry's `}`), or the `}` after a last comma.
-_FIELD = re.compile(r"\s*(?:(\})|(" + _NAME + ")=(" + _VALUE.pattern + r")([,}]))")
+_FIELD = re.compile(r"\s*+(\})|(" + _NAME + ")=(" + _VALUE.pattern + r")([,}])")
 _STRING_HEAD = re.compile(r"\{(" + _NAME + ")=")
 # A block start as bibtexparser's splitter sees one (its `_BLOCK_START`) ...
 _BLOCK_START = re.compile(r"@\w*[ \t]*(?=[{(])")
 # ... and one at the start of a line, which no open block survives.
-_LINE_START_BLOCK = re.compile(r"\n\s*(@\w*[ \t]*)(?=[{(])")
+_LINE_START_BLOCK = re.compile(r"\n[^\S\n]*+(@\w*[ \t]*)(?=[{(])")  # (the last newline: no backtracking)
 _FIRST_BLOCK = re.compile(r"\s*(@\w*[ \t]*)(?=[{(])")  # the same on the first line
 
 
