@@ -38,7 +38,7 @@ from .indexfolder import (
 from .linkplan import LinkPlan, plan_links
 from .models import Diagnostic, Link, Note, Record, SyncStats
 from .scan import FileInfo, Scan, diff, is_ignored_name, is_note, scan
-from .store import Store, encode_path, note_row, note_to_json
+from .store import Store, encode_path, note_row, note_to_json, write_spelling
 from .text import fold_typed
 from .versions import PARSER_VERSION, SCHEMA_VERSION, STORE_VERSION
 
@@ -114,6 +114,7 @@ class Region:
 class Parsed:
     record: Record
     body: str
+    words: frozenset[str] = frozenset()  # what "did you mean" may offer from it (fulltext.note_words)
 
 
 @dataclass(frozen=True)
@@ -353,6 +354,8 @@ class Indexer:
     def _read(
         self, todo: list[str], disk: Scan, stamps: dict, shas: dict[str, str], pending: set[str], batch, progress: Progress | None
     ) -> Reading:
+        from .fulltext import note_words  # (Whoosh is imported by now: there is a batch to fill)
+
         parsed: list[Parsed] = []
         touched: dict = {}
         vanished: list[str] = []
@@ -386,7 +389,7 @@ class Indexer:
                     if path in stamps:
                         vanished.append(path)
                     continue
-                parsed.append(Parsed(record, ""))
+                parsed.append(Parsed(record, "", note_words(record, body)))
                 diagnostics.extend(record.note.diagnostics)
             if progress and (i % 50 == 0 or i == len(todo)):
                 progress(i, len(todo))
@@ -468,6 +471,8 @@ def scan_region(root: Path, config: Config, dirty: list[str]) -> Region:
 def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_files: dict, new_files: dict, fresh: bool) -> None:
     gone = [(encode_path(p),) for p in removed]
     upserted = [(encode_path(p.record.note.path),) for p in reading.parsed]
+    write_spelling(c, removed if fresh else [*removed, *(p.record.note.path for p in reading.parsed)],
+                   [(p.record.note.path, p.words) for p in reading.parsed])
     if not fresh:
         for table, column in (("notes", "path"), ("notejson", "path"), ("names", "path"), ("tags", "path"), ("headings", "path"),
                               ("links", "source"), ("reskeys", "path")):

@@ -153,6 +153,21 @@ class _CJKBigrams(Filter):
             shift += last
 
 
+# Whoosh's default token pattern, its one group made the whole match: re.split keeps the words
+# between the text around them, which tells whether a _GLUE character touches a word.
+_SPLIT = re.compile(r"([\w*]+(?:\.?[\w*]+)*)")
+_STEMS: dict[str, str] = {}  # Porter's stems of the words indexed so far (bounded, see _stems)
+
+
+def _stems(word: str) -> str:
+    found = _STEMS.get(word)
+    if found is None:
+        if len(_STEMS) > 500_000:
+            _STEMS.clear()
+        found = _STEMS[word] = _porter_stem(word)
+    return found
+
+
 class NoteAnalyzer(Analyzer):
     """The analyzer of every text field: Whoosh's StemmingAnalyzer (or StandardAnalyzer without
     stemming) for Latin text, CJK runs as bigrams (_CJKBigrams). Text with no CJK (nor
@@ -170,23 +185,65 @@ class NoteAnalyzer(Analyzer):
             cjk = cjk | StemFilter(stemfn=_stem)
         self.latin = latin
         self.cjk = cjk | _CJKBigrams()
+        self.stemming = stemming
+        self.stops: frozenset[str] | None = None if stoplist is None else frozenset(stoplist)
+        self.minsize = minsize
 
     def __call__(self, value: str, **kwargs: Any) -> Iterator[Any]:
         return (self.cjk if _CJK_OR_WIDE.search(value) else self.latin)(value, **kwargs)
 
+    def positions(self, value: str) -> dict[str, list[int]] | None:
+        """The words the index gets from `value`, each with its positions: what the Latin chain
+        yields (tokens, lower case, stop words and renumbering, glued letters, stems) made in one
+        pass, without a Token per word (a third of a full build's time went to the chain).
+        None for text the CJK chain reads (the caller runs the analyzer then), and for an
+        analyzer unpickled from an index older than this method."""
+        if _CJK_OR_WIDE.search(value) or not hasattr(self, "minsize"):
+            return None
+        ascii_only = value.isascii()
+        parts = _SPLIT.split(value.lower() if ascii_only else value)
+        stops, minsize, stem = self.stops, self.minsize, self.stemming
+        out: dict[str, list[int]] = {}
+        pos = -1
+        for i in range(1, len(parts), 2):
+            word = parts[i]
+            if not ascii_only:
+                word = word.lower()
+            if stops is None:
+                pos = i // 2
+            else:
+                if len(parts[i]) == 1 and ((parts[i - 1] and parts[i - 1][-1] in _GLUE) or (parts[i + 1] and parts[i + 1][0] in _GLUE)):
+                    pass  # a glued letter is kept (_Tokenizer, _StopFilter)
+                elif len(word) < minsize or word in stops:
+                    continue
+                # Whoosh's renumbering: the first word kept keeps its position, the next ones follow it.
+                pos = i // 2 if pos < 0 else pos + 1
+            if stem:
+                word = _stems(word)
+            found = out.get(word)
+            if found is None:
+                out[word] = [pos]
+            else:
+                found.append(pos)
+        return out
+
+
+def spelling_words(text: str) -> set[str]:
+    """The words "did you mean" may offer from `text`: each run of 3 to MAX_CORRECTED_LENGTH
+    letters (no digits, no CJK), lower case, not a stop word. The store counts in how many
+    notes each is (store.py's `spelling`): a Whoosh field of them made a third of a full build."""
+    return set(_SPELL_WORD.findall(text.translate(_WIDTH).lower())) - STOP_WORDS
+
 
 class _SpellWords(Analyzer):
-    """The words "did you mean" may offer: each run of 3 to MAX_CORRECTED_LENGTH letters (no
-    digits, no CJK), lower case, not a stop word, once per text. The spelling field only
-    records which notes have a word, so a word is given once: a third of the time of a
-    token per word."""
+    """The analyzer of the `spell` field of indexes before SCHEMA_VERSION 6: kept so that such an
+    index's schema still unpickles (it is then rebuilt, see versions.py)."""
 
     def __call__(
         self, value: str, positions: bool = False, chars: bool = False, mode: str = "", **kwargs: Any
     ) -> Iterator[Any]:
         t = Token(positions, chars, mode=mode, **kwargs)
-        words = set(_SPELL_WORD.findall(value.translate(_WIDTH).lower())) - STOP_WORDS
-        for pos, word in enumerate(sorted(words)):
+        for pos, word in enumerate(sorted(spelling_words(value))):
             t.text, t.boost, t.stopped = word, 1.0, False
             if positions:
                 t.pos = pos
@@ -206,9 +263,6 @@ def schema() -> fields.Schema:
         tagtext=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["tagtext"]),
         authors=fields.TEXT(analyzer=plain, field_boost=FIELD_BOOSTS["authors"]),
         body=fields.TEXT(analyzer=stem),
-        # Unstemmed Latin words of the whole note, each counted once per note: the dictionary
-        # for "did you mean" (a word's count is how many notes have it).
-        spell=fields.KEYWORD(analyzer=_SpellWords()),
         tag=fields.KEYWORD(commas=True, lowercase=True),
         year=fields.NUMERIC(int, bits=32, signed=False),
         status=fields.KEYWORD(lowercase=True),
