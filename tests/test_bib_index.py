@@ -4,6 +4,7 @@ only when they change, and an edit to them never re-reads the notes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -199,9 +200,7 @@ def test_search_lists_bib_only_papers_apart_from_notes(vault):
     assert "@child2019  A chapter about pruning (2019) — Child, Ann — Proceedings of the Pruning Workshop" in refs_part
     assert "@proc2019  Proceedings of the Pruning Workshop (2019)" in refs_part
     assert "sorscher" not in refs_part  # it has a note: found as a note
-    # --json lists notes only; `references` lists the papers
-    hits = json.loads(cli(vault, "search", "pruning", "--json").stdout)
-    assert all("path" in h and h["path"].endswith(".md") for h in hits)
+    # (--json and --nl: tests/test_bib_cli.py); `references` lists the papers
     assert "In the bibliography" not in cli(vault, "search", "pruning", "--no-references").stdout
     by_author = json.loads(cli(vault, "references", "author:vaswani", "--json").stdout)
     assert [r["key"] for r in by_author] == ["vaswani2017attention"]
@@ -304,19 +303,28 @@ def test_sync_prints_the_bib_diagnostics_with_file_and_line(vault):
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.slow
-def test_watch_picks_up_an_appended_entry_within_a_second(vault):
-    v = Vault.open(vault)
-    v.sync()
+@contextlib.contextmanager
+def watching(v: Vault, on_batch=None):
+    """A real watch of the vault in a thread, started (its observer running) and stopped after."""
     stop = threading.Event()
-    batches: list = []
-    thread = threading.Thread(target=lambda: v.watch(stop_event=stop, on_batch=batches.append), daemon=True)
+    thread = threading.Thread(target=lambda: v.watch(stop_event=stop, on_batch=on_batch), daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + 10
         while not v.writer_lock.held and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)  # the observer is running
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+@pytest.mark.slow
+def test_watch_picks_up_an_appended_entry_within_a_second(vault):
+    v = Vault.open(vault)
+    v.sync()
+    with watching(v):
         with open(vault / "refs/library.bib", "a", encoding="utf-8") as fh:
             fh.write("\n@misc{nobody2021, title = {Appended}, year = 2021}\n")
         saved = time.monotonic()
@@ -341,9 +349,6 @@ def test_watch_picks_up_an_appended_entry_within_a_second(vault):
             time.sleep(0.05)
         assert titles["@hinton2015distilling"] == "Distilling, saved again"
         assert time.monotonic() - saved < 1.0
-    finally:
-        stop.set()
-        thread.join(10)
 
 
 # -- graph, exports, tag pages ------------------------------------------------------------------------

@@ -316,6 +316,7 @@ class Indexer:
             diagnostics=(*disk.diagnostics, *reading.diagnostics, *(bibplan.diagnostics if bibplan is not None else ())),
             paths=tuple(changed_paths),
             attachments=tuple(sorted(old_files["attachment"] ^ new_files["attachment"])),
+            bibliography=bibplan.change if bibplan is not None else None,
         )
 
     def _bibliography(self, store: Store, attachments: set[str], notebib: dict, fresh: bool) -> BibPlan | None:

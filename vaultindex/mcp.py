@@ -350,7 +350,9 @@ def build_server(service: VaultService) -> MCPServer:
         """Search the vault's notes, best first, like `vaultindex search --json`. Each hit has the note's path, title,
         score, tags, year, authors, a snippet, and `section`: the best-matching part of the note (its heading path,
         start_line and end_line, and a snippet), so that you can read only that part with read_note(heading=...).
-        A misspelt word is corrected when the exact query finds little (hits marked fuzzy)."""
+        A misspelt word is corrected when the exact query finds little (hits marked fuzzy). Every object has a `kind`:
+        "note", or "reference" for the papers of the bibliography that have no note (key, title, authors, year,
+        venue, and the path and line of their entry), which come after the notes."""
         q = search_query(query, tag, folder, year, author, status)
         return service.call(lambda v: do_search(v, q, limit), ("search", q, limit))
 

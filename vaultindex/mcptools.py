@@ -42,8 +42,11 @@ def search_query(query: str, tag: str | None = None, folder: str | None = None, 
 
 
 def do_search(vault: Vault, query: str, limit: int) -> tuple[Any, str]:
+    from .references import tagged
+
     result = vault.search(query, limit=limit)
     hits = _plain_hits(result.hits)
+    refs = vault.references(query, limit=limit)  # papers of the bibliography with no note, after the notes
     lines = []
     if result.suggestion:
         lines.append(f'(did you mean "{result.suggestion}"? showing those matches too)')
@@ -55,7 +58,10 @@ def do_search(vault: Vault, query: str, limit: int) -> tuple[Any, str]:
             lines.append(f"   § {where}, lines {hit.section.start_line}-{hit.section.end_line}: {hit.section.snippet}")
         elif hit.snippet:
             lines.append(f"   {hit.snippet}")
-    return hits, "\n".join(lines) if hits else "No notes match."
+    if refs:
+        lines.append(f"In the bibliography, no note ({len(refs):,}):")
+        lines.extend(f"@{r.key}: {r.title}" + (f" ({r.year})" if r.year else "") + f" — {r.path}:{r.line}" for r in refs)
+    return tagged(hits, refs), "\n".join(lines) if hits or refs else "No notes match."
 
 
 def do_read_note(vault: Vault, note: str, heading: str | None, max_chars: int) -> tuple[Any, str]:

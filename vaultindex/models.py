@@ -197,6 +197,29 @@ class SearchHit:
 
 
 @dataclass(frozen=True, slots=True)
+class BibliographyChange:
+    """What a batch changed in the bibliography: the files read again (or gone), and the
+    entries added, changed and removed over all of them."""
+
+    files: tuple[str, ...] = ()
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+
+    @property
+    def summary(self) -> str:
+        """`refs/library.bib: +1 ~0 -0 entries` (`2 files: ...` for more than one)."""
+        where = self.files[0] if len(self.files) == 1 else f"{len(self.files):,} files"
+        return f"{where}: +{self.added} ~{self.changed} -{self.removed} entries"
+
+    def merged(self, other: BibliographyChange | None) -> BibliographyChange:
+        if other is None:
+            return self
+        return BibliographyChange(tuple(sorted({*self.files, *other.files})), self.added + other.added,
+                                  self.changed + other.changed, self.removed + other.removed)
+
+
+@dataclass(frozen=True, slots=True)
 class SyncStats:
     added: int = 0
     modified: int = 0
@@ -208,10 +231,11 @@ class SyncStats:
     diagnostics: tuple[Diagnostic, ...] = ()
     paths: tuple[str, ...] = ()  # the notes added, modified or removed
     attachments: tuple[str, ...] = ()  # the attachments added or removed
+    bibliography: BibliographyChange | None = None  # None: no bibliography file was read again
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.modified or self.removed)
+        return bool(self.added or self.modified or self.removed or self.bibliography)
 
 
 @_pickled_by_fields

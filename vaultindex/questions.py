@@ -13,7 +13,6 @@ from .store import Store, decode_candidates, decode_path
 __all__ = ["backlinks", "links", "orphans", "unresolved"]
 
 REFERENCE = "ref:"  # the node of a bibliography paper with no note (references.REFERENCE)
-PAPER = "paper:"  # the node of a cited paper with neither a note nor an entry
 
 
 def backlinks(store: Store, path: str) -> list[Backlink]:
@@ -69,7 +68,9 @@ def unresolved(store: Store) -> list[UnresolvedTarget]:
             out.append(UnresolvedTarget(node, "paper", "@" + ref.key, len(found), tuple(found), ref.title,
                                         ref.authors, ref.year, f"{ref.path}:{ref.line}"))
         else:
-            out.append(UnresolvedTarget(node, "paper", _paper_label(node), len(found), tuple(found)))
+            from .references import paper_label
+
+            out.append(UnresolvedTarget(node, "paper", paper_label(node), len(found), tuple(found)))
     out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
     return out
 
@@ -78,7 +79,3 @@ def orphans(store: Store) -> list[NoteRef]:
     """Notes with no links to or from another note or file."""
     return [NoteRef(p, t) for p, t in store.orphans()]
 
-
-def _paper_label(node: str) -> str:
-    kind, _, key = node[len(PAPER):].partition(":")
-    return {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(kind, kind + ":") + key

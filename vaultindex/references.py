@@ -17,16 +17,22 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .config import Config
-from .models import BibEntry, Citation, Diagnostic
-from .resolve import citation_key
+from .errors import NoteNotFound
+from .models import BibEntry, BibliographyChange, Citation, Diagnostic, Note, Paper
+from .resolve import CitationIndex, citation_key
+
+if TYPE_CHECKING:
+    from .store import Store
+
+T = TypeVar("T")
 
 REFERENCE = "ref:"
 
 __all__ = ["REFERENCE", "Reference", "ReferenceHit", "ReferenceIndex", "BibPlan", "plan_bibliography",
-           "reference_node", "reference_key", "search_words", "entry_rows"]
+           "reference_node", "reference_key", "search_words", "entry_rows", "tagged"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,15 @@ class ReferenceHit:
     venue: str
     path: str
     line: int
+
+
+def tagged(hits: Iterable[Any], refs: Iterable[ReferenceHit]) -> list[dict[str, Any]]:
+    """A search's answer as `search --json` and MCP's search give it: the note hits (SearchHit,
+    best first), then the bibliography's papers without a note, each object with its `kind`
+    ("note" or "reference") first, so that `jq 'select(.kind == "note")'` picks one kind."""
+    from dataclasses import asdict
+
+    return [*({"kind": "note", **asdict(h)} for h in hits), *({"kind": "reference", **asdict(r)} for r in refs)]
 
 
 def reference_node(key: str) -> str:
@@ -177,6 +192,7 @@ class BibPlan:
     diagnostics: tuple[Diagnostic, ...]
     changed: set[str]  # link-row keys to re-resolve
     index: ReferenceIndex
+    change: BibliographyChange = BibliographyChange()  # what SyncStats says of it
 
 
 def _stamp(file: Path) -> tuple[int | None, int | None]:
@@ -221,11 +237,16 @@ def plan_bibliography(
     new = {e.key: from_entry(e) for e in bibliography}
     old = {r.key: r for r in stored_entries()} if stored else {}
     changed: set[str] = set()
+    counts = {"added": 0, "changed": 0, "removed": 0}
     for key in old.keys() | new.keys():
         if old.get(key) != new.get(key):
+            counts["added" if key not in old else "removed" if key not in new else "changed"] += 1
             for ref in (old.get(key), new.get(key)):
                 if ref is not None:
                     changed |= _row_keys(ref)
+    kept = {id(f) for f in previous_files}
+    read_again = {f.path for f in bibliography.files if id(f) not in kept}
+    gone = {row[0] for row in stored} - {row[0] for row in now}
     stamps = {r[0]: (r[4], r[5]) for r in now}
     files = []
     for f in bibliography.files:
@@ -233,7 +254,7 @@ def plan_bibliography(
         size, mtime = stamps.get(f.path, (None, None))
         files.append((f.path, str(f.source.file), f.source.format, f.source.origin, size, mtime, _file_to_json(f)))
     return BibPlan(files, entry_rows(new.values()), (*problems, *bibliography.diagnostics), changed,
-                   ReferenceIndex(new.values()))
+                   ReferenceIndex(new.values()), BibliographyChange(tuple(sorted(read_again | gone)), **counts))
 
 
 # A file as read, stored compactly (lists, not objects: 5,000 entries in tens of milliseconds).
@@ -289,3 +310,68 @@ def diagnostics_from_json(text: str) -> list[Diagnostic]:
     except ValueError:
         return []
     return [Diagnostic(*d) for d in rows if isinstance(d, list) and len(d) == 4]
+
+
+# -- the questions the facade asks of the index (vault.py's entries call these) -----------------
+
+
+class Ask(Protocol):
+    """How a query reaches the index: Vault._ask (a store, retried after a repair)."""
+
+    def __call__(self, question: Callable[[Store], T], /) -> T: ...
+
+
+def stored_index(ask: Ask) -> ReferenceIndex:
+    """The bibliography entries of the index, by citekey, DOI and arXiv id."""
+    return ReferenceIndex(from_row(r) for r in ask(lambda s: s.bib_entries()))
+
+
+def paper_notes(ask: Ask) -> CitationIndex:
+    """Which note each citekey, DOI and arXiv id belongs to (as the indexer resolves them)."""
+    return CitationIndex(
+        Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
+        for p, _aliases, c, d, x, generated in ask(lambda s: s.names_for_resolution())
+        if not generated
+    )
+
+
+def cited_node(ask: Ask, key: str) -> str:
+    """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
+    citation = Citation(key)
+    res = paper_notes(ask).resolve(citation)
+    if res.path is not None:
+        return res.path
+    ref = stored_index(ask).resolve(citation)
+    if ref is not None:
+        return ref.node
+    raise NoteNotFound(f"no note and no bibliography entry for @{key}")
+
+
+def search(ask: Ask, query: str = "", limit: int | None = None) -> list[ReferenceHit]:
+    """The papers of the bibliography that have no note, newest first; with `query`, those
+    whose key, title, authors, year or venue hold every word."""
+    words = search_words(query)
+    if query.strip() and not words:
+        return []
+    notes = paper_notes(ask)
+    keys = ask(lambda s: s.bib_matching(words))
+    out = []
+    for row in ask(lambda s: s.bib_entries(keys)):
+        ref = from_row(row)
+        if any(notes.resolve(Citation(value, kind)).path for kind, value in
+               (("citekey", ref.key), ("doi", ref.doi), ("arxiv", ref.arxiv)) if value):
+            continue  # the paper has a note: a search finds the note
+        out.append(ReferenceHit(ref.key, ref.title, ref.authors, ref.year, ref.venue, ref.path, ref.line))
+    out.sort(key=lambda h: (-(h.year or 0), h.key))
+    return out[:limit] if limit is not None else out
+
+
+def stored_diagnostics(ask: Ask) -> list[Diagnostic]:
+    """Problems found when the bibliography files were last read (broken entries, duplicate keys...)."""
+    return diagnostics_from_json(ask(lambda s: s.get_meta("bib_diagnostics", "[]")))
+
+
+def paper_label(node: str) -> str:
+    """How a cited paper with no note and no entry is shown: `@key`, `doi:...`, `arXiv:...`."""
+    kind, _, key = node[len("paper:") :].partition(":")
+    return {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(kind, kind + ":") + key

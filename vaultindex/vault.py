@@ -44,8 +44,7 @@ if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networ
     from .hits import NoteText, SearchResult
     from .indexer import Indexer
     from .ranking import Kept, LinkPath, RankedNote, RelatedNote
-    from .references import ReferenceHit, ReferenceIndex
-    from .resolve import CitationIndex
+    from .references import ReferenceHit
     from .tagpages import TagPageMemory
 
 T = TypeVar("T")
@@ -495,6 +494,7 @@ class Vault:
     def graph(self) -> LinkGraph:
         """The link and citation graph (graph.LinkGraph) of the indexed notes, built from the store."""
         from .graph import LinkGraph
+        from .references import stored_index
 
         self._ensure_index()
         store = self.store
@@ -503,7 +503,7 @@ class Vault:
             notes = store.all_notes()
             self._graph = LinkGraph.build(
                 notes, store.files("attachment"), store.files("excluded"), resolve_aliases=self.config.resolve_aliases,
-                references=self._reference_index(),
+                references=stored_index(self._ask),
             )
             self._graph_key = key
         return self._graph
@@ -520,62 +520,25 @@ class Vault:
         return self.find_note(wanted).path
 
     # -- the bibliography (references.py) -------------------------------------------------------------
-    def _reference_index(self) -> ReferenceIndex:
-        from .references import ReferenceIndex, from_row
-
-        return ReferenceIndex(from_row(r) for r in self._ask(lambda s: s.bib_entries()))
-
-    def _paper_notes(self) -> CitationIndex:
-        """Which note each citekey, DOI and arXiv id belongs to (as the indexer resolves them)."""
-        from .models import Paper
-        from .resolve import CitationIndex
-
-        return CitationIndex(
-            Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
-            for p, _aliases, c, d, x, generated in self._ask(lambda s: s.names_for_resolution())
-            if not generated
-        )
-
     def cited_node(self, key: str) -> str:
         """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
-        from .models import Citation
+        from . import references
 
-        citation = Citation(key)
-        res = self._paper_notes().resolve(citation)
-        if res.path is not None:
-            return res.path
-        ref = self._reference_index().resolve(citation)
-        if ref is not None:
-            return ref.node
-        raise NoteNotFound(f"no note and no bibliography entry for @{key}")
+        return references.cited_node(self._ask, key)
 
     def references(self, query: str = "", limit: int | None = None) -> list[ReferenceHit]:
         """The papers of the bibliography that have no note (references.ReferenceHit), newest
         first; with `query`, those whose key, title, authors, year or venue hold every word."""
-        from .models import Citation
-        from .references import ReferenceHit, from_row, search_words
+        from . import references
 
         self._ensure_index()
-        words = search_words(query)
-        if query.strip() and not words:
-            return []
-        notes = self._paper_notes()
-        keys = self._ask(lambda s: s.bib_matching(words))
-        out = []
-        for row in self._ask(lambda s: s.bib_entries(keys)):
-            ref = from_row(row)
-            if any(notes.resolve(Citation(value, kind)).path for kind, value in
-                   (("citekey", ref.key), ("doi", ref.doi), ("arxiv", ref.arxiv)) if value):
-                continue  # the paper has a note: a search finds the note
-            out.append(ReferenceHit(ref.key, ref.title, ref.authors, ref.year, ref.venue, ref.path, ref.line))
-        out.sort(key=lambda h: (-(h.year or 0), h.key))
-        return out[:limit] if limit is not None else out
+        return references.search(self._ask, query, limit)
 
     def bibliography_diagnostics(self) -> list[Diagnostic]:
         """Problems found when the bibliography files were last read (broken entries, duplicate keys...)."""
-        from .references import diagnostics_from_json
+        from .references import stored_diagnostics
 
-        return diagnostics_from_json(self._ask(lambda s: s.get_meta("bib_diagnostics", "[]")))
+        return stored_diagnostics(self._ask)
 
     # The link questions are answered from the store's rows (questions.py), never the whole vault.
     def backlinks(self, note: Note | str) -> list[Backlink]:

@@ -26,11 +26,12 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserverVFS
 
-from .config import ALWAYS_IGNORED_DIRS
+from .config import ALWAYS_IGNORED_DIRS, CONFIG_FILE, STATE_DIR
 from .errors import WatchError
 from .inbox import FileEvent, Inbox, is_ignored_path, is_temp_name
 from .models import SyncStats
 from .scan import is_ignored_name
+from .text import quote_path
 from .watchloop import (
     DEFAULT_DEBOUNCE_MS,
     MAX_WAIT_MS,
@@ -171,6 +172,28 @@ class _EventSink(FileSystemEventHandler):
             self.inbox.rescan()
 
 
+# What a batch is told when a bibliography file outside the vault changed: the config that names
+# it (a path in .vaultindex/, which the scan skips; every batch looks at the bibliography's stamps).
+BIBLIOGRAPHY_MARK = f"{STATE_DIR}/{CONFIG_FILE}"
+
+
+class _FileSink(FileSystemEventHandler):
+    """The events of a few files in one folder outside the vault (the config's bibliography
+    files): any event naming one of them marks the bibliography dirty; the folder's other
+    files are not looked at."""
+
+    def __init__(self, inbox: Inbox, folder: str, names: set[str]) -> None:
+        super().__init__()
+        self.inbox, self.folder, self.names = inbox, folder, names
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        for path in (event.src_path, event.dest_path):
+            path = os.fsdecode(path or "")
+            if path and os.path.dirname(path) == self.folder and os.path.basename(path) in self.names:
+                self.inbox.mark([BIBLIOGRAPHY_MARK])
+                return
+
+
 class _OverflowAlarm(logging.Handler):
     """watchdog only logs a kernel queue overflow; this turns that log line into a full rescan."""
 
@@ -211,8 +234,10 @@ class Observer:
     Falls back to polling, with a notice saying which setting to raise, when the vault has more
     folders than inotify may watch or inotify refuses to start."""
 
-    def __init__(self, root: Path, polling: bool = False, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(self, root: Path, polling: bool = False, poll_seconds: float = POLL_SECONDS,
+                 files: Collection[Path] = ()) -> None:
         self.root = root
+        self.files = tuple(files)  # files outside the vault whose folders are watched too (not recursively)
         self.polling = polling
         self.poll_seconds = poll_seconds
         self.mode = ""
@@ -239,6 +264,7 @@ class Observer:
             try:
                 observer = _new_native_observer()
                 observer.schedule(sink, str(self.root), recursive=True)
+                self._schedule_files(observer, inbox)
                 observer.start()
                 self._observer, self.mode = observer, _mode_name(observer)
                 return
@@ -250,8 +276,22 @@ class Observer:
                 self.polling = True
         polling = PollingObserverVFS(os.stat, _polling_listdir, polling_interval=self.poll_seconds)
         polling.schedule(sink, str(self.root), recursive=True)
+        self._schedule_files(polling, inbox)
         polling.start()
         self._observer, self.mode = polling, "polling"
+
+    def _schedule_files(self, observer: BaseObserver, inbox: Inbox) -> None:
+        """Watch the folder of each outside file, that folder only; one that cannot be watched
+        (gone, unreadable) is left to the periodic rescan, with a notice."""
+        folders: dict[str, set[str]] = {}
+        for file in self.files:
+            folders.setdefault(os.path.dirname(file), set()).add(os.path.basename(file))
+        for folder, names in folders.items():
+            try:
+                observer.schedule(_FileSink(inbox, folder, names), folder, recursive=False)
+            except OSError as exc:
+                inbox.notice(f"Cannot watch {quote_path(folder)} for the bibliography ({exc.strerror or exc}): "
+                             f"its changes are read at the next rescan (every {RESCAN_SECONDS / 60:g} minutes).")
 
     def stop(self) -> None:
         observer, self._observer = self._observer, None
@@ -403,7 +443,9 @@ def run(
         options = replace(options, tag_pages=bool(vault.config.tags.watch))
     root = Path(vault.root)
     index = _VaultIndex(vault)
-    observer = Observer(root, options.polling, options.poll_seconds)
+    from .bib import outside_files
+
+    observer = Observer(root, options.polling, options.poll_seconds, outside_files(root, vault.config))
     watcher = Watcher(index, observer, root, options)
     index.hold()
     try:

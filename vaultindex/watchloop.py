@@ -102,6 +102,8 @@ def batch_line(stats: SyncStats, paths: Iterable[str], when: datetime | None = N
     if len(listed) > limit:
         shown += f" and {len(listed) - limit:,} more"
     counts = f"+{stats.added} ~{stats.modified} -{stats.removed}"
+    if stats.bibliography is not None:  # `...  bibliography refs/library.bib: +1 ~0 -0 entries`
+        shown = "; ".join(part for part in (shown, f"bibliography {stats.bibliography.summary}") if part)
     return f"{clock}  {counts}  {stats.seconds * 1000:.0f} ms  {shown}".rstrip()
 
 
@@ -198,6 +200,7 @@ def _merge(a: SyncStats, b: SyncStats) -> SyncStats:
         diagnostics=a.diagnostics + b.diagnostics,
         paths=tuple(sorted({*a.paths, *b.paths})),
         attachments=tuple(sorted({*a.attachments, *b.attachments})),
+        bibliography=a.bibliography.merged(b.bibliography) if a.bibliography else b.bibliography,
     )
 
 
@@ -336,7 +339,7 @@ class Watcher:
 
     def _report(self, stats: SyncStats, started: float) -> None:
         changed = _changed_paths(stats)
-        if not (changed or stats.diagnostics):
+        if not (changed or stats.diagnostics or stats.bibliography):
             return
         if started:
             stats = replace(stats, seconds=time.perf_counter() - started)

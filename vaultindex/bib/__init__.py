@@ -46,6 +46,7 @@ __all__ = [
     "decode_latex",
     "frontmatter_bibliographies",
     "load",
+    "outside_files",
     "parse_bibtex",
     "parse_csl_json",
     "parse_month",
@@ -345,6 +346,19 @@ def vault_sources(
             continue
         add(chosen, root / chosen, "frontmatter", note_path)
     return sources, diagnostics
+
+
+def outside_files(root: Path, config: Config) -> list[Path]:
+    """The files of the config's `bibliography` list that are not inside the vault (a Zotero
+    export kept elsewhere), as real absolute paths: `watch` watches them apart."""
+    real_root = os.path.realpath(root)
+    found = []
+    for written in config.bibliography:
+        file = Path(written).expanduser()
+        real = os.path.realpath(file if file.is_absolute() else root / file)
+        if not real.startswith(real_root + os.sep) and _format_of(real) is not None:
+            found.append(Path(real))
+    return list(dict.fromkeys(found))
 
 
 def _inside(root: Path, real_root: str, rel: str) -> bool:

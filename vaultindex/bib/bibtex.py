@@ -1,14 +1,19 @@
 """BibTeX/BibLaTeX (`*.bib`) text -> BibEntry values and diagnostics: the one module that imports
-bibtexparser (on first use)."""
+bibtexparser, on first use: split.py reads the plain blocks itself (five times faster) and this
+module hands bibtexparser the rest (a broken entry, a comment block), so its rules and messages
+decide those."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from ..models import BibEntry, Diagnostic
+from . import split
 from .fields import MONTH_NAMES, MONTHS, entry_from_fields
 
 _IDENT = re.compile(r"[^\s\"#%'(),={}]+")
@@ -83,7 +88,7 @@ def _expand(raw: str, macros: Mapping[str, str], unknown: list[str]) -> str:
     return "".join(out)
 
 
-def _quiet_bibtexparser():
+def _quiet_bibtexparser() -> ModuleType:
     import bibtexparser
 
     log = logging.getLogger("bibtexparser")
@@ -94,33 +99,79 @@ def _quiet_bibtexparser():
     return bibtexparser
 
 
-def _split(text: str) -> tuple[list[Any], list[tuple[int, str]]]:
-    """bibtexparser's split into blocks; on an internal error, split at lines starting with `@`
-    and parse each piece alone, so that one block the parser trips over costs only that block."""
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    line: int  # 0-based, as the blocks'
+    message: str
+    severity: str = "error"
+
+
+def _parse_chunk(bibtexparser: ModuleType, text: str, chunk: split.Chunk) -> list[split.Block | _Failure]:
+    """A chunk the fast splitter left, through bibtexparser: its blocks as the fast splitter's,
+    its broken blocks as failures (its own reasons), lines counted from the chunk's. The next
+    block's start mark follows the chunk, so that a block left open ends there as it would in
+    the whole file (that mark's own block, always the last one, is dropped)."""
+    piece = text[chunk.start : chunk.end] + chunk.head
+    blocks = list(bibtexparser.parse_string(piece, parse_stack=[]).blocks)
+    if chunk.head and blocks:
+        blocks.pop()
+    out: list[split.Block | _Failure] = []
+    for block in blocks:
+        kind = type(block).__name__
+        if kind in ("DuplicateBlockKeyBlock", "DuplicateFieldKeyBlock"):
+            block = block.ignore_error_block  # duplicates are found over the whole file, below
+            kind = type(block).__name__
+        line = chunk.line + (block.start_line or 0)
+        if kind == "String":
+            out.append(split.Block("string", line, "string", block.key, (), block.value))
+        elif kind == "Entry":
+            fields = tuple((str(f.key), str(f.value)) for f in block.fields)
+            out.append(split.Block("entry", line, str(block.entry_type), block.key, fields))
+        elif kind in ("ParsingFailedBlock", "MiddlewareErrorBlock"):
+            out.append(_Failure(line, _failure_message(block)))
+    return out
+
+
+def _blocks(text: str) -> list[split.Block | _Failure]:
+    """The file's blocks in order: the plain ones read by the fast splitter, the rest by
+    bibtexparser (imported only when a file has such a chunk)."""
+    out: list[split.Block | _Failure] = []
+    left: list[split.Chunk] = []  # chunks in a row go to bibtexparser together (one call)
+    for item in [*split.chunks(text), None]:
+        if isinstance(item, split.Chunk):
+            left.append(item)
+            continue
+        if left:
+            out.extend(_parse_chunks(text, left))
+            left = []
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _parse_chunks(text: str, chunks: list[split.Chunk]) -> list[split.Block | _Failure]:
+    """Chunks in a row through bibtexparser, in one call; when it raises (a bug of its own on
+    odd input), each chunk alone, so that such a chunk costs only itself."""
     bibtexparser = _quiet_bibtexparser()
+    first, last = chunks[0], chunks[-1]
     try:
-        return list(bibtexparser.parse_string(text, parse_stack=[]).blocks), []
-    except Exception:  # noqa: BLE001 - a parser bug on odd input must not cost the whole file
-        pass
-    blocks, failures = [], []
-    starts = [0] + [m.start() + 1 for m in re.finditer(r"\n(?=[ \t]*@)", text)]
-    for begin, end in zip(starts, starts[1:] + [len(text)]):
-        offset = text.count("\n", 0, begin)
-        piece = "\n" * offset + text[begin:end]  # keep line numbers
+        return _parse_chunk(bibtexparser, text, split.Chunk(first.start, last.end, first.line, last.head))
+    except Exception as exc:  # noqa: BLE001 - found again below, chunk by chunk
+        if len(chunks) == 1:
+            return [_Failure(first.line, f"cannot be parsed ({type(exc).__name__}), skipped")]
+    out: list[split.Block | _Failure] = []
+    for chunk in chunks:
         try:
-            blocks.extend(bibtexparser.parse_string(piece, parse_stack=[]).blocks)
+            out.extend(_parse_chunk(bibtexparser, text, chunk))
         except Exception as exc:  # noqa: BLE001
-            failures.append((offset + 1, f"cannot be parsed ({type(exc).__name__}), skipped"))
-    return blocks, failures
+            out.append(_Failure(chunk.line, f"cannot be parsed ({type(exc).__name__}), skipped"))
+    return out
 
 
 def _failure_message(block: Any) -> str:
     error = getattr(block, "error", None)
     reason = getattr(error, "abort_reason", "") or (str(error) if error else "")
     reason = " ".join(str(reason).split())
-    if type(block).__name__ == "DuplicateBlockKeyBlock":
-        key = getattr(block, "key", "")
-        return f'duplicate key "{key}" in this file; the first entry is used'
     return f"broken entry, skipped: {reason}" if reason else "broken entry, skipped"
 
 
@@ -129,65 +180,77 @@ def parse_bibtex(text: str, path: str) -> tuple[list[BibEntry], list[Diagnostic]
 
     Never raises. `@string` macros (and `#` concatenation, and the month macros) are expanded,
     entries are read in file order, a broken entry is reported and skipped, every other entry is
-    still read. Crossref is not applied here (a parent may live in another file): see `read`."""
+    still read. Duplicate keys are reported as bibtexparser reports them (an entry with a field
+    given twice does not count as the first of its key there), then as ours. Crossref is not
+    applied here (a parent may live in another file): see `read`."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").removeprefix("\ufeff")
     diagnostics: list[Diagnostic] = []
     n_lines = text.count("\n") + 1
 
-    def line_of(block: Any) -> int:
-        start = getattr(block, "start_line", None)
-        return min(max(1, (start or 0) + 1), n_lines)
+    def line_of(block: split.Block | _Failure) -> int:
+        return min(max(1, block.line + 1), n_lines)
 
     try:
-        blocks, failures = _split(text)
-    except Exception as exc:  # noqa: BLE001 - even the fallback failed: the file is unreadable
+        blocks = _blocks(text)
+    except Exception as exc:  # noqa: BLE001 - the file is unreadable
         return [], [Diagnostic(path, f"cannot be parsed: {type(exc).__name__}", 1, "error")]
-    diagnostics.extend(Diagnostic(path, msg, line, "error") for line, msg in failures)
     macros: dict[str, str] = {}
     entries: list[BibEntry] = []
+    strings: set[str] = set()  # bibtexparser's duplicate rules: exact keys, per kind
+    registered: set[str] = set()
     seen: set[str] = set()
     for block in blocks:
-        kind = type(block).__name__
         line = line_of(block)
-        if kind == "String":
+        if isinstance(block, _Failure):
+            diagnostics.append(Diagnostic(path, block.message, line, block.severity))
+            continue
+        if block.kind == "string":
+            if block.key in strings:
+                diagnostics.append(Diagnostic(path, _duplicate(block.key), line))
+                continue
+            strings.add(block.key)
             unknown: list[str] = []
             macros[block.key.lower()] = _expand(block.value, macros, unknown)
             for name in unknown:
                 diagnostics.append(Diagnostic(path, f"@string {block.key}: undefined macro {name!r}", line))
             continue
-        if kind == "DuplicateFieldKeyBlock":
-            block = block.ignore_error_block  # still an entry: read it, say so
-            diagnostics.append(Diagnostic(path, _failure_message_for_fields(block), line))
-            kind = "Entry"
-        if kind != "Entry":
-            if kind in ("ParsingFailedBlock", "DuplicateBlockKeyBlock", "MiddlewareErrorBlock"):
-                diagnostics.append(Diagnostic(path, _failure_message(block), line, "error" if kind != "DuplicateBlockKeyBlock" else "warning"))
+        twice = _fields_given_twice(block.fields)
+        if twice:
+            diagnostics.append(Diagnostic(path, f"{block.key}: {twice} given twice; the first value is used", line))
+        elif block.key in registered:
+            diagnostics.append(Diagnostic(path, _duplicate(block.key), line))
             continue
-        key = (block.key or "").strip()
+        else:
+            registered.add(block.key)
+        key = block.key.strip()
         if not key:
-            diagnostics.append(Diagnostic(path, f"@{block.entry_type} entry without a key, skipped", line, "error"))
+            diagnostics.append(Diagnostic(path, f"@{block.type} entry without a key, skipped", line, "error"))
             continue
-        if key in seen:  # the parser reports same-key blocks; this catches what it lets through
-            diagnostics.append(Diagnostic(path, f'duplicate key "{key}" in this file; the first entry is used', line))
+        if key in seen:  # what bibtexparser's rule lets through (an entry with a field twice)
+            diagnostics.append(Diagnostic(path, _duplicate(key), line))
             continue
         seen.add(key)
         fields: dict[str, str] = {}
         unknown = []
-        for f in block.fields:
-            name = str(f.key).strip().lower()
+        for name, value in block.fields:
+            name = name.strip().lower()
             if name and name not in fields:
-                fields[name] = _expand(str(f.value), macros, unknown)
+                fields[name] = _expand(value, macros, unknown)
         for name in unknown:
             diagnostics.append(Diagnostic(path, f"{key}: undefined @string macro {name!r}", line))
-        entry, problems = entry_from_fields(key, str(block.entry_type), fields, path, line)
+        entry, problems = entry_from_fields(key, block.type, fields, path, line)
         diagnostics.extend(Diagnostic(path, f"{key}: {p}", line) for p in problems)
         entries.append(entry)
     return entries, diagnostics
 
 
-def _failure_message_for_fields(block: Any) -> str:
-    names = sorted({str(f.key).lower() for f in block.fields if [g.key for g in block.fields].count(f.key) > 1})
-    listing = ", ".join(names) if names else "a field"
-    return f"{block.key}: {listing} given twice; the first value is used"
+def _duplicate(key: str) -> str:
+    return f'duplicate key "{key}" in this file; the first entry is used'
 
 
+def _fields_given_twice(fields: tuple[tuple[str, str], ...]) -> str:
+    """The names (lower case, sorted, comma-separated) of fields whose exact name comes twice."""
+    names = [name for name, _ in fields]
+    if len(set(names)) == len(names):
+        return ""
+    return ", ".join(sorted({n.lower() for n in names if names.count(n) > 1}))

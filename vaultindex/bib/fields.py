@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..models import BibEntry
@@ -52,6 +52,10 @@ def _is_lower_word(word: str) -> bool:
     return bool(first) and first.islower()
 
 
+# The parts of names (first names, surnames) come back far more often than whole names do.
+_decode_part = functools.lru_cache(maxsize=16384)(decode_latex)
+
+
 @functools.lru_cache(maxsize=32768)  # the same authors come back entry after entry
 def _format_name(raw: str) -> str:
     """One BibTeX name -> "von Last, Jr, First" (or the name alone: `{World Health Organization}`)."""
@@ -65,20 +69,26 @@ def _format_name(raw: str) -> str:
         if not words:
             return ""
         if len(words) == 1:
-            return decode_latex(words[0])
+            return _decode_part(words[0])
         lower = [i for i, w in enumerate(words[:-1]) if _is_lower_word(w)]
         if lower:
             first, von, last = words[: lower[0]], words[lower[0] : lower[-1] + 1], words[lower[-1] + 1 :]
         else:
             first, von, last = words[:-1], [], words[-1:]
         if not first:  # "van Gogh": no first name
-            return decode_latex(" ".join(von + last))
-        return f"{decode_latex(' '.join(von + last))}, {decode_latex(' '.join(first))}"
+            return _decode_part(" ".join(von + last))
+        return f"{_decode_part(' '.join(von + last))}, {_decode_part(' '.join(first))}"
     surname, rest = parts[0], [p for p in parts[1:] if p]
-    last_text = decode_latex(surname)
+    last_text = _decode_part(surname)
     if not rest:
         return last_text
-    return ", ".join([last_text, *(decode_latex(p) for p in rest)])
+    return ", ".join([last_text, *(_decode_part(p) for p in rest)])
+
+
+def clear_caches() -> None:
+    """Forget the names and name parts seen (for a benchmark's cold read)."""
+    _format_name.cache_clear()
+    _decode_part.cache_clear()
 
 
 def parse_names(value: str) -> tuple[str, ...]:
@@ -154,11 +164,18 @@ def _year_month(fields: Mapping[str, str]) -> tuple[int | None, int | None, list
     return year, month, problems
 
 
-def normalizers():
-    # parse.py owns the rules for ids; imported on first use (it compiles many patterns).
-    from ..parse import normalize_arxiv, normalize_doi
+_normalizers: tuple[Callable[[Any], str], Callable[[Any], str]] | None = None
 
-    return normalize_doi, normalize_arxiv
+
+def normalizers() -> tuple[Callable[[Any], str], Callable[[Any], str]]:
+    """parse/'s normalize_doi and normalize_arxiv (it owns the rules for ids), imported on first
+    use: it compiles many patterns."""
+    global _normalizers
+    if _normalizers is None:
+        from ..parse import normalize_arxiv, normalize_doi
+
+        _normalizers = (normalize_doi, normalize_arxiv)
+    return _normalizers
 
 
 def _ids(fields: Mapping[str, str]) -> tuple[str, str, list[str]]:

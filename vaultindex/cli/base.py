@@ -286,7 +286,8 @@ def report_sync(stats, details: bool = True, tag_pages: int = 0) -> None:
     tag_pages = min(max(tag_pages, 0), stats.notes)
     notes = plural(stats.notes - tag_pages, "note") + (f" (+{plural(tag_pages, 'tag page')})" if tag_pages else "")
     verb = "Indexed" if stats.changed or stats.rebuilt else "Up to date:"
-    warn(f"{verb} {notes} in {stats.seconds:.1f} s: +{stats.added} ~{stats.modified} -{stats.removed}{warnings}")
+    bib = f"; bibliography {stats.bibliography.summary}" if stats.bibliography is not None else ""
+    warn(f"{verb} {notes} in {stats.seconds:.1f} s: +{stats.added} ~{stats.modified} -{stats.removed}{bib}{warnings}")
 
 
 def count_tag_pages(vault) -> int:

@@ -6,6 +6,7 @@ import re
 
 import click
 
+from ..models import to_json
 from ..text import escape_controls
 from . import cli
 from .base import (
@@ -55,6 +56,7 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
                 "notes": stats.notes,
                 "seconds": round(stats.seconds, 3),
                 "rebuilt": stats.rebuilt,
+                "bibliography": to_json(stats.bibliography),  # null when no bibliography file was read
                 "warnings": [str(d) for d in stats.diagnostics],
             }
         )
@@ -141,7 +143,7 @@ class _SearchCommand(click.Command):
     is_flag=True,
     help="Also show each hit's best-matching section: heading path and lines (always in --json).",
 )
-@click.option("--no-references", is_flag=True, help="Leave out the block of bibliography papers without a note.")
+@click.option("--no-references", is_flag=True, help="Leave out the bibliography's papers without a note (notes only).")
 @pass_vault()
 def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, paths: bool, print0: bool, sections: bool,
            no_references: bool) -> None:
@@ -163,19 +165,24 @@ def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, p
 
     \b
     Papers of the bibliography that have no note (see `references`) whose key, title,
-    authors, year or venue hold the words follow in a block of their own (text output only:
-    --json, --nl and --paths list notes; `references QUERY --json` lists those papers).
+    authors, year or venue hold the words follow the notes, in a block of their own; in
+    --json and --nl each object has a "kind": "note" or "reference" (those after the notes,
+    as `references --json` shows them). --paths and -0 list notes only.
     """
+    from ..references import tagged
+
     paths = paths or print0
-    result = vault.search(" ".join(query), limit=limit, snippets=not paths)
+    text = " ".join(query)
+    result = vault.search(text, limit=limit, snippets=not paths)
+    refs = [] if no_references or paths else vault.references(text, limit=limit)
     if result.suggestion:
         warn(f'did you mean "{result.suggestion}"? (showing those matches too)')
     if not result.hits:
-        warn("No notes match.")
+        warn("No notes match." if not refs else "No notes match; papers of the bibliography do.")
     if as_json:
-        emit_json([_plain(h) for h in result.hits])
+        emit_json(tagged(map(_plain, result.hits), refs))
     elif nl:
-        emit_nl(_plain(h) for h in result.hits)
+        emit_nl(tagged(map(_plain, result.hits), refs))
     elif paths:
         emit_paths((hit.path for hit in result.hits), print0)
     else:
@@ -191,7 +198,6 @@ def search(vault, query: tuple[str, ...], limit: int, as_json: bool, nl: bool, p
                 where = " > ".join(hit.section.path) or "(before the first heading)"
                 lines = f"lines {hit.section.start_line}-{hit.section.end_line}"
                 click.echo(f"    § {where}  {lines}: {hit.section.snippet}")  # for_terminal escaped it
-        refs = [] if no_references else vault.references(" ".join(query), limit=limit)
         if refs:
             from .references import echo_references
 

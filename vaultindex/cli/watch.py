@@ -9,7 +9,7 @@ from datetime import datetime
 
 import click
 
-from ..models import SyncStats
+from ..models import SyncStats, to_json
 from ..text import json_safe, quote_path
 from . import cli
 from .base import count_tag_pages, open_vault, plural, progress_bar, report_diagnostics, report_sync, warn
@@ -74,6 +74,7 @@ def watch(ctx: click.Context, debounce_ms: int, polling: bool, nl: bool) -> None
                         "notes": stats.notes,
                         "ms": round(stats.seconds * 1000, 1),
                         "paths": list(paths),
+                        "bibliography": to_json(stats.bibliography),
                         "warnings": [str(d) for d in stats.diagnostics],
                     }),
                     ensure_ascii=False,
