@@ -251,8 +251,8 @@ def test_no_import_cycle_among_vaultindex_modules():
 LAYERS = (
     ("cli", "mcp", "mcptools", "__main__"),
     ("vault",),
-    ("indexer", "linkplan", "freshness", "questions", "watch", "watchloop", "graph", "linkstate", "references", "doctor", "ranking", "tagpages",
-     "export", "html", "palette", "bib", "newnote", "writes", "mentions", "sections", "hits"),
+    ("indexer", "linkplan", "catalog", "freshness", "questions", "watch", "watchloop", "graph", "linkstate", "references", "doctor", "ranking",
+     "tagpages", "export", "html", "palette", "bib", "newnote", "writes", "mentions", "sections", "hits"),
     ("store", "notejson", "indexfolder", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
     ("models", "answers", "errors", "text", "fsutil"),
 )

@@ -98,3 +98,70 @@ def test_a_query_that_meets_a_newer_commit_halfway_is_asked_again_on_it(tmp_path
     Vault.open(tmp_path).sync()
     sources = sorted(b.path for b in reader.backlinks("Hub"))
     assert sources == [f"Linker {j}.md" for j in (0, 1, 2, 4, 6, 7)]
+
+
+def _flaky(real, failures: int):
+    """`real`, raising FileNotFoundError (a commit replaced a file meanwhile) the first `failures` calls."""
+    calls = []
+
+    def call(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= failures:
+            raise FileNotFoundError(2, "No such file or directory", "_MAIN_7.toc")
+        return real(*args, **kwargs)
+
+    return call, calls
+
+
+@pytest.mark.parametrize("failures", [0, 3, 99])
+def test_an_index_open_that_meets_a_commit_is_tried_again(tmp_path, monkeypatch, failures):
+    from vaultindex import fulltext
+    from vaultindex.errors import IndexCorrupt
+
+    fulltext.FullText(tmp_path / "ft").create()
+    flaky, calls = _flaky(fulltext.index.open_dir, failures)
+    monkeypatch.setattr(fulltext.index, "open_dir", flaky)
+    reader = fulltext.FullText(tmp_path / "ft", readonly=True)
+    if failures < fulltext.OPEN_RETRIES:
+        assert reader.matching_paths("zebrafish") == []
+        assert len(calls) == failures + 1
+    else:
+        with pytest.raises(IndexCorrupt, match="kept changing while it was opened"):
+            reader.open()
+        assert len(calls) == fulltext.OPEN_RETRIES
+
+
+@pytest.mark.parametrize("failures", [0, 3, 99])
+def test_a_searcher_that_meets_a_commit_opens_the_index_again(tmp_path, monkeypatch, failures):
+    from vaultindex import fulltext
+    from vaultindex.errors import IndexCorrupt
+
+    fulltext.FullText(tmp_path / "ft").create()
+    opened = []
+    real_open = fulltext.index.open_dir
+    searcher_calls: list[int] = []
+
+    def open_dir(*args, **kwargs):
+        ix = real_open(*args, **kwargs)
+        opened.append(ix)
+        real_searcher = ix.searcher
+
+        def searcher(*a, **k):
+            searcher_calls.append(1)
+            if len(searcher_calls) <= failures:
+                raise FileNotFoundError(2, "No such file or directory", "MAIN_x.seg")
+            return real_searcher(*a, **k)
+
+        ix.searcher = searcher
+        return ix
+
+    monkeypatch.setattr(fulltext.index, "open_dir", open_dir)
+    reader = fulltext.FullText(tmp_path / "ft", readonly=True)
+    if failures < fulltext.OPEN_RETRIES:
+        assert reader.matching_paths("zebrafish") == []
+        assert len(searcher_calls) == failures + 1
+        assert len(opened) == failures + 1  # each failure forgets the index: opened afresh
+    else:
+        with pytest.raises(IndexCorrupt, match="kept changing while it was opened"):
+            reader.matching_paths("zebrafish")
+        assert len(searcher_calls) == fulltext.OPEN_RETRIES

@@ -3,13 +3,16 @@ temporary file is left behind) and the retry and poll helpers."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import threading
+from pathlib import Path
 
 import pytest
 
-from vaultindex.fsutil import poll, retry, temp_beside, write_atomically
+from vaultindex import fsutil
+from vaultindex.fsutil import create_new, poll, retry, temp_beside, write_atomically
 
 
 def _leftovers(folder) -> list[str]:
@@ -129,3 +132,49 @@ def test_poll_checks_at_least_once_and_gives_up_at_the_deadline():
 
     assert poll(never, timeout=0.05, interval=0.01) is False
     assert 2 <= len(ticks) <= 20
+
+
+def test_create_new_writes_a_free_name_and_never_replaces(tmp_path):
+    target = tmp_path / "note.md"
+    assert create_new(target, b"first\n")
+    assert not create_new(target, b"second\n")  # taken: nothing written
+    assert target.read_bytes() == b"first\n"
+    (tmp_path / "dangling.md").symlink_to(tmp_path / "nowhere.md")
+    assert not create_new(tmp_path / "dangling.md", b"x")  # a dangling symlink takes the name too
+    assert not (tmp_path / "nowhere.md").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_create_new_in_an_open_folder(tmp_path):
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        assert create_new(Path("n.md"), b"hi", dir_fd=fd)
+        assert not create_new(Path("n.md"), b"again", dir_fd=fd)
+    finally:
+        os.close(fd)
+    assert (tmp_path / "n.md").read_bytes() == b"hi"
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("code", [errno.EPERM, errno.EXDEV])
+def test_create_new_renames_where_hard_links_cannot_be_made(tmp_path, monkeypatch, code):
+    # exFAT, some network shares and FUSE file systems refuse hard links
+    def no_link(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(fsutil.os, "link", no_link)
+    target = tmp_path / "note.md"
+    assert create_new(target, b"first\n")
+    assert not create_new(target, b"second\n")
+    assert target.read_bytes() == b"first\n"
+    assert _leftovers(tmp_path) == []
+
+
+def test_create_new_raises_other_errors_and_leaves_nothing(tmp_path, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(fsutil.os, "link", full)
+    with pytest.raises(OSError, match="No space left"):
+        create_new(tmp_path / "note.md", b"x")
+    assert list(tmp_path.iterdir()) == []

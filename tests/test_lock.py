@@ -3,6 +3,7 @@ holder died is free again; a watch holding the index is reported at once, not wa
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -104,3 +105,40 @@ def test_the_lock_file_is_never_followed_through_a_symlink(lock_path, tmp_path):
     with pytest.raises(OSError):
         _lock(lock_path).acquire("sync")
     assert outside.read_text() == "untouched"
+
+
+@pytest.mark.parametrize(
+    ("written", "watch", "writer", "state_writer"),
+    [
+        ("{pid} watch", "pid {pid}", "pid {pid}, vaultindex watch", "watch"),
+        ("{pid} sync", "", "pid {pid}, vaultindex sync", "sync"),
+        ("{pid} tags write", "", "pid {pid}, vaultindex tags write", "tags write"),
+        ("{pid} ", "", "pid {pid}, vaultindex ", "unknown"),  # no role written
+        ("", "", "unknown process", "unknown process"),  # the lock file says nothing
+    ],
+)
+def test_info_and_index_state_name_the_holder_from_the_lock_file(example_copy, written, watch, writer, state_writer):
+    # `info --json` (watch, writer) and Vault.index_state (MCP's freshness) while another
+    # vaultindex holds the writer lock, whatever its lock file says.
+    from click.testing import CliRunner
+
+    from vaultindex import Vault
+    from vaultindex.cli import cli
+
+    pid = str(os.getpid())
+    Vault.open(example_copy).sync()
+    holder = Vault.open(example_copy)
+    assert holder.writer_lock.acquire("watch")
+    try:
+        holder.writer_lock.path.write_text(written.format(pid=pid))
+        result = CliRunner().invoke(cli, ["--vault", str(example_copy), "info", "--json"])
+        assert result.exit_code == 0, result.output
+        facts = json.loads(result.stdout)
+        assert (facts["watch"], facts["writer"]) == (watch.format(pid=pid), writer.format(pid=pid))
+        assert Vault.open(example_copy).index_state().writer == state_writer
+        assert holder.index_state().writer == "this process"
+    finally:
+        holder.writer_lock.release()
+    facts = json.loads(CliRunner().invoke(cli, ["--vault", str(example_copy), "info", "--json"]).stdout)
+    assert (facts["watch"], facts["writer"]) == ("", "")
+    assert Vault.open(example_copy).index_state().writer == ""

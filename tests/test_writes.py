@@ -112,3 +112,22 @@ def test_bad_tags_and_appends(vault, tmp_path):
     with pytest.raises(WriteRefused):
         append_to_note(vault, "papers/link.md", "x")
     assert (tmp_path / "outside" / "t.md").read_text() == "outside"
+
+
+def test_note_create_works_where_hard_links_cannot_be_made(vault, monkeypatch):
+    # exFAT, some network shares and FUSE file systems refuse hard links (EPERM): a note is still
+    # created, and still never over an existing one
+    import errno
+    import os
+
+    from vaultindex import fsutil
+
+    def no_link(*args, **kwargs):
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(fsutil.os, "link", no_link)
+    made = create_note(vault, "papers/Linkless", "hello")
+    assert (vault / made.path).read_text() == "hello\n"
+    with pytest.raises(WriteRefused, match="already exists"):
+        create_note(vault, "papers/Linkless", "again")
+    assert (vault / made.path).read_text() == "hello\n"

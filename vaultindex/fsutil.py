@@ -9,6 +9,9 @@ temporary file is `.NAME.PID.tmp`, a name the vault scan and the watcher ignore 
 fails. Whoosh and SQLite write their own files; these are for the files vaultindex writes
 itself (tag pages, exports, the index folder's marker and build pointer, note edits).
 
+`create_new` makes a file only where the name is free: the temporary file is hard-linked to
+the name, which never replaces anything (a note written by `new` or `note create`).
+
 Retrying: `retry` runs an action again after errors that a short wait can cure (a reader that
 opens the index while a writer replaces a file), and `poll` waits for a condition with a
 deadline (a lock to become free, an edit to be indexed). Neither hides any other error.
@@ -17,13 +20,14 @@ deadline (a lock to become free, an edit to be indexed). Neither hides any other
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["poll", "retry", "temp_beside", "write_atomically"]
+__all__ = ["create_new", "poll", "retry", "temp_beside", "write_atomically"]
 
 T = TypeVar("T")
 
@@ -31,15 +35,16 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _TEMP_NAMES = 100  # `.NAME.PID.tmp`, then `.NAME.PID.1.tmp` ... when a name is taken
 
 
-def temp_beside(target: Path, data: bytes, mode: int = 0o666, *, fsync: bool = False) -> Path:
+def temp_beside(target: Path, data: bytes, mode: int = 0o666, *, fsync: bool = False, dir_fd: int | None = None) -> Path:
     """A new temporary file beside `target` holding `data` (created exclusively, never through a
     symlink, with `mode` before the umask; flushed to disk with `fsync`). The caller renames or
-    links it into place and removes it if that fails."""
+    links it into place and removes it if that fails. With `dir_fd`, `target` (and the temporary
+    file returned) are names in that open folder."""
     stem = f".{target.name}.{os.getpid()}"
     for attempt in range(_TEMP_NAMES):
         tmp = target.with_name(f"{stem}.tmp" if attempt == 0 else f"{stem}.{attempt}.tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode, dir_fd=dir_fd)
         except FileExistsError:
             continue
         try:
@@ -50,7 +55,7 @@ def temp_beside(target: Path, data: bytes, mode: int = 0o666, *, fsync: bool = F
                     os.fsync(fh.fileno())
         except BaseException:
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                os.unlink(tmp, dir_fd=dir_fd)
             raise
         return tmp
     raise FileExistsError(f"no free temporary name beside {target.name} ({stem}.tmp and {_TEMP_NAMES - 1} more are taken)")
@@ -69,6 +74,38 @@ def write_atomically(target: Path, data: bytes, mode: int | None = None, *, fsyn
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+# A hard link cannot be made here: rename instead (after a last look that the name is free).
+_NO_HARD_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV, errno.ENOSYS)
+
+
+def create_new(target: Path, data: bytes, mode: int = 0o666, *, dir_fd: int | None = None) -> bool:
+    """Create `target` holding `data` (flushed to disk), whole or not at all, and only if the
+    name is free: False (nothing written) when it is taken, a dangling symlink included. A
+    temporary file (`temp_beside`) is hard-linked to the name, which never replaces anything;
+    on a file system without hard links it is renamed there after a last look that the name
+    is free. Other errors raise OSError and leave nothing behind. `mode` before the umask;
+    with `dir_fd`, `target` is a name in that open folder."""
+    tmp = temp_beside(target, data, mode, fsync=True, dir_fd=dir_fd)
+    try:
+        try:
+            os.link(tmp, target, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            try:
+                os.lstat(target, dir_fd=dir_fd)
+            except FileNotFoundError:
+                os.rename(tmp, target, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+            else:
+                return False
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dir_fd)
 
 
 def retry(

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .linkstate import base, paper_node, unresolved_node
 from .models import Citation, Note, Paper
 from .resolve import CitationIndex, Resolution, Resolver, citation_key, conflict_candidates, link_key, name_key
 from .store import Store, encode_path, link_row, storable_text
@@ -17,9 +18,6 @@ if TYPE_CHECKING:
     from .references import LazyReferences, ReferenceIndex
 
     References = ReferenceIndex | LazyReferences
-
-UNRESOLVED = "unresolved:"
-PAPER = "paper:"
 
 
 @dataclass(frozen=True)
@@ -31,17 +29,13 @@ class LinkPlan:
     keys: tuple[tuple[str, str, str], ...] = ()  # reskeys rows (kind, key, path) of the upserted notes
 
 
-def _base(path: str) -> str:
-    return path.rsplit("/", 1)[-1]
-
-
 def _link_entry(res: Resolution, link_target: str) -> tuple[str, str, tuple[str, ...]]:
     """(node, status, candidates) of a resolved link."""
     if res.status == "resolved" and res.path is not None:
         return res.path, "resolved", ()
     if res.status == "ambiguous":
         return res.candidates[0], "ambiguous", tuple(res.candidates)
-    return UNRESOLVED + name_key(link_target), "unresolved", ()
+    return unresolved_node(link_target), "unresolved", ()
 
 
 def _cite_entry(res: Resolution, citation: Citation, references: References | None = None) -> tuple[str, str, tuple[str, ...]]:
@@ -52,8 +46,7 @@ def _cite_entry(res: Resolution, citation: Citation, references: References | No
     ref = references.resolve(citation) if references is not None else None
     if ref is not None:
         return ref.node, "reference", ()  # a paper of the bibliography with no note
-    kind, key = citation_key(citation)
-    return f"{PAPER}{kind}:{key}", "unresolved", ()
+    return paper_node(citation), "unresolved", ()
 
 
 def _cite_key(citation: Citation) -> str:
@@ -100,7 +93,7 @@ def plan_links(
         if path not in resolver:
             return
         resolver.remove(path)
-        changed_keys.add(name_key(_base(path)))
+        changed_keys.add(name_key(base(path)))
         if resolve_aliases:
             changed_keys.update(name_key(a) for a in aliases)
 
@@ -118,7 +111,7 @@ def plan_links(
         path = note.path
         old_aliases = known.get(path)
         if path not in resolver:
-            changed_keys.add(name_key(_base(path)))
+            changed_keys.add(name_key(base(path)))
             resolver.add(path, note.aliases)
             if resolve_aliases:
                 changed_keys.update(name_key(a) for a in note.aliases)
@@ -138,7 +131,7 @@ def plan_links(
     for path in new_files - old_files:
         if path not in resolver:
             resolver.add(path)
-            changed_keys.add(name_key(_base(path)))
+            changed_keys.add(name_key(base(path)))
     changed_keys.discard("")
 
     skip = {n.path for n in upserted} | set(removed)
@@ -177,7 +170,7 @@ def plan_links(
 def _resolution_keys(note: Note, cindex: CitationIndex) -> set[tuple[str, str]]:
     """The reskeys rows of a note (see store.py): the keys its file name, aliases and paper
     identifiers answer to."""
-    found = {("base", name_key(_base(note.path)))}
+    found = {("base", name_key(base(note.path)))}
     found.update(("alias", k) for k in map(name_key, note.aliases) if k)
     found.update(cindex.keys_for(note.path))  # (citekey|doi|arxiv, key); none for a generated note
     return found
@@ -198,7 +191,7 @@ def _reachable(
     batch = {n.path for n in upserted} | set(removed)
     entries = {e[0]: e for e in store.resolution_entries(batch)}
     link_keys = {link_key(link.target) for n in upserted for link in n.links}
-    link_keys |= {name_key(_base(p)) for p in batch | (old_files ^ new_files)}
+    link_keys |= {name_key(base(p)) for p in batch | (old_files ^ new_files)}
     if resolve_aliases:
         link_keys |= {name_key(a) for n in upserted for a in n.aliases}
         link_keys |= {name_key(a) for e in entries.values() for a in e[1]}
@@ -218,16 +211,16 @@ def _reachable(
         wanted |= {("alias", k) for k in link_keys}
     reach = store.paths_with_keys(wanted) - entries.keys()
     entries.update((e[0], e) for e in store.resolution_entries(reach))
-    files = {p for p in old_files if p in batch or name_key(_base(p)) in link_keys}
+    files = {p for p in old_files if p in batch or name_key(base(p)) in link_keys}
     # A conflict copy among them is quiet when its original exists: that original too.
     original_keys = {
-        name_key(_base(original))
+        name_key(base(original))
         for p in (*entries, *files, *batch, *new_files) for original, _tool in conflict_candidates(p)
     } - link_keys
     if original_keys:
         more = store.paths_with_keys({("base", k) for k in original_keys}) - entries.keys()
         entries.update((e[0], e) for e in store.resolution_entries(more))
-        files |= {p for p in old_files if name_key(_base(p)) in original_keys}
+        files |= {p for p in old_files if name_key(base(p)) in original_keys}
     return sorted(entries.values()), files
 
 

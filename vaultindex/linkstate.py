@@ -316,15 +316,28 @@ def _entry(res: Resolution) -> Entry:
 
 def link_node(entry: Entry, link: Link) -> str:
     if entry is None:
-        return UNRESOLVED + name_key(link.target)
+        return unresolved_node(link.target)
     return entry[0] if isinstance(entry, tuple) else entry
 
 
 def cite_node(entry: Entry, citation: Citation) -> str:
     if entry is None:
-        kind, key = citation_key(citation)
-        return f"{PAPER}{kind}:{key}"
+        return paper_node(citation)
     return entry[0] if isinstance(entry, tuple) else entry
 
 
-__all__ = ["GRAPH_VERSION", "UNRESOLVED", "PAPER", "REFERENCE", "Entry", "LinkState", "base", "link_node", "cite_node"]
+def unresolved_node(target: str) -> str:
+    """The node of a dangling link target, `unresolved:<target key>` (the graph's and the link rows')."""
+    return UNRESOLVED + name_key(target)
+
+
+def paper_node(citation: Citation) -> str:
+    """The node of a cited paper with no note, `paper:<kind>:<key>` (the graph's and the link rows')."""
+    kind, key = citation_key(citation)
+    return f"{PAPER}{kind}:{key}"
+
+
+__all__ = [
+    "GRAPH_VERSION", "UNRESOLVED", "PAPER", "REFERENCE", "Entry", "LinkState", "base", "link_node", "cite_node", "unresolved_node",
+    "paper_node",
+]

@@ -97,11 +97,15 @@ class WriterLock:
 
     def holder(self) -> str:
         """The holder for a message: "pid 4242, vaultindex watch" (or "unknown process")."""
-        info = self.holder_info()
-        return f"pid {info.pid}, vaultindex {info.role}" if info is not None else "unknown process"
+        return describe(self.holder_info())
 
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def describe(holder: LockHolder | None) -> str:
+    """A lock holder for a message: "pid 4242, vaultindex watch" ("unknown process" for None)."""
+    return f"pid {holder.pid}, vaultindex {holder.role}" if holder is not None else "unknown process"

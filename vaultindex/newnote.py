@@ -13,7 +13,6 @@ Templater's `<% %>`) is left as written.
 from __future__ import annotations
 
 import datetime as _dt
-import errno
 import json
 import os
 import re
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from .config import ALWAYS_IGNORED_DIRS, Config, templates_folder
 from .errors import VaultIndexError
+from .fsutil import create_new
 from .models import BibEntry, Note
 from .text import fold_name, split_frontmatter
 
@@ -482,40 +482,13 @@ def _is_link(name: str, dir_fd: int) -> bool:
 
 
 def _create_in(dir_fd: int, name: str, data: bytes, rel: str) -> None:
-    tmp = f".{name}.{os.getpid()}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    """Write the new note `name` in the open folder: it appears whole, and only if the name is free."""
     try:
-        fd = os.open(tmp, flags, 0o666, dir_fd=dir_fd)
+        created = create_new(Path(name), data, dir_fd=dir_fd)
     except OSError as exc:
         raise NewNoteError(f"cannot write {rel}: {exc.strerror}") from exc
-    try:
-        try:
-            with open(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError as exc:
-            raise NewNoteError(f"cannot write {rel}: {exc.strerror}") from exc
-        try:
-            # A hard link never replaces: the note appears whole, and only if the name is free.
-            os.link(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
-        except FileExistsError as exc:
-            raise NoteExists(f"{rel} already exists; nothing was written") from exc
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV, errno.ENOSYS):
-                raise NewNoteError(f"cannot write {rel}: {exc.strerror}") from exc
-            # A file system without hard links: rename, after a last look that the name is free.
-            try:
-                os.lstat(name, dir_fd=dir_fd)
-            except FileNotFoundError:
-                os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-            else:
-                raise NoteExists(f"{rel} already exists; nothing was written") from exc
-    finally:
-        try:
-            os.unlink(tmp, dir_fd=dir_fd)
-        except OSError:
-            pass
+    if not created:
+        raise NoteExists(f"{rel} already exists; nothing was written")
 
 
 # ------------------------------------------------------------------------------------------------

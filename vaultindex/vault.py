@@ -6,18 +6,15 @@ LinkGraph, built from the store when one is asked.
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .config import STATE_DIR, Config, find_vault, load_config, templates_folder
-from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
+from .errors import AmbiguousNote, IndexCorrupt, IndexWriteError, NoteNotFound, VaultIndexError
 from .indexfolder import (
     DB_FILE,
     FULLTEXT_DIR,
@@ -31,13 +28,14 @@ from .indexfolder import (
     remove_legacy_index,
     write_error,
 )
-from .lock import WriterLock
-from .models import Diagnostic, Note, Record, SyncStats
+from .lock import WriterLock, describe
+from .models import Diagnostic, Note, SyncStats
 from .store import Store, decode_path, encode_path
 from .text import fold_typed
 
 if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
     from .answers import Backlink, Mention, NoteRef, OutLink, UnresolvedTarget
+    from .catalog import CatalogView
     from .doctor import DoctorReport
     from .fulltext import FullText
     from .graph import LinkGraph
@@ -284,13 +282,22 @@ class Vault:
 
     def _ask(self, question: Callable[[Store], T]) -> T:
         """Run a read on the store; a damaged database is rebuilt once (and said so)."""
+        return self._repairing(lambda: question(self.store), lambda: self._reader_build)
+
+    def _ask_fulltext(self, question: Callable[[FullText], T]) -> T:
+        """Run a read on the full text; a damaged index is rebuilt once (and said so)."""
+        return self._repairing(lambda: question(self.fulltext))
+
+    def _repairing(self, read: Callable[[], T], opened_build: Callable[[], int] | None = None) -> T:
+        """`read()`; when it finds the index damaged, rebuild it (`_repair`) and read again, or
+        only read again when a rebuild switched builds since `opened_build()` was opened."""
         try:
-            return question(self.store)
+            return read()
         except IndexCorrupt as exc:
-            if current_build(self.index_dir) != self._reader_build:  # a rebuild switched builds meanwhile
-                return question(self.store)
+            if opened_build is not None and current_build(self.index_dir) != opened_build():
+                return read()  # a rebuild switched builds meanwhile
             self._repair(exc)
-            return question(self.store)
+            return read()
 
     def _repair(self, problem: Exception) -> None:
         """Rebuild a damaged index (when no other process is writing it), and say so."""
@@ -306,7 +313,9 @@ class Vault:
     @property
     def catalog(self) -> CatalogView:
         """What the index holds (stamps, records, attachments, excluded files), read from the store."""
-        return CatalogView(self)
+        from .catalog import CatalogView
+
+        return CatalogView(self._ask, lambda: self.graph)
 
     def notes(self) -> list[Note]:
         """Every indexed note (bodies not included), sorted by path."""
@@ -332,8 +341,9 @@ class Vault:
                 generation = -1
         else:
             generation = -1
-        holder = self._lock.holder() if self._lock.is_held_elsewhere() else ""
-        watch = holder.split(",")[0] if holder.endswith("vaultindex watch") else ""
+        elsewhere = self._lock.is_held_elsewhere()
+        holder = self._lock.holder_info() if elsewhere else None
+        watch = f"pid {holder.pid}" if holder is not None and holder.role == "watch" else ""
         return IndexInfo(
             vault=str(self.root),
             index_dir=str(self.index_dir),
@@ -343,7 +353,7 @@ class Vault:
             build=build,
             last_sync=last,
             watch=watch,
-            writer=holder,
+            writer=describe(holder) if elsewhere else "",
         )
 
     # -- for long-running readers -------------------------------------------------------------------
@@ -370,7 +380,8 @@ class Vault:
         if self._lock.held:
             writer = "this process"
         elif self._lock.is_held_elsewhere():
-            writer = self._lock.holder().rpartition("vaultindex ")[2] or "unknown"
+            holder = self._lock.holder_info()
+            writer = (holder.role or "unknown") if holder is not None else "unknown process"
         return IndexState(generation, written_at, writer)
 
     def indexed_sha1(self, path: str) -> str | None:
@@ -399,7 +410,7 @@ class Vault:
 
         self._ensure_index()
         hidden = (templates_folder(self.root),)  # templates are not papers (config.templates_folder)
-        raw, suggestion = self._on_fulltext(lambda ft: ft.search(query, limit, hidden=hidden))
+        raw, suggestion = self._ask_fulltext(lambda ft: ft.search(query, limit, hidden=hidden))
         paths = [decode_path(h.path) for h in raw]
         notes = self._ask(lambda s: s.hit_fields(paths))
         return search_result(raw, paths, suggestion, notes, query, self.read_text if snippets else None)
@@ -613,7 +624,7 @@ class Vault:
         if target is None:
             return []
         names = names_of(target.title, target.aliases, target.name)
-        candidates = {decode_path(p) for p in self._on_fulltext(lambda ft: mention_candidates(ft, names))} - {path}
+        candidates = {decode_path(p) for p in self._ask_fulltext(lambda ft: mention_candidates(ft, names))} - {path}
         return mentions(candidates, self._ask(lambda s: s.titles(candidates)), names, self.read_text)
 
     def related(self, note: Note | str, limit: int = 10) -> list[RelatedNote]:
@@ -626,19 +637,11 @@ class Vault:
         path = self._graph_path(note)
         text = self.read_text(path)
         try:
-            found = self._on_fulltext(lambda ft: similar_text(ft, encode_path(path), text, max(3 * limit, 30)))
+            found = self._ask_fulltext(lambda ft: similar_text(ft, encode_path(path), text, max(3 * limit, 30)))
         except VaultIndexError:
             found = []
         return related_notes(graph, path, text_scores={decode_path(p): s for p, s in found}, limit=limit,
                              hidden=(templates_folder(self.root),))
-
-    def _on_fulltext(self, question: Callable[[FullText], T]) -> T:
-        """Run a read on the full-text index; a damaged one is rebuilt once (and said so)."""
-        try:
-            return question(self.fulltext)
-        except IndexCorrupt as exc:
-            self._repair(exc)
-            return question(self.fulltext)
 
 
 def _log():
@@ -648,79 +651,7 @@ def _log():
     return logging.getLogger(__name__)
 
 
-class CatalogView:
-    """The index's content as the older catalog showed it: `stamps`, `records`, `attachments`, `excluded`."""
-
-    def __init__(self, vault: Vault):
-        self._vault = vault
-
-    @property
-    def generation(self) -> int:
-        return int(self._vault._ask(lambda s: s.get_meta("generation", "-1")))
-
-    @property
-    def stamps(self) -> dict[str, tuple[int, int, str]]:
-        return self._vault._ask(lambda s: s.stamps())
-
-    @property
-    def records(self) -> Records:
-        return Records(self._vault)
-
-    @property
-    def attachments(self) -> set[str]:
-        return self._vault._ask(lambda s: s.files("attachment"))
-
-    @property
-    def excluded(self) -> set[str]:
-        return self._vault._ask(lambda s: s.files("excluded"))
-
-    @property
-    def graph(self) -> LinkGraph:
-        return self._vault.graph
-
-
-class Records(Mapping):
-    """`path -> Record`, read from the store (all at once when iterated with items()/values())."""
-
-    def __init__(self, vault: Vault):
-        self._vault = vault
-        self._paths = vault._ask(lambda s: s.paths())
-        self._all: dict[str, Record] | None = None
-
-    def _load(self) -> dict[str, Record]:
-        if self._all is None:
-            self._all = {r.note.path: r for r in self._vault._ask(lambda s: list(s.records()))}
-        return self._all
-
-    def __getitem__(self, path: str) -> Record:
-        if self._all is not None:
-            return self._all[path]
-        record = self._vault._ask(lambda s: s.record(path))
-        if record is None:
-            raise KeyError(path)
-        return record
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-    def __contains__(self, path: object) -> bool:
-        return path in set(self._paths)
-
-    def items(self):
-        data = self._load()
-        return [(p, data[p]) for p in self._paths if p in data]
-
-    def values(self):
-        return [r for _, r in self.items()]
-
-
 def _safe_key(text: str) -> str:
     from .store import storable_text
 
     return storable_text(text)
-
-
-_ = (contextlib, errno, json, time, IndexLocked)

@@ -28,7 +28,7 @@ import yaml
 
 from .config import ALWAYS_IGNORED_DIRS
 from .errors import VaultIndexError
-from .fsutil import temp_beside
+from .fsutil import create_new, temp_beside
 from .text import split_frontmatter
 
 DEFAULT_TEMPLATE_FOLDER = "Templates"
@@ -116,14 +116,8 @@ def _make_folders(root: Path, target: Path) -> None:
 
 def _create(target: Path, data: bytes) -> None:
     """Write a new file atomically; fails when the name is taken (even by a file made meanwhile)."""
-    tmp = temp_beside(target, data, 0o644, fsync=True)
-    try:
-        os.link(tmp, target)  # atomic, and never replaces: EEXIST when the name is taken
-    except FileExistsError:
-        raise WriteRefused(f"{target.name!r} already exists: vaultindex never overwrites a note") from None
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    if not create_new(target, data, 0o644):
+        raise WriteRefused(f"{target.name!r} already exists: vaultindex never overwrites a note")
 
 
 def _replace(target: Path, data: bytes, expected: bytes) -> None:

@@ -30,6 +30,7 @@ from whoosh import index, query
 from whoosh.index import EmptyIndexError
 
 from ..errors import IndexCorrupt, QueryError
+from ..fsutil import retry
 from ..indexfolder import DB_FILE
 from ..models import Record
 from ..store import Store, encode_path
@@ -316,17 +317,20 @@ class FullText:
 
     def open(self) -> None:
         """Open the index; retry the rare race with a concurrent commit; IndexCorrupt if unreadable."""
-        for attempt in range(OPEN_RETRIES):
-            try:
-                self._ix = index.open_dir(str(self.folder), indexname=INDEX_NAME, readonly=self.readonly)
-                return
-            except FileNotFoundError:
-                time.sleep(0.01 * (attempt + 1))
-            except EmptyIndexError as exc:
-                raise IndexCorrupt("no index found") from exc
-            except Exception as exc:  # Whoosh raises many kinds on a damaged file
-                raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
-        raise IndexCorrupt("the index kept changing while it was opened")
+        try:
+            self._ix = retry(
+                lambda: index.open_dir(str(self.folder), indexname=INDEX_NAME, readonly=self.readonly),
+                attempts=OPEN_RETRIES, on=FileNotFoundError,  # a commit replaced the TOC meanwhile
+            )
+        except FileNotFoundError as exc:
+            raise IndexCorrupt("the index kept changing while it was opened") from exc
+        except EmptyIndexError as exc:
+            raise IndexCorrupt("no index found") from exc
+        except Exception as exc:  # Whoosh raises many kinds on a damaged file
+            raise IndexCorrupt(f"the index cannot be read ({type(exc).__name__}: {exc})") from exc
+
+    def _forget_ix(self) -> None:
+        self._ix = None  # opened again on next use
 
     @property
     def ix(self) -> Any:
@@ -352,15 +356,12 @@ class FullText:
                 s.close()
                 s = self._searcher = None
         if s is None:
-            for attempt in range(OPEN_RETRIES):
-                try:
-                    s = self.ix.searcher()
-                    break
-                except FileNotFoundError:  # a commit replaced a segment while we opened it
-                    time.sleep(0.01 * (attempt + 1))
-                    self._ix = None
-            else:
-                raise IndexCorrupt("the index kept changing while it was opened")
+            try:
+                s = retry(lambda: self.ix.searcher(), attempts=OPEN_RETRIES, on=FileNotFoundError,
+                          before_retry=self._forget_ix)  # a commit replaced a segment while we opened it
+            except FileNotFoundError as exc:
+                self._ix = None
+                raise IndexCorrupt("the index kept changing while it was opened") from exc
             self._searcher = s
         yield s
 
