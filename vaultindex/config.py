@@ -339,3 +339,9 @@ def templates_folder(root: Path) -> str:
     if isinstance(folder, str) and folder.strip().strip("/"):
         return folder.strip().strip("/")
     return DEFAULT_TEMPLATES_FOLDER
+
+
+def in_folder(path: str, folder: str) -> bool:
+    """Whether the vault-relative `path` lies in `folder` (a vault-relative folder path)."""
+    folder = folder.strip("/")
+    return bool(folder) and (path == folder or path.startswith(folder + "/"))

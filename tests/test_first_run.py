@@ -1,0 +1,60 @@
+"""What a first-time user found running vaultindex on the two real vaults (academic-obsidian,
+kevinywu-notes), each on a small temp vault that copies the real pattern."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import write
+
+from vaultindex.cli import cli
+
+
+def run(root: Path, *args: str, code: int = 0):
+    result = CliRunner().invoke(cli, ["--vault", str(root), *args])
+    assert result.exit_code == code, (result.output, result.exception)
+    return result
+
+
+# -- 1. a template never stands for a paper ---------------------------------------------------------
+
+# kevinywu-notes: the Citations plugin's paper template carries the Transformer paper's arXiv URL
+# as its example, and bib.bib has that paper.
+TEMPLATE = (
+    "# Paper Title\n\n**Authors**: Automatically generated\n\n"
+    "[Paper](http://arxiv.org/abs/1706.03762)\n[Code](https://github.com/)\n\n## Abstract\n\n## Summary\n"
+)
+BIB = (
+    "@online{vaswaniAttentionAllYou2023,\n  title = {Attention {{Is All You Need}}},\n"
+    "  author = {Vaswani, Ashish and Shazeer, Noam},\n  date = {2023-08-01},\n"
+    "  eprint = {1706.03762},\n  eprinttype = {arXiv},\n  doi = {10.48550/arXiv.1706.03762},\n"
+    "  url = {http://arxiv.org/abs/1706.03762},\n}\n"
+)
+
+
+def template_vault(tmp_path: Path) -> Path:
+    root = tmp_path / "vault"
+    write(root, ".obsidian/templates.json", json.dumps({"folder": "templates/"}))
+    write(root, "templates/Paper.md", TEMPLATE)
+    write(root, "templates/Keyed.md", "---\ncitekey: vaswaniAttentionAllYou2023\ndoi: 10.48550/arXiv.1706.03762\n---\n# {{title}}\n")
+    write(root, "bib.bib", BIB)
+    write(root, "papers/Transformers.md", "# Transformers\n\nAs in [@vaswaniAttentionAllYou2023] and arXiv:1706.03762.\n")
+    return root
+
+
+def test_a_template_is_never_the_note_of_a_bibliography_entry(tmp_path: Path) -> None:
+    root = template_vault(tmp_path)
+    refs = json.loads(run(root, "references", "vaswani", "--json").stdout)
+    assert [r["key"] for r in refs] == ["vaswaniAttentionAllYou2023"]
+    search = run(root, "search", "transformers").stdout
+    assert "@vaswaniAttentionAllYou2023" in search.split("In the bibliography", 1)[-1]
+
+
+def test_a_template_is_never_the_node_a_citation_points_to(tmp_path: Path) -> None:
+    root = template_vault(tmp_path)
+    graph = json.loads(run(root, "graph", "-f", "json").stdout)
+    cited = {e["target"] for e in graph["edges"] if e["source"] == "papers/Transformers.md"}
+    assert cited and not any(t.startswith("templates/") for t in cited), cited
+    assert not any(e["target"].startswith("templates/") for e in graph["edges"] if e["source"].startswith("papers/"))
