@@ -58,3 +58,31 @@ def test_a_template_is_never_the_node_a_citation_points_to(tmp_path: Path) -> No
     cited = {e["target"] for e in graph["edges"] if e["source"] == "papers/Transformers.md"}
     assert cited and not any(t.startswith("templates/") for t in cited), cited
     assert not any(e["target"].startswith("templates/") for e in graph["edges"] if e["source"].startswith("papers/"))
+
+
+# -- 2. `path` gives one answer ---------------------------------------------------------------------
+
+def test_path_picks_the_same_chain_whatever_the_hash_seed(tmp_path: Path) -> None:
+    """academic-obsidian: `path "fuzzy logic" "Edoardo Ponti"` gave 4 answers in 5 runs. Of the
+    equally short chains, the one whose paths come first (by vault path) is shown."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "vault"
+    middles = ["Kappa", "Delta", "Omega", "Beta", "Zeta", "Sigma", "Alpha nodes", "Gamma"]
+    write(root, "start.md", "# start\n\n" + "\n".join(f"- [[{m}]]" for m in middles) + "\n")
+    for m in middles:  # start -> m <- person: the chain goes against a link's direction too
+        write(root, f"people/{m}.md", f"# {m}\n")
+    write(root, "person.md", "# person\n\n" + "\n".join(f"- [[{m}]]" for m in reversed(middles)) + "\n")
+    run(root, "sync")
+    texts, chains = set(), set()
+    for seed in ("0", "1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        cmd = [sys.executable, "-m", "vaultindex", "--vault", str(root), "path", "start", "person"]
+        text = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+        data = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True, check=True).stdout
+        texts.add(text)
+        chains.add(tuple(step["path"] for step in json.loads(data)["steps"]))
+    assert chains == {("start.md", "people/Alpha nodes.md", "person.md")}
+    assert len(texts) == 1 and "Alpha nodes" in texts.pop()
