@@ -86,3 +86,25 @@ def test_path_picks_the_same_chain_whatever_the_hash_seed(tmp_path: Path) -> Non
         chains.add(tuple(step["path"] for step in json.loads(data)["steps"]))
     assert chains == {("start.md", "people/Alpha nodes.md", "person.md")}
     assert len(texts) == 1 and "Alpha nodes" in texts.pop()
+
+
+# -- 3. every warning `sync` counts is one `doctor` lists -------------------------------------------
+
+def test_doctor_lists_every_warning_sync_counts(tmp_path: Path) -> None:
+    root = tmp_path / "vault"
+    write(root, "ok.md", "# ok\n")
+    (root / "latin1 content.md").write_bytes("# Café\n".encode("latin-1"))
+    write(root, "unclosed fm.md", "---\ntitle: x\n\nbody\n")
+    write(root, "big.md", "x" * 2048)
+    write(root, ".vaultindex/config.toml", 'max_file_size = "1KB"\n')
+    synced = run(root, "sync")
+    counted = synced.stderr.splitlines()[-1]
+    assert counted.endswith(", 3 warnings"), synced.stderr
+    text = run(root, "doctor").stdout
+    assert "latin1 content.md:1: not valid UTF-8" in text
+    assert "unclosed fm.md:1: frontmatter has no closing '---' line" in text
+    assert "big.md: larger than max_file_size" in text
+    report = json.loads(run(root, "doctor", "--json").stdout)
+    got = {(p["path"], p["line"], p["severity"]) for p in report["problems"]}
+    assert got == {("latin1 content.md", 1, "warning"), ("unclosed fm.md", 1, "warning"), ("big.md", None, "warning")}
+    assert report["warnings"] == 3

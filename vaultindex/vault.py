@@ -744,9 +744,11 @@ class Vault:
     def doctor(self) -> DoctorReport:
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
         from .doctor import diagnose
+        from .scan import scan
 
         self._ensure_index()
-        return diagnose(self.graph, read_text=self.read_text, bibliography=self.bibliography_diagnostics())
+        files = scan(self.root, self.config).diagnostics  # not kept in the index: a scan is cheap
+        return diagnose(self.graph, read_text=self.read_text, bibliography=self.bibliography_diagnostics(), files=files)
 
     def mentions(self, note: Note | str) -> list[Mention]:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).
