@@ -108,3 +108,17 @@ def test_doctor_lists_every_warning_sync_counts(tmp_path: Path) -> None:
     got = {(p["path"], p["line"], p["severity"]) for p in report["problems"]}
     assert got == {("latin1 content.md", 1, "warning"), ("unclosed fm.md", 1, "warning"), ("big.md", None, "warning")}
     assert report["warnings"] == 3
+
+
+# -- 4. a misspelt config key is a warning ----------------------------------------------------------
+
+def test_a_misspelt_config_key_warns_with_the_closest_known_key(tmp_path: Path) -> None:
+    root = tmp_path / "vault"
+    write(root, "a.md", "# a\n")
+    write(root, ".vaultindex/config.toml", 'bibliograpy = ["refs.bib"]\nresolve_aliases = false\n[tags]\nwach = true\ndir = "Tags"\n')
+    result = run(root, "sync")
+    lines = [ln for ln in result.stderr.splitlines() if "config.toml" in ln]
+    assert lines == [
+        "warning: .vaultindex/config.toml: unknown key bibliograpy, ignored (did you mean bibliography?)",
+        "warning: .vaultindex/config.toml: unknown key [tags] wach, ignored (did you mean watch?)",
+    ]

@@ -263,7 +263,7 @@ def load_config(vault: Path) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{where} cannot be read: {exc}") from exc
-    changes: dict = {}
+    changes: dict = {"warnings": cfg.warnings + _unknown_keys(data, where)}
     if "exclude" in data:
         excl = data["exclude"]
         if not isinstance(excl, list) or not all(isinstance(x, str) for x in excl):
@@ -304,6 +304,36 @@ def load_config(vault: Path) -> Config:
             raise ConfigError(f"{where} [new]: filename must not be empty")
         changes["new"] = replace(cfg.new, **new_changes)
     return replace(cfg, **changes)
+
+
+# The keys config.toml may hold, by table ("" the top level): anything else is a warning.
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("index_dir", "exclude", "max_file_size", "resolve_aliases", "bibliography", "tags", "graph", "new"),
+    "tags": ("dir", "sort", "min_count", "watch", "name"),
+    "graph": ("open_with", "attachments"),
+    "new": ("folder", "template", "filename"),
+}
+
+
+def _unknown_keys(data: dict, where: str) -> tuple[str, ...]:
+    """A warning for each key vaultindex does not know (a misspelling, most likely), naming the
+    closest known key. A warning, not an error: a key that is a bad value stops vaultindex, but a
+    key it does not read (a newer version's, a typo) leaves every other setting usable."""
+    from difflib import get_close_matches
+
+    found = []
+    for table, known in KNOWN_KEYS.items():
+        section = data.get(table, {}) if table else data
+        if not isinstance(section, dict):
+            continue
+        for key in section:
+            if key in known:
+                continue
+            shown = f"[{table}] {key}" if table else key
+            close = get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else f" (known keys: {', '.join(known)})"
+            found.append(f"warning: {where}: unknown key {shown}, ignored{hint}")
+    return tuple(found)
 
 
 def _obsidian_ignore_filters(vault: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
