@@ -122,3 +122,31 @@ def test_a_misspelt_config_key_warns_with_the_closest_known_key(tmp_path: Path) 
         "warning: .vaultindex/config.toml: unknown key bibliograpy, ignored (did you mean bibliography?)",
         "warning: .vaultindex/config.toml: unknown key [tags] wach, ignored (did you mean watch?)",
     ]
+
+
+# -- 5. `sync` beside a running watch ---------------------------------------------------------------
+
+def test_sync_beside_a_running_watch_says_the_watch_keeps_the_index(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "vault"
+    write(root, ".obsidian/app.json", "{}")
+    write(root, "a.md", "# a\n\n[[b]]\n")
+    watch = subprocess.Popen([sys.executable, "-m", "vaultindex", "--vault", str(root), "watch"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert watch.stderr is not None
+        deadline = time.monotonic() + 60
+        while "Watching" not in watch.stderr.readline():
+            assert time.monotonic() < deadline and watch.poll() is None, "the watch did not start"
+        result = run(root, "sync")
+        assert result.stderr == f"A vaultindex watch (pid {watch.pid}) keeps this index current: nothing to do.\n"
+        data = json.loads(run(root, "sync", "--json").stdout)
+        assert data["watch"] == f"pid {watch.pid}" and data["added"] == 0
+        full = run(root, "sync", "--full", "--wait", "0", code=1)
+        assert f"Error: a vaultindex watch is running on this vault (pid {watch.pid})" in full.stderr
+    finally:
+        watch.terminate()
+        watch.wait(30)

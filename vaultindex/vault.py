@@ -188,6 +188,13 @@ class Vault:
     def _has_index(self) -> bool:
         return current_build(self.index_dir) >= 0
 
+    def watching(self, holder: str | None = None) -> str:
+        """"pid N" of a `vaultindex watch` running on this vault (it keeps the index current),
+        "" when none. `holder`: the lock's holder, when the caller has it already."""
+        if holder is None:
+            holder = self._lock.holder() if self._lock.is_held_elsewhere() else ""
+        return holder.split(",")[0] if holder.endswith("vaultindex watch") else ""
+
     def sync(self, full: bool = False, progress: Progress | None = None, wait: float = 10.0) -> SyncStats:
         """Bring the index up to date with the disk: only changed notes are read and indexed."""
         self._take_lock("sync", wait, must=True)
@@ -340,7 +347,7 @@ class Vault:
         else:
             generation = -1
         holder = self._lock.holder() if self._lock.is_held_elsewhere() else ""
-        watch = holder.split(",")[0] if holder.endswith("vaultindex watch") else ""
+        watch = self.watching(holder)
         return IndexInfo(
             vault=str(self.root),
             index_dir=str(self.index_dir),
