@@ -150,3 +150,46 @@ def test_sync_beside_a_running_watch_says_the_watch_keeps_the_index(tmp_path: Pa
     finally:
         watch.terminate()
         watch.wait(30)
+
+
+# -- 6. an index folder inside the vault is no part of it -------------------------------------------
+
+def test_an_index_inside_the_vault_is_never_notes_nor_events(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    root = tmp_path / "vault"
+    write(root, ".obsidian/app.json", "{}")
+    write(root, "a.md", "# a\n\n![[store.sqlite]] and [[writer.lock]]\n")
+    idx = str(root / "idx")
+    synced = run(root, "--index-dir", idx, "sync")
+    assert synced.stderr.count("the index folder idx/ is inside the vault") == 1, synced.stderr
+    links = json.loads(run(root, "--index-dir", idx, "links", "a", "--json").stdout)
+    assert [link["status"] for link in links] == ["unresolved", "unresolved"], links
+
+    cmd = [sys.executable, "-m", "vaultindex", "--vault", str(root), "--index-dir", idx, "watch", "--debounce", "100"]
+    watch = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    assert watch.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(line.rstrip("\n") for line in watch.stderr), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any("Watching" in line for line in lines):
+            assert time.monotonic() < deadline and watch.poll() is None, lines
+            time.sleep(0.05)
+        write(root, "b.md", "# b\n")
+        while not any(line.endswith("  b.md") for line in lines):
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.05)
+        time.sleep(1.5)  # the index's own writes, had they been watched, would come now
+    finally:
+        watch.terminate()
+        watch.wait(30)
+        reader.join(10)
+    batches = [line for line in lines if " ms  " in line]
+    assert len(batches) == 1 and "+1 ~0 -0" in batches[0], lines
+    assert not any("idx/" in line for line in lines if "inside the vault" not in line), lines
+    assert sum("inside the vault" in line for line in lines) == 1

@@ -58,6 +58,9 @@ class Config:
     index_dir: str = ""  # where the index lives ("": the user's cache folder; relative: to the vault)
     bibliography: tuple[str, ...] = ()  # CSL-JSON or .bib files besides the vault's *.bib
     new: NewNoteConfig = field(default_factory=NewNoteConfig)
+    # Vault-relative folders that are no part of the vault: the index folder, when it is inside
+    # it (set by the Vault). The scan never lists them, the watch drops their events.
+    skip_dirs: tuple[str, ...] = ()
     # Problems with the settings that did not stop vaultindex (a pattern skipped), for the CLI to show.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -369,6 +372,26 @@ def templates_folder(root: Path) -> str:
     if isinstance(folder, str) and folder.strip().strip("/"):
         return folder.strip().strip("/")
     return DEFAULT_TEMPLATES_FOLDER
+
+
+def folder_inside(root: Path, folder: Path) -> str:
+    """`folder` as a vault-relative POSIX path when it lies inside the vault `root`, else ""."""
+    try:
+        rel = Path(os.path.realpath(folder)).relative_to(os.path.realpath(root))
+    except ValueError:
+        return ""
+    return rel.as_posix() if rel.parts else ""
+
+
+def index_inside(root: Path, config: Config, folder: Path) -> Config:
+    """The config for a vault whose index folder is `folder`: when that lies inside the vault,
+    the folder is skipped (never notes, never events) and a warning says it travels along."""
+    rel = folder_inside(root, folder)
+    if not rel:
+        return config
+    warning = (f"warning: the index folder {rel}/ is inside the vault: sync tools (Syncthing, Dropbox, "
+               "iCloud, git) will copy it; keep it outside (the default) unless you mean to")
+    return replace(config, skip_dirs=(rel,), warnings=(*config.warnings, warning))
 
 
 def in_folder(path: str, folder: str) -> bool:

@@ -262,7 +262,7 @@ class LinkGraph(LinkState):
         view = g if directed else g.to_undirected(as_view=True)
         # Of all shortest chains, the one whose notes' paths come first, step by step: the
         # same answer on every run (networkx's own pick follows set order, which varies).
-        to_b = _nx().single_source_shortest_path_length(view.reverse(copy=False) if directed else view, b)
+        to_b = _nx().single_source_shortest_path_length(g.reverse(copy=False) if directed else view, b)
         if a not in to_b:
             return None
         chain = [a]

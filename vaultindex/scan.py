@@ -115,6 +115,8 @@ def _walk(
             continue
         mode = info.st_mode
         if stat.S_ISDIR(mode):
+            if path in config.skip_dirs:  # the index folder, inside the vault (Config.skip_dirs)
+                continue
             inside_excluded = excluded or (rules and config.is_excluded(path + "/"))
             _walk(root, Path(entry.path), path, config, out, seen, inside_excluded)
             continue

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from .config import STATE_DIR, Config, find_vault, load_config, templates_folder
+from .config import STATE_DIR, Config, find_vault, index_inside, load_config, templates_folder
 from .errors import AmbiguousNote, IndexCorrupt, IndexLocked, IndexWriteError, NoteNotFound, VaultIndexError
 from .indexfolder import (
     DB_FILE,
@@ -135,6 +135,7 @@ class Vault:
         self.config = config
         self.state_dir = root / STATE_DIR  # the user's config lives here (and older in-vault indexes)
         self.index_dir = resolve_index_dir(root, config, index_dir)
+        self.config = index_inside(root, config, self.index_dir)
         self._lock = WriterLock(self.index_dir / LOCK_FILE, prepare=self._prepare_writing)
         self._indexer: Indexer | None = None
         self._reader: Store | None = None
