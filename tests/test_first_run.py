@@ -193,3 +193,31 @@ def test_an_index_inside_the_vault_is_never_notes_nor_events(tmp_path: Path) -> 
     assert len(batches) == 1 and "+1 ~0 -0" in batches[0], lines
     assert not any("idx/" in line for line in lines if "inside the vault" not in line), lines
     assert sum("inside the vault" in line for line in lines) == 1
+
+
+# -- 7. NO_COLOR ------------------------------------------------------------------------------------
+
+def test_no_color_leaves_every_line_plain_on_a_terminal(example_copy: Path) -> None:
+    def out(env: dict[str, str], *args: str) -> str:
+        result = CliRunner().invoke(cli, ["--vault", str(example_copy), *args], color=True, env=env)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    assert "\x1b[" in out({}, "search", "pruning")  # a terminal gets styles ...
+    for args in (("search", "pruning"), ("backlinks", "LoRA"), ("rank",), ("doctor",), ("links", "LoRA")):
+        assert "\x1b[" not in out({"NO_COLOR": "1"}, *args), args  # ... unless NO_COLOR says no
+    assert "\x1b[" not in out({"NO_COLOR": "yes"}, "search", "pruning")
+
+
+# -- 10. the README says what happens ---------------------------------------------------------------
+
+def test_the_readme_says_usage_errors_exit_2_and_what_the_watch_keeps(tmp_path: Path) -> None:
+    from conftest import REPO
+
+    write(tmp_path, "a.md", "# a\n")
+    bad = CliRunner().invoke(cli, ["--vault", str(tmp_path), "search", "-n", "0", "x"])
+    assert bad.exit_code == 2 and bad.stderr.startswith("Usage: vaultindex search") and "Error: Invalid value" in bad.stderr
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "exit 2" in readme
+    example = next(line for line in readme.splitlines() if line.startswith("vaultindex --vault ~/notes watch"))
+    assert "[tags] watch = true" in example

@@ -25,6 +25,8 @@ class VaultGroup(click.Group):
         return list(self.commands)  # the order they are defined in: sync and search first
 
     def invoke(self, ctx: click.Context) -> Any:
+        if no_color():
+            ctx.color = False  # every command's click.echo/style output: plain (commands inherit it)
         try:
             return super().invoke(ctx)
         except VaultIndexError as exc:
@@ -300,9 +302,17 @@ def output_options(fn: Callable) -> Callable:
     return fn
 
 
+def no_color() -> bool:
+    """Whether NO_COLOR (any non-empty value, no-color.org) asks for output without styling.
+    The one test of it: VaultGroup turns all click styling off with it, highlight() too."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
 def highlight(snippet: str) -> str:
     """Turn the index's match markers into bold on a terminal, plain text elsewhere."""
-    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+    ctx = click.get_current_context(silent=True)
+    colour = ctx.color if ctx is not None else None
+    if (sys.stdout.isatty() if colour is None else colour) and not no_color():
         return snippet.replace("\x01", "\x1b[1;33m").replace("\x02", "\x1b[0m")
     return strip_marks(snippet)
 
