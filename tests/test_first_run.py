@@ -221,3 +221,16 @@ def test_the_readme_says_usage_errors_exit_2_and_what_the_watch_keeps(tmp_path: 
     assert "exit 2" in readme
     example = next(line for line in readme.splitlines() if line.startswith("vaultindex --vault ~/notes watch"))
     assert "[tags] watch = true" in example
+
+
+# -- 8. `links` shows what the link shows -----------------------------------------------------------
+
+def test_links_shows_the_display_text(tmp_path: Path) -> None:
+    write(tmp_path, ".obsidian/app.json", "{}")
+    write(tmp_path, "Expressiveness in Neurosymbolic Learning.md", "# E\n")
+    write(tmp_path, "a.md", "# a\n\n- [[Expressiveness in Neurosymbolic Learning|Expressive NeSy]]\n- ![[pic.png|300]] [[a#a]]\n")
+    text = run(tmp_path, "links", "a").stdout
+    assert "[[Expressiveness in Neurosymbolic Learning|Expressive NeSy]] -> Expressiveness in Neurosymbolic Learning.md" in text
+    assert "![[pic.png|300]]" in text and "[[a#a]] ->" in text
+    data = json.loads(run(tmp_path, "links", "a", "--json").stdout)
+    assert [link["display"] for link in data] == ["Expressive NeSy", "300", ""]
