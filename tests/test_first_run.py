@@ -234,3 +234,37 @@ def test_links_shows_the_display_text(tmp_path: Path) -> None:
     assert "![[pic.png|300]]" in text and "[[a#a]] ->" in text
     data = json.loads(run(tmp_path, "links", "a", "--json").stdout)
     assert [link["display"] for link in data] == ["Expressive NeSy", "300", ""]
+
+
+# -- 9. a mention's context holds the mention -------------------------------------------------------
+
+def test_a_mention_far_into_a_long_line_is_shown_in_its_context(tmp_path: Path) -> None:
+    """academic-obsidian: an abstract of 1,625 characters on one line, "fuzzy logic" at column 727."""
+    write(tmp_path, ".obsidian/app.json", "{}")
+    write(tmp_path, "fuzzy logic.md", "# fuzzy logic\n")
+    before = "We study, both formally and empirically, how logical operators behave. " * 10
+    after = " behave in a differentiable learning setting, and many are highly unsuitable." * 11
+    line = "  > " + before + "operators from the fuzzy logic literature" + after
+    write(tmp_path, "Analyzing.md", "# Analyzing\n\n" + line + "\n")
+    column = line.index("fuzzy logic") + 1
+    assert column > 700 and len(line) > 1500
+    data = json.loads(run(tmp_path, "mentions", "fuzzy logic", "--json").stdout)
+    (found,) = data[0]["mentions"]
+    assert (found["line"], found["column"]) == (3, column)
+    context = found["context"]
+    assert "from the fuzzy logic literature" in context and len(context) <= 300
+    assert context.startswith("…") and context.endswith("…")
+    middle = context.index("fuzzy logic") + len("fuzzy logic") // 2
+    assert abs(middle - len(context) / 2) < 10
+    assert "from the fuzzy logic literature" in run(tmp_path, "mentions", "fuzzy logic").stdout
+
+
+def test_a_mention_context_is_cut_only_where_the_line_goes_on() -> None:
+    from vaultindex.mentions import CONTEXT_CHARS, find_mentions
+
+    filler = "word " * 200
+    for text in ("EWC " + filler, filler + "EWC", filler + "EWC " + filler, "short EWC line"):
+        (found,) = find_mentions(text, ["EWC"])
+        assert "EWC" in found.context and len(found.context) <= CONTEXT_CHARS
+        assert found.context.startswith("…") == (not text.startswith("EWC") and len(text) > CONTEXT_CHARS)
+        assert found.context.endswith("…") == (not text.endswith("EWC") and len(text) > CONTEXT_CHARS)
