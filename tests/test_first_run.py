@@ -268,3 +268,32 @@ def test_a_mention_context_is_cut_only_where_the_line_goes_on() -> None:
         assert "EWC" in found.context and len(found.context) <= CONTEXT_CHARS
         assert found.context.startswith("…") == (not text.startswith("EWC") and len(text) > CONTEXT_CHARS)
         assert found.context.endswith("…") == (not text.endswith("EWC") and len(text) > CONTEXT_CHARS)
+
+
+# -- 11. a NOTE argument as the shell gives it ------------------------------------------------------
+
+def test_a_note_argument_may_be_a_path_from_the_current_folder(tmp_path: Path, monkeypatch) -> None:
+    root = tmp_path / "vault"
+    write(root, ".obsidian/app.json", "{}")
+    write(root, "papers/Octo.md", "# Octo paper\n\n![[dino.png]] [[Other]]\n")
+    write(root, "notes/Octo.md", "# Octo notes\n\n[[Other]] [[papers/Octo]]\n")
+    write(root, "Other.md", "# Other\n")
+    (root / "papers/img").mkdir(parents=True)
+    (root / "papers/img/dino.png").write_bytes(b"\x89PNG\r\n")
+    run(root, "sync")
+
+    def first_link(*args: str) -> str:
+        return json.loads(run(root, "links", *args, "--json").stdout)[0]["target"]
+
+    monkeypatch.chdir(root / "papers")
+    assert first_link("Octo.md") == "dino.png"  # the file in this folder, not "ambiguous"
+    assert first_link("./Octo.md") == "dino.png"
+    assert first_link("../notes/Octo.md") == "Other"
+    assert first_link(str(root / "notes" / "Octo.md")) == "Other"
+    assert first_link("papers/Octo.md") == "dino.png"  # a vault path still is one
+    monkeypatch.chdir(root / "papers" / "img")
+    sources = json.loads(run(root, "backlinks", "dino.png", "--json").stdout)
+    assert [b["path"] for b in sources] == ["papers/Octo.md"]
+    monkeypatch.chdir(tmp_path)  # outside the vault: names as ever
+    assert [b["path"] for b in json.loads(run(root, "backlinks", "dino.png", "--json").stdout)] == ["papers/Octo.md"]
+    assert "matches several notes" in run(root, "links", "Octo.md", code=1).stderr  # ambiguous, as before

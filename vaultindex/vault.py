@@ -563,6 +563,11 @@ class Vault:
         wanted = str(note).strip()
         if self._ask(lambda s: s.file_kind(wanted)) is not None:
             return wanted
+        if "." in wanted.rsplit("/", 1)[-1] and not wanted.lower().endswith(".md"):  # an attachment, as Obsidian finds it
+            from .resolve import resolve_file
+
+            if (found := resolve_file(self._ask(lambda s: s.files("attachment")), wanted).path) is not None:
+                return found
         if wanted.startswith("@") and len(wanted) > 1 and wanted not in self._ask(lambda s: s.titles([wanted])):
             return self.cited_node(wanted[1:])  # @key: a cited paper, unless a note has that very path
         return self.find_note(wanted).path

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -95,6 +96,35 @@ def complete_folder(ctx: click.Context, param: click.Parameter, incomplete: str)
     return [CompletionItem(incomplete, type="dir")]
 
 
+NOTE_ARGUMENTS = frozenset({"note", "source", "target"})  # the commands' NOTE, A and B arguments
+
+
+def vault_path_of(root: Path, value: str) -> str:
+    """A NOTE argument that is a file's path, as the shell gives it, made vault-relative:
+    an absolute path inside the vault, `./x.md` or `../x.md`, or (when the current folder is
+    inside the vault) a file name or path from there, unless a path with `/` is a file from the
+    vault root too. Anything else (a name, title, alias) is left for the vault to look up."""
+    given = Path(value)
+    cwd = Path.cwd()
+    from_cwd = _relative_to(cwd, root) is not None and ("/" not in value or not (root / value).is_file())
+    if not (given.is_absolute() or value.startswith(("./", "../")) or from_cwd):
+        return value
+    full = given if given.is_absolute() else cwd / given
+    rel = _relative_to(full, root)
+    return rel if rel and full.is_file() else value
+
+
+def _relative_to(path: Path, root: Path) -> str | None:
+    """`path` relative to `root` as POSIX ("" for root itself), None when outside it."""
+    for a, b in ((os.path.abspath(path), os.path.abspath(root)), (os.path.realpath(path), os.path.realpath(root))):
+        try:
+            rel = Path(a).relative_to(b).as_posix()
+        except ValueError:
+            continue
+        return "" if rel == "." else rel
+    return None
+
+
 def pass_vault(refresh: bool = True) -> Callable:
     """Decorator: open the vault named by --vault and pass it as the first argument.
 
@@ -107,6 +137,9 @@ def pass_vault(refresh: bool = True) -> Callable:
         @click.pass_context
         def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
             vault = open_vault(ctx)
+            for name in NOTE_ARGUMENTS & kwargs.keys():
+                if isinstance(kwargs[name], str):
+                    kwargs[name] = vault_path_of(vault.root, kwargs[name])
             if refresh:
                 stats = vault.refresh()
                 if stats is not None and (stats.changed or stats.rebuilt):
