@@ -275,7 +275,7 @@ class Bench:
 
     def full_sync(self) -> None:
         walls, rss, inside = [], [], []
-        for i in range(self.reps if self.n <= 20000 else 1):
+        for _ in range(self.reps if self.n <= 20000 else 1):
             r = vi(self.vault, "sync", "--full", "--json", tree=True)
             walls.append(r.wall)
             rss.append(max(r.tree_mb or 0.0, r.maxrss_mb))
@@ -376,7 +376,7 @@ class Bench:
         if not self.has["backlinks"]:
             self.skipped.append("watch_p95_s: measured with search only (no backlinks command)")
         trials = 5 if self.quick else self.args.watch_trials
-        err_log = open(self.work / f"watch-{self.n}.log", "w")
+        err_log = open(self.work / f"watch-{self.n}.log", "w")  # noqa: SIM115 - open while watch runs, closed below
         proc = subprocess.Popen([*VI, "--vault", str(self.vault), "watch"], stdout=subprocess.DEVNULL, stderr=err_log, stdin=subprocess.DEVNULL, env=ENV)
         sampler = TreeSampler(proc.pid)
         latencies, answered, failures = [], [], 0
@@ -572,7 +572,7 @@ class Bench:
                 continue
             try:
                 step()
-            except Exception as exc:  # one broken measurement must not lose the others
+            except Exception as exc:  # noqa: BLE001 - one broken measurement must not lose the others
                 name = getattr(step, "__name__", "step")
                 self.skipped.append(f"{name}: error: {exc}".splitlines()[0][:300])
                 log(f"  error in {name}: {exc}")
@@ -753,9 +753,7 @@ def write_markdown(results: dict, path: Path) -> None:
             target = TARGETS.get(key)
             value = m["value"] if m else None
             t_text = _fmt(target, unit, scale) if target is not None else ""
-            if target is not None and unit != "MB":
-                t_text = "<= " + t_text
-            elif target is not None:
+            if target is not None:
                 t_text = "<= " + t_text
             ok = "" if target is None or value is None else ("pass" if value <= target else "**FAIL**")
             alt, ratio = _alternative(key, size)

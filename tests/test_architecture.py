@@ -247,10 +247,10 @@ def test_no_import_cycle_among_vaultindex_modules():
 LAYERS = (
     ("cli", "mcp", "__main__"),
     ("vault",),
-    ("indexer", "linkplan", "watch", "watchloop", "graph", "linkstate", "references", "doctor", "ranking", "tagpages", "export", "html", "palette", "bib", "newnote",
-     "writes", "mentions", "sections"),
+    ("indexer", "linkplan", "freshness", "questions", "watch", "watchloop", "graph", "linkstate", "references", "doctor", "ranking", "tagpages",
+     "export", "html", "palette", "bib", "newnote", "writes", "mentions", "sections"),
     ("store", "notejson", "indexfolder", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet", "versions"),
-    ("models", "errors", "text", "fsutil"),
+    ("models", "answers", "errors", "text", "fsutil"),
 )
 
 

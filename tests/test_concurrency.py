@@ -62,7 +62,12 @@ def test_second_writer_waits_then_names_the_holder(example_copy):
     try:
         with pytest.raises(IndexLocked, match="vaultindex watch"):
             Vault.open(example_copy).sync(wait=0.2)
-        assert Vault.open(example_copy).refresh() is None  # a query does not wait
+        # A query does not wait: the index is as the disk is (the quick look needs no lock)...
+        same = Vault.open(example_copy).refresh()
+        assert same is not None and not same.changed
+        # ...and when the disk changed, it answers from the index as it is.
+        (example_copy / "New while watched.md").write_text("New.\n", encoding="utf-8")
+        assert Vault.open(example_copy).refresh() is None
     finally:
         first._lock.release()
     assert Vault.open(example_copy).sync(wait=0).notes > 0

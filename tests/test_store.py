@@ -461,3 +461,10 @@ def test_a_noop_sync_does_not_open_the_full_text_index_and_a_damaged_one_still_s
     stats = Vault.open(vault).sync()
     assert stats.rebuilt
     assert Vault.open(vault).search("data pruning").hits
+
+
+def test_tag_counts_alone_come_from_sql_and_equal_the_full_listing(synced_example):
+    full = synced_example.tags()
+    counts = synced_example.tags(notes=False)
+    assert [(t.tag, t.count) for t in counts] == [(t.tag, t.count) for t in full] and full
+    assert all(t.notes == () for t in counts)

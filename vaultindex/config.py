@@ -13,7 +13,6 @@ import functools
 import json
 import os
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -262,6 +261,8 @@ def load_config(vault: Path) -> Config:
     if not path.is_file():
         return cfg
     where = f"{STATE_DIR}/{CONFIG_FILE}"
+    import tomllib  # only when there is a config file (its import is a tenth of a query's start-up)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -25,21 +25,8 @@ from .models import Citation, Link
 if TYPE_CHECKING:
     import networkx as nx
 
-from .models import (
-    Backlink,
-    LinkLine,
-    LinkPath,
-    Mention,
-    MentionLine,
-    NoteRef,
-    OutLink,
-    PathStep,
-    RankedNote,
-    Reason,
-    RelatedNote,
-    UnresolvedTarget,
-    Use,
-)
+
+from .answers import Backlink, LinkLine, Mention, MentionLine, NoteRef, OutLink, UnresolvedTarget, Use
 
 
 def _nx():
@@ -61,11 +48,6 @@ __all__ = [
     "Use",
     "UnresolvedTarget",
     "NoteRef",
-    "Reason",
-    "RelatedNote",
-    "PathStep",
-    "LinkPath",
-    "RankedNote",
 ]
 
 

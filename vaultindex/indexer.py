@@ -12,7 +12,6 @@ import errno
 import hashlib
 import json
 import os
-import re
 import stat
 import time
 from collections.abc import Callable, Iterable
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, cast
 
 from .config import Config, in_folder, templates_folder
 from .errors import IndexCorrupt
+from .freshness import BIB_CONFIG, bib_config
 from .indexfolder import (
     CURRENT,
     DB_FILE,
@@ -31,27 +31,22 @@ from .indexfolder import (
     fulltext_fingerprint,
     fulltext_generation,
     remove_build,
-    remove_whoosh_temporaries,
+    remove_leftovers,
     write_error,
     write_new,
 )
 from .linkplan import LinkPlan, plan_links
 from .models import Diagnostic, Link, Note, Record, SyncStats
 from .scan import FileInfo, Scan, diff, is_ignored_name, is_note, scan
-from .store import Store, encode_path, note_row, note_to_json
+from .store import Store, encode_path, note_row, note_to_json, write_spelling
 from .text import fold_typed
-from .versions import PARSER_VERSION, SCHEMA_VERSION, STORE_VERSION
+from .versions import version_stamp
 
 if TYPE_CHECKING:
     from .fulltext import FullText
     from .references import BibPlan, LazyReferences
 
 Progress = Callable[[int, int], None]
-_STAGED = re.compile(r"^\.(current|vaultindex-index\.json)\.\d+\.tmp$")
-
-
-def version_stamp() -> str:
-    return json.dumps({"schema": SCHEMA_VERSION, "parser": PARSER_VERSION, "store": STORE_VERSION}, sort_keys=True)
 
 
 def _fulltext(folder: Path, readonly: bool = False) -> FullText:
@@ -114,6 +109,7 @@ class Region:
 class Parsed:
     record: Record
     body: str
+    words: frozenset[str] = frozenset()  # what "did you mean" may offer from it (fulltext.note_words)
 
 
 @dataclass(frozen=True)
@@ -209,20 +205,7 @@ class Indexer:
         return replace(stats, seconds=time.perf_counter() - started)
 
     def _remove_leftovers(self) -> None:
-        """What a killed writer left (the caller holds the writer lock, so nobody is using it): a
-        half-built generation beside the current one, staged small files, Whoosh's temporary
-        files. Only names vaultindex or Whoosh give their files, inside the folder vaultindex made."""
-        current = current_build(self.folder)
-        for other in builds(self.folder):
-            if other != current:
-                remove_build(self.folder / f"b{other}")
-        with contextlib.suppress(OSError):
-            for entry in os.scandir(self.folder):
-                if _STAGED.match(entry.name) and entry.is_file(follow_symlinks=False):
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
-        if current >= 0:
-            remove_whoosh_temporaries(self.folder / f"b{current}" / FULLTEXT_DIR)
+        remove_leftovers(self.folder)
 
     def _rebuild(self, reason: str, progress: Progress | None) -> SyncStats:
         """Build a new generation beside the current one and switch to it at the end."""
@@ -298,6 +281,9 @@ class Indexer:
                 )
             if not (fresh or upserted or removed or files_changed or reading.touched or bibplan is not None):
                 batch.cancel()
+                if store.get_meta(BIB_CONFIG) != bib_config(self.config):  # (once, for freshness.unchanged)
+                    with contextlib.suppress(OSError), store.transaction() as c:
+                        c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (BIB_CONFIG, bib_config(self.config)))
                 return SyncStats(unchanged=len(stamps), notes=len(stamps), diagnostics=(*disk.diagnostics, *reading.diagnostics))
             if not batch.empty:
                 with store.transaction() as c:  # (1) the journal, committed on its own
@@ -306,6 +292,7 @@ class Indexer:
                 _write_rows(c, reading, removed, plan, old_files, new_files, fresh)
                 _write_bib_rows(c, reading, removed, notebib, bibplan)
                 c.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version_stamp(),))
+                c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (BIB_CONFIG, bib_config(self.config)))
                 c.execute("INSERT OR REPLACE INTO meta VALUES ('last_sync', ?)", (str(time.time()),))
                 if not batch.empty:
                     batch.commit()  # (3) Whoosh; when it fails, the rows are rolled back
@@ -352,13 +339,15 @@ class Indexer:
     def _read(
         self, todo: list[str], disk: Scan, stamps: dict, shas: dict[str, str], pending: set[str], batch, progress: Progress | None
     ) -> Reading:
+        from .fulltext import note_words  # (Whoosh is imported by now: there is a batch to fill)
+
         parsed: list[Parsed] = []
         touched: dict = {}
         vanished: list[str] = []
         diagnostics: list[Diagnostic] = []
         templates = templates_folder(self.root) if todo else ""
         for i, path in enumerate(todo, 1):
-            info = disk.notes[path]
+            info = FileInfo(*disk.notes[path])
             try:
                 data = read_file(self.root / path)
             except FileNotFoundError:
@@ -386,7 +375,7 @@ class Indexer:
                     if path in stamps:
                         vanished.append(path)
                     continue
-                parsed.append(Parsed(record, ""))
+                parsed.append(Parsed(record, "", note_words(record, body)))
                 diagnostics.extend(record.note.diagnostics)
             if progress and (i % 50 == 0 or i == len(todo)):
                 progress(i, len(todo))
@@ -460,7 +449,7 @@ def scan_region(root: Path, config: Config, dirty: list[str]) -> Region:
             merged.attachments.add(rel)
             merged.diagnostics.append(Diagnostic(rel, "larger than max_file_size, not indexed"))
         else:
-            merged.notes[rel] = FileInfo(st.st_size, st.st_mtime_ns)
+            merged.notes[rel] = (st.st_size, st.st_mtime_ns)
 
     def contains(path: str) -> bool:
         if path in files or path in gone:
@@ -473,6 +462,8 @@ def scan_region(root: Path, config: Config, dirty: list[str]) -> Region:
 def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_files: dict, new_files: dict, fresh: bool) -> None:
     gone = [(encode_path(p),) for p in removed]
     upserted = [(encode_path(p.record.note.path),) for p in reading.parsed]
+    write_spelling(c, removed if fresh else [*removed, *(p.record.note.path for p in reading.parsed)],
+                   [(p.record.note.path, p.words) for p in reading.parsed])
     if not fresh:
         for table, column in (("notes", "path"), ("notejson", "path"), ("names", "path"), ("tags", "path"), ("headings", "path"),
                               ("links", "source"), ("reskeys", "path")):

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import stat
+import sys
 import time
 from pathlib import Path
 
@@ -42,6 +43,7 @@ _LEGACY_NOTE_SHARD = re.compile(r"^\.?\d\d\.pickle(\.\d+\.tmp)?$")
 _LEGACY_TMP = re.compile(r"^\.(state|graph|catalog|version)\.(pickle|json)\.\d+\.tmp$")
 _WHOOSH_FILE = re.compile(r"^_?MAIN(_|\.|WRITELOCK)")
 _BUILD = re.compile(r"^b(\d+)$")
+_STAGED = re.compile(r"^\.(current|vaultindex-index\.json)\.\d+\.tmp$")  # write_new's staged files
 _TOC = re.compile(r"^_MAIN_(\d+)\.toc$")
 _TOC_TEMP = re.compile(r"^_MAIN_\d+\.toc\..+$")
 
@@ -52,12 +54,25 @@ class IndexFolderError(VaultIndexError):
 
 def default_index_dir(vault: Path) -> Path:
     """`<user cache>/vaultindex/<vault folder name>-<hash of its real path>`."""
-    from platformdirs import user_cache_dir
-
     real = os.path.realpath(vault)
     digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:10]
     name = re.sub(r"[^\w.-]+", "_", Path(real).name, flags=re.ASCII).strip("._")[:40] or "vault"
-    return Path(user_cache_dir("vaultindex", appauthor=False)) / f"{name}-{digest}"
+    return Path(user_cache_dir()) / f"{name}-{digest}"
+
+
+def user_cache_dir() -> str:
+    """platformdirs' `user_cache_dir("vaultindex")`. On Linux with an absolute $XDG_CACHE_HOME or
+    $HOME (nearly always) it is worked out here by the XDG rule platformdirs follows: importing
+    platformdirs (tempfile, random, shutil...) was a tenth of a fresh query's start-up."""
+    if sys.platform == "linux" and not hasattr(sys, "getandroidapilevel") and "ANDROID_DATA" not in os.environ:
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        if os.path.isabs(xdg):
+            return os.path.join(xdg, "vaultindex")
+        if os.path.isabs(os.environ.get("HOME", "")):
+            return os.path.join(os.path.expanduser("~/.cache"), "vaultindex")
+    from platformdirs import user_cache_dir as platform_cache_dir
+
+    return platform_cache_dir("vaultindex", appauthor=False)
 
 
 def check_folder(folder: Path) -> bool:
@@ -205,6 +220,23 @@ def remove_whoosh_temporaries(folder: Path) -> None:
                         if not inner.is_dir(follow_symlinks=False):
                             _unlink(Path(inner.path))
                     os.rmdir(entry.path)
+
+
+def remove_leftovers(folder: Path) -> None:
+    """What a killed writer left (the caller holds the writer lock, so nobody is using it): a
+    half-built generation beside the current one, staged small files, Whoosh's temporary
+    files. Only names vaultindex or Whoosh give their files, inside the folder vaultindex made."""
+    current = current_build(folder)
+    for other in builds(folder):
+        if other != current:
+            remove_build(folder / f"b{other}")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if _STAGED.match(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+    if current >= 0:
+        remove_whoosh_temporaries(folder / f"b{current}" / FULLTEXT_DIR)
 
 
 def remove_legacy_index(state_dir: Path) -> bool:

@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from .text import is_generated
 
 
 def to_json(obj: Any) -> Any:
-    """A dataclass (or a list of them) as plain JSON-serialisable data."""
+    """A dataclass (or a list of them) as plain JSON-serialisable data: what dataclasses.asdict
+    gives (new dicts, lists and tuples all through), built without its deep copy of every
+    string and number (a thousand backlinks spent 0.1 s there)."""
     if isinstance(obj, (list, tuple)):
         return [to_json(o) for o in obj]
     if hasattr(obj, "__dataclass_fields__"):
-        return asdict(obj)
+        return _plain(obj)
     return obj
+
+
+_LEAVES = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> Any:
+    """dataclasses.asdict's conversion (3.11), with its deep copy skipped for the atomic values
+    (deepcopy gives those back as they are)."""
+    if isinstance(value, _LEAVES):
+        return value
+    cls = type(value)
+    names = _FIELD_NAMES.get(cls)
+    if names is None and hasattr(cls, "__dataclass_fields__"):
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return cls(*[_plain(v) for v in value])
+    if isinstance(value, (list, tuple)):
+        return cls(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return cls((_plain(k), _plain(v)) for k, v in value.items())
+    import copy
+
+    return copy.deepcopy(value)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _pickled_by_fields(cls: type) -> type:
@@ -229,140 +259,45 @@ class BibEntry:
         return tuple(shown)
 
 
-# -- what the link graph answers (graph.py: backlinks, links, unresolved, related, path, rank) ----
+# -- answers, defined where they are made and imported on first use ------------------------------
+# Each frozen dataclass costs about a millisecond to create; a fresh `backlinks` needs two of
+# them, not all. `from vaultindex.models import Backlink` keeps working (PEP 562).
+
+# (The answers of the whole-graph questions, RankedNote, RelatedNote, LinkPath..., are ranking.py's.)
+_ELSEWHERE = dict.fromkeys(("LinkLine", "Backlink", "MentionLine", "Mention", "OutLink", "Use", "UnresolvedTarget", "NoteRef"), "answers")
+
+if TYPE_CHECKING:
+    from .answers import (
+        Backlink as Backlink,
+    )
+    from .answers import (
+        LinkLine as LinkLine,
+    )
+    from .answers import (
+        Mention as Mention,
+    )
+    from .answers import (
+        MentionLine as MentionLine,
+    )
+    from .answers import (
+        NoteRef as NoteRef,
+    )
+    from .answers import (
+        OutLink as OutLink,
+    )
+    from .answers import (
+        UnresolvedTarget as UnresolvedTarget,
+    )
+    from .answers import (
+        Use as Use,
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class LinkLine:
-    """One link, embed or citation as written in a note."""
 
-    line: int
-    kind: str  # "link", "embed" or "cite"
-    target: str  # as written, without subpath; a citation's key
-    subpath: str = ""
-    display: str = ""
-    context: str = ""  # the line's text
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-
-@dataclass(frozen=True, slots=True)
-class Backlink:
-    """A note that links to, embeds or cites the note asked about, with each place it does."""
-
-    path: str
-    title: str
-    links: tuple[LinkLine, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class MentionLine:
-    line: int
-    column: int  # 1-based
-    text: str  # the mention as written
-    context: str
-
-
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """A note that names the note asked about without linking it."""
-
-    path: str
-    title: str
-    mentions: tuple[MentionLine, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class OutLink:
-    """One outgoing link or citation of a note and where it points."""
-
-    line: int
-    kind: str  # "link", "embed" or "cite"
-    target: str
-    subpath: str
-    display: str
-    context: str
-    form: str  # links: "wiki", "markdown", "frontmatter"; citations: "citekey", "doi", "arxiv"
-    status: str  # "resolved", "ambiguous" or "unresolved"
-    path: str | None  # the file it opens; None when unresolved
-    node: str  # the graph node it points to
-    candidates: tuple[str, ...] = ()  # ambiguous: every match, preferred first
-
-
-@dataclass(frozen=True, slots=True)
-class Use:
-    path: str
-    line: int
-    context: str
-
-
-@dataclass(frozen=True, slots=True)
-class UnresolvedTarget:
-    """A link target that matches no file, or a cited paper that has no note."""
-
-    node: str
-    kind: str  # "link" or "paper"
-    target: str  # as written most often (a paper: "@key", "doi:...", "arXiv:...")
-    count: int
-    uses: tuple[Use, ...]
-    # a paper in the bibliography (node "ref:<key>"): what its entry says, and where it is
-    title: str = ""
-    authors: tuple[str, ...] = ()
-    year: int | None = None
-    bib: str = ""  # "refs.bib:12"; "" when no bibliography has the paper
-
-
-@dataclass(frozen=True, slots=True)
-class NoteRef:
-    path: str
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """Why two notes are related, and what connects them (`via`):
-
-    "link": "links to" and/or "linked from"; "co-citation": the notes that link to both;
-    "coupling": the targets (notes, dangling targets, papers) both link to or cite;
-    "tags": the shared tags; "text": nothing (Whoosh's more-like-this on the body).
-    """
-
-    kind: str
-    score: float  # the raw strength of this reason (see graph.LinkGraph.related)
-    via: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class RelatedNote:
-    path: str
-    title: str
-    score: float
-    reasons: tuple[Reason, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PathStep:
-    """One note on a link path and how it was reached from the previous one."""
-
-    path: str
-    title: str
-    direction: str = ""  # "->": the previous note links here; "<-": this note links back; "" first
-    line: int = 0  # line of that link, in the note that holds it
-    context: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class LinkPath:
-    steps: tuple[PathStep, ...]
-    directed: bool
-
-    @property
-    def length(self) -> int:
-        return len(self.steps) - 1
-
-
-@dataclass(frozen=True, slots=True)
-class RankedNote:
-    path: str
-    title: str
-    pagerank: float
-    in_degree: int  # notes linking here
-    out_degree: int  # notes linked from here
+    return getattr(importlib.import_module(f".{module}", __package__), name)

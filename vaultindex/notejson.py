@@ -1,5 +1,11 @@
 """Owns the notes' JSON: a Note to JSON text and back, built generically from the dataclass
-fields (frontmatter dates and bytes tagged), so that the store holds no executable data."""
+fields (frontmatter dates and bytes tagged), so that the store holds no executable data.
+
+A note's links, citations and headings are rows of their own (store.py's `links` and
+`headings`, written beside the JSON in the same transaction), so the JSON leaves them out and
+the reader takes them from the rows (`RowParts`): the same text twice made up half the store.
+They stay in the JSON of a note whose link or heading text the rows cannot hold as it is
+(a lone surrogate, which the rows store as U+FFFD)."""
 
 from __future__ import annotations
 
@@ -12,7 +18,12 @@ import types
 import typing
 from typing import Any
 
-from .models import Note
+from .models import Citation, Heading, Link, Note
+
+# The Note fields the link and heading rows hold (see the module's docstring).
+ROW_FIELDS = ("links", "citations", "headings")
+# (links, citations, headings) of one note, as read back from its rows.
+RowParts = tuple[tuple[Link, ...], tuple[Citation, ...], tuple[Heading, ...]]
 
 
 def _plain(value: Any) -> Any:
@@ -87,12 +98,52 @@ def _build(hint: Any, value: Any) -> Any:
     return _tagged(value)
 
 
+def _storable(text: str) -> bool:
+    """Whether the rows hold `text` as it is (valid UTF-8: no lone surrogate)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def rows_hold(note: Note) -> bool:
+    """Whether the link and heading rows hold the note's links, citations and headings as they are."""
+    return all(
+        _storable(link.target) and _storable(link.subpath) and _storable(link.display) and _storable(link.context)
+        for link in note.links
+    ) and all(_storable(c.key) and _storable(c.context) for c in note.citations) and all(
+        _storable(h.text) for h in note.headings
+    )
+
+
 def note_to_json(note: Note) -> str:
-    return json.dumps(_plain(note), ensure_ascii=True, separators=(",", ":"))
+    """The JSON of a note, without its links, citations and headings when the rows hold them."""
+    skip = ROW_FIELDS if rows_hold(note) else ()
+    data = {f.name: _plain(getattr(note, f.name)) for f in dataclasses.fields(Note) if f.name not in skip}
+    return json.dumps(data, ensure_ascii=True, separators=(",", ":"))
 
 
-def note_from_json(text: str) -> Note:
-    return _build(Note, json.loads(text))
+def note_from_json(text: str, rows: RowParts | None = None) -> Note:
+    return note_from_data(json.loads(text), rows)
 
 
-__all__ = ["note_to_json", "note_from_json"]
+def needs_rows(data: dict[str, Any]) -> bool:
+    """Whether a note's JSON (as loaded) left its links, citations and headings to the rows."""
+    return "links" not in data
+
+
+def note_from_data(data: dict[str, Any], rows: RowParts | None = None) -> Note:
+    """The note from its loaded JSON; `rows`: its links, citations and headings as read from
+    their rows, used when the JSON left them out (then, without them, the note has none)."""
+    if rows is None or not needs_rows(data):
+        return _build(Note, data)
+    hints = _hints(Note)
+    values = {k: _build(hints[k], v) for k, v in data.items() if k in hints and k not in ROW_FIELDS}
+    values["links"], values["citations"], values["headings"] = rows
+    return Note(**values)
+
+
+__all__ = ["ROW_FIELDS", "RowParts", "needs_rows", "note_from_data", "note_from_json", "note_to_json", "rows_hold"]

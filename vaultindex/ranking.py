@@ -7,18 +7,79 @@ that read only its public state; `Vault.related`, `Vault.path` and `Vault.rank` 
 from __future__ import annotations
 
 import heapq
+import logging
 import math
 from collections import Counter
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .graph import LinkGraph
-from .models import LinkPath, PathStep, RankedNote, Reason, RelatedNote
-
-if TYPE_CHECKING:  # networkx is imported by graph.py and export/ only
+if TYPE_CHECKING:  # networkx is imported by graph.py and export/ only; a stored rank needs neither
     import networkx as nx
 
-__all__ = ["link_path", "pagerank", "rank_notes", "related_notes"]
+    from .graph import LinkGraph
+    from .lock import WriterLock
+    from .store import Store
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Kept", "kept_communities", "kept_ranks", "link_path", "pagerank", "rank_notes", "related_notes"]
+
+
+# -- the answers (models.py gives these names too) ---------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why two notes are related, and what connects them (`via`):
+
+    "link": "links to" and/or "linked from"; "co-citation": the notes that link to both;
+    "coupling": the targets (notes, dangling targets, papers) both link to or cite;
+    "tags": the shared tags; "text": nothing (Whoosh's more-like-this on the body).
+    """
+
+    kind: str
+    score: float  # the raw strength of this reason (see graph.LinkGraph.related)
+    via: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedNote:
+    path: str
+    title: str
+    score: float
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PathStep:
+    """One note on a link path and how it was reached from the previous one."""
+
+    path: str
+    title: str
+    direction: str = ""  # "->": the previous note links here; "<-": this note links back; "" first
+    line: int = 0  # line of that link, in the note that holds it
+    context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPath:
+    steps: tuple[PathStep, ...]
+    directed: bool
+
+    @property
+    def length(self) -> int:
+        return len(self.steps) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class RankedNote:
+    path: str
+    title: str
+    pagerank: float
+    in_degree: int  # notes linking here
+    out_degree: int  # notes linked from here
+
 
 _WEIGHTS = {"link": 1.0, "co-citation": 1.0, "coupling": 1.0, "tags": 0.5, "text": 1.0}
 
@@ -142,6 +203,78 @@ def _first_link(graph: LinkGraph, source: str, target: str) -> tuple[int, str]:
     return min(found) if found else (0, "")
 
 
+class Kept:
+    """What the whole-graph questions keep per state of the index, in the current build's
+    database: `rank`'s PageRank rows and the graph views' communities. Each is computed on the
+    first ask after a write and read back by later asks (a fresh `rank`, the MCP server's), so
+    the graph is built once per state, not per ask. Nothing waits for a writer: when the writer
+    lock is busy, what was computed is not kept (and is computed again next time)."""
+
+    def __init__(self, ask: Callable[[Callable[[Store], Any]], Any], index_dir: Path, lock: WriterLock, options: str):
+        self.ask = ask  # Vault._ask: a read of the store (a damaged one is rebuilt once)
+        self.index_dir = index_dir
+        self.lock = lock
+        self.options = options  # what else the answers depend on (resolve_aliases)
+
+    def stamp(self) -> str:
+        return self.ask(lambda s: s.rank_stamp(self.options))
+
+    def keep(self, save: Callable[[Store], object]) -> None:
+        """`save(store)` on the current build's database opened for writing, when the writer
+        lock is (or can be taken) now."""
+        from .errors import VaultIndexError
+        from .indexfolder import DB_FILE, current_build
+        from .store import Store
+
+        held = self.lock.held
+        try:
+            if not held and not self.lock.acquire("rank", 0.0):
+                return
+        except OSError:
+            return
+        try:
+            store = Store(self.index_dir / f"b{current_build(self.index_dir)}" / DB_FILE, writable=True)
+            try:
+                save(store)
+            finally:
+                store.close()
+        except (OSError, VaultIndexError) as exc:
+            log.debug("not kept: %s", exc)
+        finally:
+            if not held:
+                self.lock.release()
+
+
+def kept_ranks(kept: Kept, graph: Callable[[], LinkGraph], limit: int = 20, by: str = "pagerank") -> list[RankedNote]:
+    """rank_notes, read from the store when it was kept for this state of the index."""
+    rows = kept.ask(lambda s: s.stored_ranks(kept.options))
+    if rows is None:
+        stamp = kept.stamp()
+        built = graph()
+        rows = [(r.path, r.title, r.pagerank, r.in_degree, r.out_degree) for r in rank_notes(built, len(built.notes) + 1)]
+        kept.keep(lambda store: store.save_ranks(rows, stamp, kept.options))
+    return _ranked([RankedNote(*row) for row in rows], limit, by)
+
+
+def kept_communities(kept: Kept, view: nx.DiGraph, key: str, communities: Callable[[nx.DiGraph], list[list[str]]]) -> list[list[str]]:
+    """The communities of a graph view (`communities(view)`: export.communities, Louvain), read
+    from the store when they were kept for this view (`key`: its filters) in this state of the index."""
+    stamp = kept.stamp()
+    groups = kept.ask(lambda s: s.stored_communities(key, stamp))
+    if groups is None or {n for g in groups for n in g} != set(view):
+        groups = communities(view)
+        kept.keep(lambda store: store.save_communities(key, stamp, groups, kept.options))
+    return groups
+
+
+def _ranked(ranked: list[RankedNote], limit: int, by: str) -> list[RankedNote]:
+    if by == "in":
+        ranked.sort(key=lambda r: (-r.in_degree, -r.pagerank, r.path))
+    else:
+        ranked.sort(key=lambda r: (-r.pagerank, -r.in_degree, r.path))
+    return ranked[:limit]
+
+
 def rank_notes(graph: LinkGraph, limit: int = 20, by: str = "pagerank") -> list[RankedNote]:
     """Notes by PageRank over note-to-note links (or by in-degree): the vault's hubs."""
     g = graph.note_graph()
@@ -150,11 +283,7 @@ def rank_notes(graph: LinkGraph, limit: int = 20, by: str = "pagerank") -> list[
         RankedNote(p, graph.notes[p].title, round(scores[p], 6), g.in_degree(p), g.out_degree(p))
         for p in g
     ]
-    if by == "in":
-        ranked.sort(key=lambda r: (-r.in_degree, -r.pagerank, r.path))
-    else:
-        ranked.sort(key=lambda r: (-r.pagerank, -r.in_degree, r.path))
-    return ranked[:limit]
+    return _ranked(ranked, limit, by)
 
 
 def pagerank(graph: nx.DiGraph, alpha: float = 0.85, weight: str | None = None, tol: float = 1.0e-8, max_iter: int = 200) -> dict[str, float]:

@@ -14,25 +14,32 @@ Paths are str with surrogateescape (file names that are not UTF-8); SQLite and W
 valid UTF-8, so such a path is stored as `//x:` + the hex of its bytes (no vault-relative path
 starts with `/`), see `encode_path` / `decode_path`. Notes are stored as JSON built generically
 from the dataclass fields (notejson.py's `note_to_json` / `note_from_json`), so no file vaultindex writes
-besides Whoosh's own is executable data.
+besides Whoosh's own is executable data; a note's links, citations and headings are read back from
+their `links` and `headings` rows, which the JSON does not repeat.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import json
+import operator
 import os
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import IndexCorrupt, IndexWriteError
-from .models import Citation, Diagnostic, Link, Note, Paper, Record
-from .notejson import note_from_json, note_to_json
+from .models import Citation, Diagnostic, Heading, Link, Note, Paper, Record
+from .notejson import RowParts, needs_rows, note_from_data, note_from_json, note_to_json
 
 _ESCAPED = "//x:"
+_NO_PARTS: RowParts = ((), (), ())
+_FIRST = operator.itemgetter(0)
+_STAMP = operator.itemgetter(1, 2)
 
 
 # -- paths that are not UTF-8 ------------------------------------------------------------------------
@@ -86,6 +93,8 @@ CREATE INDEX IF NOT EXISTS names_path ON names(path);
 CREATE TABLE IF NOT EXISTS tags(tag TEXT, path TEXT);
 CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
 CREATE INDEX IF NOT EXISTS tags_path ON tags(path);
+-- Covering (tag, path): `tags` counts each tag's notes from the index alone (3x faster at 10,000 notes).
+CREATE INDEX IF NOT EXISTS tags_tag_path ON tags(tag, path);
 CREATE TABLE IF NOT EXISTS headings(path TEXT, level INTEGER, text TEXT, line INTEGER);
 CREATE INDEX IF NOT EXISTS headings_path ON headings(path);
 CREATE TABLE IF NOT EXISTS links(
@@ -107,6 +116,11 @@ CREATE INDEX IF NOT EXISTS reskeys_path ON reskeys(path);
 CREATE TABLE IF NOT EXISTS ranks(
     path TEXT PRIMARY KEY, pagerank REAL, in_degree INTEGER, out_degree INTEGER, title TEXT
 ) WITHOUT ROWID;
+-- The graph views' Louvain communities (export/views.py), kept like `ranks` for one state of
+-- the index (`stamp`, as rank_stamp) and one view (`view`: its filters): node -> community.
+CREATE TABLE IF NOT EXISTS communities(
+    view TEXT, node TEXT, community INTEGER, stamp TEXT, PRIMARY KEY(view, node)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending(path TEXT PRIMARY KEY) WITHOUT ROWID;
 -- The bibliography (references.py): each file as read (its stamp and entries, to re-read only
 -- changed files), the entries in force (first definition of a key wins, crossref applied), and
@@ -119,6 +133,11 @@ CREATE TABLE IF NOT EXISTS bibentries(
     venue TEXT, doi TEXT, arxiv TEXT, url TEXT, haystack TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS notebib(path TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+-- "Did you mean": each word a note may offer as a correction (fulltext.note_words) with the number
+-- of notes that have it, and each note's words (one a line, zlib), which an edit or a removal
+-- takes off the counts. (A Whoosh field of them cost a third of a full build.)
+CREATE TABLE IF NOT EXISTS spelling(word TEXT PRIMARY KEY, notes INTEGER) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notewords(path TEXT PRIMARY KEY, words BLOB);  -- (a rowid table: a WITHOUT ROWID row of 1 KB takes an overflow page)
 """
 
 LinkRow = tuple  # (source, cite, seq, key, node, status, candidates, kind, target, subpath, display, form, line, context)
@@ -230,6 +249,19 @@ class Store:
     def meta(self) -> dict[str, str]:
         return dict(self._q("SELECT key, value FROM meta"))
 
+    def meta_values(self, keys: Iterable[str]) -> list[tuple[str, str]]:
+        """(key, value) of the given meta keys that are set."""
+        keys = list(keys)
+        return self._q(f"SELECT key, value FROM meta WHERE key IN ({','.join('?' * len(keys))})", keys)
+
+    def has_pending(self) -> bool:
+        """Whether a batch was being written when its writer stopped (see the commit order above)."""
+        return bool(self._q("SELECT EXISTS (SELECT 1 FROM pending)")[0][0])
+
+    def has_note_bibliographies(self) -> bool:
+        """Whether any note names bibliography files in its frontmatter (the notebib rows)."""
+        return bool(self._q("SELECT EXISTS (SELECT 1 FROM notebib)")[0][0])
+
     def get_meta(self, key: str, default: str = "") -> str:
         rows = self._q("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0][0] if rows else default
@@ -241,7 +273,12 @@ class Store:
     def file_stamps(self) -> dict[str, tuple[int, int]]:
         """path -> (size, mtime_ns) of every note: what a scan is compared with."""
         rows = self._q("SELECT path, size, mtime_ns FROM notes")
-        return {(decode_path(p) if p.startswith(_ESCAPED) else p): (s, m) for p, s, m in rows}
+        # Built by C loops (itemgetter), not a comprehension: every query's auto-sync reads all
+        # 10,000 rows; the rare path that is not UTF-8 is decoded after.
+        out = dict(zip(map(_FIRST, rows), map(_STAMP, rows)))
+        for path in [p for p in out if p.startswith(_ESCAPED)]:
+            out[decode_path(path)] = out.pop(path)
+        return out
 
     def sha1s(self, paths: Iterable[str]) -> dict[str, str]:
         """path -> SHA-1 of the indexed bytes, for the given paths that are notes."""
@@ -259,8 +296,9 @@ class Store:
         return self._q("SELECT count(*) FROM notes")[0][0]
 
     def note(self, path: str) -> Note | None:
-        rows = self._q("SELECT data FROM notejson WHERE path = ?", (encode_path(path),))
-        return note_from_json(rows[0][0]) if rows else None
+        key = encode_path(path)
+        rows = self._q("SELECT data FROM notejson WHERE path = ?", (key,))
+        return self._notes([(key, rows[0][0])])[0] if rows else None
 
     def record(self, path: str) -> Record | None:
         rows = self._q(
@@ -270,16 +308,53 @@ class Store:
         if not rows:
             return None
         data, size, mtime, sha = rows[0]
-        return Record(note_from_json(data), size, mtime, sha)
+        return Record(self._notes([(encode_path(path), data)])[0], size, mtime, sha)
 
     def records(self) -> Iterator[Record]:
-        for data, size, mtime, sha in self._q(
-            "SELECT j.data, n.size, n.mtime_ns, n.sha1 FROM notes n JOIN notejson j ON j.path = n.path"
-        ):
-            yield Record(note_from_json(data), size, mtime, sha)
+        rows = self._q("SELECT n.path, j.data, n.size, n.mtime_ns, n.sha1 FROM notes n JOIN notejson j ON j.path = n.path")
+        notes = self._notes([(p, d) for p, d, *_ in rows], every=True)
+        for note, (_, _, size, mtime, sha) in zip(notes, rows, strict=True):
+            yield Record(note, size, mtime, sha)
 
     def all_notes(self) -> list[Note]:
-        return sorted((note_from_json(d) for (d,) in self._q("SELECT data FROM notejson")), key=lambda n: n.path)
+        return sorted(self._notes(self._q("SELECT path, data FROM notejson"), every=True), key=lambda n: n.path)
+
+    def _notes(self, rows: list[tuple[str, str]], every: bool = False) -> list[Note]:
+        """Notes from (stored path, JSON) rows, their links, citations and headings from their
+        rows when the JSON left them out (notejson.py); `every`: the rows are the whole table."""
+        loaded = [json.loads(data) for _, data in rows]
+        wanted = [p for (p, _), data in zip(rows, loaded, strict=True) if needs_rows(data)]
+        parts = self._row_parts(None if every else wanted) if wanted else {}
+        return [note_from_data(data, parts.get(p, _NO_PARTS) if needs_rows(data) else None)
+                for (p, _), data in zip(rows, loaded, strict=True)]
+
+    def _row_parts(self, paths: list[str] | None) -> dict[str, RowParts]:
+        """Stored path -> the note's (links, citations, headings) from the link and heading rows,
+        in the note's order; of the given stored paths, or of every note (None)."""
+        links: dict[str, tuple[list[Link], list[Citation]]] = {}
+        headings: dict[str, list[Heading]] = {}
+        link_sql = ("SELECT source, cite, kind, target, subpath, display, form, line, context FROM links{} "
+                    "ORDER BY source, cite, seq")
+        heading_sql = "SELECT path, level, text, line FROM headings{} ORDER BY path, rowid"
+        for chunk in ([None] if paths is None else _chunks(paths)):
+            where = "" if chunk is None else f" WHERE {{}} IN ({','.join('?' * len(chunk))})"
+            args = () if chunk is None else chunk
+            for source, cite, kind, target, subpath, display, form, line, context in self._q(
+                link_sql.format(where.format("source")), args
+            ):
+                found = links.get(source)
+                if found is None:
+                    found = links[source] = ([], [])
+                if cite:
+                    found[1].append(Citation(target, form, line, context))
+                else:
+                    found[0].append(Link(target, kind, subpath, display, line, context, form))
+            for path, level, text, line in self._q(heading_sql.format(where.format("path")), args):
+                headings.setdefault(path, []).append(Heading(level, text, line))
+        return {
+            p: (tuple(links.get(p, ((), ()))[0]), tuple(links.get(p, ((), ()))[1]), tuple(headings.get(p, ())))
+            for p in {*links, *headings}
+        }
 
     def titles(self, paths: Iterable[str]) -> dict[str, tuple[str, bool]]:
         """path -> (title, generated) for the given paths that are notes."""
@@ -297,8 +372,9 @@ class Store:
         wanted = [encode_path(p) for p in paths]
         for chunk in _chunks(wanted):
             marks = ",".join("?" * len(chunk))
-            for p, data in self._q(f"SELECT path, data FROM notejson WHERE path IN ({marks})", chunk):
-                out[decode_path(p)] = note_from_json(data)
+            rows = self._q(f"SELECT path, data FROM notejson WHERE path IN ({marks})", chunk)
+            for (p, _), note in zip(rows, self._notes(rows), strict=True):
+                out[decode_path(p)] = note
         return out
 
     def files(self, kind: str) -> set[str]:
@@ -403,6 +479,13 @@ class Store:
             found.setdefault(tag, []).append(decode_path(path))
         return sorted(found.items())
 
+    def tag_note_counts(self) -> list[tuple[str, int]]:
+        """Every tag of the non-generated notes with its number of notes (tag_counts without the paths)."""
+        return self._q(
+            "SELECT tag, count(DISTINCT path) FROM tags WHERE path NOT IN (SELECT path FROM notes WHERE generated != 0) "
+            "GROUP BY tag ORDER BY tag"
+        )
+
     def ranks(self) -> dict[str, float]:
         return {decode_path(p): r for p, r in self._q("SELECT path, pagerank FROM ranks")}
 
@@ -431,6 +514,17 @@ class Store:
         where = " AND ".join("instr(haystack, ?) > 0" for _ in words) or "1"
         return [k for (k,) in self._q(f"SELECT key FROM bibentries WHERE {where}", words)]
 
+    def word_counts(self, words: Iterable[str]) -> dict[str, int]:
+        """word -> the number of notes that have it, for the given words that some note has."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(words))):
+            out.update(self._q(f"SELECT word, notes FROM spelling WHERE word IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    def words_between(self, shortest: int, longest: int) -> list[str]:
+        """The spelling words of `shortest` to `longest` characters."""
+        return [w for (w,) in self._q("SELECT word FROM spelling WHERE length(word) BETWEEN ? AND ?", (shortest, longest))]
+
     def notebib(self) -> dict[str, str]:
         """note path -> its frontmatter `bibliography:` value (JSON)."""
         return {decode_path(p): v for p, v in self._q("SELECT path, value FROM notebib")}
@@ -449,6 +543,35 @@ class Store:
             (decode_path(p), json.loads(t), r, i, o)
             for p, r, i, o, t in self._q("SELECT path, pagerank, in_degree, out_degree, title FROM ranks")
         ]
+
+    def stored_communities(self, view: str, stamp: str) -> list[list[str]] | None:
+        """The communities save_communities kept for `view` in the state `stamp`, largest
+        first, each sorted; None when none were kept (or the index predates the table)."""
+        if not self._q("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'communities'"):
+            return None
+        rows = self._q("SELECT community, node FROM communities WHERE view = ? AND stamp = ? ORDER BY community", (view, stamp))
+        if not rows:
+            return None
+        groups: dict[int, list[str]] = {}
+        for community, node in rows:
+            groups.setdefault(community, []).append(decode_path(node))
+        return [sorted(groups[c], key=str) for c in sorted(groups)]
+
+    def save_communities(self, view: str, stamp: str, groups: list[list[str]], options: str) -> bool:
+        """Keep a view's communities computed in the state `stamp` (and drop those of any other
+        state), unless a writer changed the index since. The caller holds the writer lock."""
+        try:
+            with self.transaction() as c:
+                if self.rank_stamp(options) != stamp:
+                    return False
+                c.execute("DELETE FROM communities WHERE stamp != ? OR view = ?", (stamp, view))
+                c.executemany(
+                    "INSERT INTO communities(view, node, community, stamp) VALUES (?,?,?,?)",
+                    [(view, encode_path(node), i, stamp) for i, members in enumerate(groups) for node in members],
+                )
+        except sqlite3.Error as exc:
+            raise IndexWriteError(f"cannot keep the communities in {self.path} ({exc})") from exc
+        return True
 
     def save_ranks(self, rows: Iterable[tuple[str, str, float, int, int]], stamp: str, options: str) -> bool:
         """Keep `rank`'s rows computed for the state `stamp`, unless a writer changed the index
@@ -519,6 +642,25 @@ def write_notebib(c: sqlite3.Connection, gone: Iterable[str], values: Iterable[t
     c.executemany("INSERT OR REPLACE INTO notebib VALUES (?, ?)", [(encode_path(p), v) for p, v in values])
 
 
+def write_spelling(c: sqlite3.Connection, gone: Iterable[str], words: Iterable[tuple[str, frozenset[str]]]) -> None:
+    """The spelling counts (inside the writer's transaction): the words of the `gone` notes
+    (removed or re-read) are taken off, the new `words` of (path, words) added."""
+    counts: collections.Counter[str] = collections.Counter()
+    for chunk in _chunks([encode_path(p) for p in gone]):
+        for (blob,) in c.execute(f"SELECT words FROM notewords WHERE path IN ({','.join('?' * len(chunk))})", chunk):
+            counts.subtract(zlib.decompress(blob).decode("utf-8").split("\n"))
+        c.executemany("DELETE FROM notewords WHERE path = ?", [(p,) for p in chunk])
+    rows = []
+    for path, found in words:
+        counts.update(found)
+        rows.append((encode_path(path), zlib.compress("\n".join(sorted(found)).encode("utf-8"))))
+    c.executemany("INSERT OR REPLACE INTO notewords VALUES (?, ?)", rows)
+    c.executemany("INSERT INTO spelling VALUES (?, ?) ON CONFLICT(word) DO UPDATE SET notes = notes + excluded.notes",
+                  [(w, n) for w, n in counts.items() if n and w])
+    if any(n < 0 for n in counts.values()):
+        c.execute("DELETE FROM spelling WHERE notes <= 0")
+
+
 def _storable(value: Any) -> Any:
     return storable_text(value) if isinstance(value, str) else value
 
@@ -529,5 +671,5 @@ def decode_candidates(text: str) -> tuple[str, ...]:
 
 __all__ = [
     "Store", "encode_path", "decode_path", "note_to_json", "note_from_json",
-    "note_row", "link_row", "decode_candidates", "Diagnostic", "Paper", "write_bibliography", "write_notebib",
+    "note_row", "link_row", "decode_candidates", "Diagnostic", "Paper", "write_bibliography", "write_notebib", "write_spelling",
 ]

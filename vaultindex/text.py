@@ -22,13 +22,14 @@ from typing import Any
 _UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 # What makes git put a path in quotes (core.quotePath=false): controls, quote, backslash, bad bytes.
 _NEEDS_QUOTES = re.compile('[\x00-\x1f\x7f-\x9f"\\\\\ud800-\udfff]')
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",
               '"': '\\"', "\\": "\\\\"}
 
 
 def has_bad_bytes(text: str) -> bool:
     """True when `text` holds a byte that is not UTF-8 (a surrogate from os.fsdecode)."""
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
+    return not text.isascii() and _SURROGATE.search(text) is not None  # (C loops: --json checks every string)
 
 
 def _octal(ch: str) -> str:

@@ -9,10 +9,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import logging
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,21 +27,22 @@ from .indexfolder import (
     default_index_dir,
     folder_size,
     make_folder,
+    remove_leftovers,
     remove_legacy_index,
     write_error,
 )
 from .lock import WriterLock
 from .models import Diagnostic, Heading, Note, Record, SearchHit, Section, SyncStats
-from .sections import best_section, body_start, heading_section, headings_fit, query_words
-from .snippet import first_line, readable
-from .store import Store, decode_candidates, decode_path, encode_path
+from .store import Store, decode_path, encode_path
 from .text import fold_typed, split_frontmatter
 
 if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networkx
+    from .answers import Backlink, Mention, NoteRef, OutLink, UnresolvedTarget
     from .doctor import DoctorReport
     from .fulltext import FullText
-    from .graph import Backlink, LinkGraph, LinkPath, Mention, NoteRef, OutLink, RelatedNote, UnresolvedTarget
+    from .graph import LinkGraph
     from .indexer import Indexer
+    from .ranking import Kept, LinkPath, RankedNote, RelatedNote
     from .references import ReferenceHit, ReferenceIndex
     from .resolve import CitationIndex
     from .tagpages import TagPageMemory
@@ -53,7 +52,6 @@ T = TypeVar("T")
 Progress = Callable[[int, int], None]
 INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
 
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -173,7 +171,7 @@ class Vault:
         make_folder(self.index_dir, self.root)
         same = os.path.realpath(self.index_dir) == os.path.realpath(self.state_dir)
         if not same and remove_legacy_index(self.state_dir):
-            log.warning("Removed the old index inside the vault (%s/); the index now lives in %s.", STATE_DIR, self.index_dir)
+            _log().warning("Removed the old index inside the vault (%s/); the index now lives in %s.", STATE_DIR, self.index_dir)
 
     def _take_lock(self, role: str, wait: float, must: bool) -> bool:
         try:
@@ -200,6 +198,10 @@ class Vault:
         """Bring the index up to date with the disk: only changed notes are read and indexed."""
         self._take_lock("sync", wait, must=True)
         try:
+            started = time.perf_counter()
+            same = None if full else self._unchanged(verify=True)
+            if same is not None:
+                return replace(same, seconds=time.perf_counter() - started)
             return self._apply(None, full=full, progress=progress, verify=True)
         finally:
             self._lock.release()
@@ -208,6 +210,9 @@ class Vault:
         """The auto-sync before a query: update when no other process is writing, else use what is there."""
         if self._lock.held:
             return self._apply(None)
+        same = self._unchanged()
+        if same is not None:
+            return same  # nearly always: no lock taken, no write path imported (freshness.py)
         if not self._take_lock("sync", 0.0, must=False):
             if not self._has_index():
                 if self._lock.is_held_elsewhere():
@@ -220,10 +225,31 @@ class Vault:
         try:
             return self._apply(None)
         except IndexWriteError as exc:
-            log.warning("Warning: %s; answering from the index as it is.", exc)
+            _log().warning("Warning: %s; answering from the index as it is.", exc)
             return None
         finally:
             self._lock.release()
+
+    def _unchanged(self, verify: bool = False) -> SyncStats | None:
+        """The stats of a sync that would change nothing, when a quick look can tell; else None.
+        With `verify` (a `sync`: the caller holds the writer lock), also what a killed writer
+        left is removed and the index files are checked as Indexer.apply checks them."""
+        from .freshness import files_as_committed, unchanged
+
+        build = current_build(self.index_dir)
+        if build < 0:
+            return None
+        try:
+            if verify:
+                remove_leftovers(self.index_dir)
+                if not files_as_committed(self.store, self.index_dir / f"b{build}"):
+                    return None
+            disk = unchanged(self.root, self.config, self.store, self.index_dir / f"b{build}")
+        except (IndexCorrupt, IndexMissing):
+            return None
+        if disk is None:
+            return None
+        return SyncStats(unchanged=len(disk.notes), notes=len(disk.notes), diagnostics=tuple(disk.diagnostics))
 
     def apply(self, paths: Iterable[str]) -> SyncStats:
         """Reconcile the given vault-relative paths (files or folders) with the disk; the caller holds the lock."""
@@ -451,6 +477,8 @@ class Vault:
         """A note named by path, file name, title or alias as it is on disk now; with
         `heading`, only that section (the heading and everything under it, as Obsidian's
         `[[Note#Heading]]`; a heading's text in any letter case, or a path "Method > Results")."""
+        from .sections import body_start, heading_section
+
         found = self.find_note(name)
         text = self.read_text(found.path)
         headings = _current_headings(text, found)
@@ -497,10 +525,13 @@ class Vault:
 
         return run(self, stop_event=stop_event, on_batch=on_batch, debounce_ms=debounce_ms, polling=polling, on_ready=on_ready)
 
-    def tags(self):
-        """Every tag with the notes carrying it (see tagpages.py)."""
+    def tags(self, notes: bool = True):
+        """Every tag with the notes carrying it (see tagpages.py); with notes=False only their
+        number (TagInfo.notes empty), counted in SQL."""
         from .tagpages import TagInfo
 
+        if not notes:
+            return [TagInfo(tag, count) for tag, count in self._ask(lambda s: s.tag_note_counts())]
         return [TagInfo(tag, len(set(paths)), tuple(sorted(set(paths)))) for tag, paths in self._ask(lambda s: s.tag_counts())]
 
     def write_tag_pages(self, **options):
@@ -527,9 +558,12 @@ class Vault:
 
     def graph_view(self, filters=None):
         """A networkx graph of the vault, filtered (see export/views.py)."""
-        from .export import GraphSource, graph_view
+        from .export import GraphSource, communities, graph_view
+        from .ranking import kept_communities
 
-        source = GraphSource(self.graph.to_networkx(), self.root, self.config.open_with, self._graph_node_of)
+        kept = self._kept()
+        source = GraphSource(self.graph.to_networkx(), self.root, self.config.open_with, self._graph_node_of,
+                             communities=lambda view, key: kept_communities(kept, view, key, communities))
         return graph_view(source, filters)
 
     def _graph_node_of(self, name: str) -> str:
@@ -630,78 +664,36 @@ class Vault:
 
         return diagnostics_from_json(self._ask(lambda s: s.get_meta("bib_diagnostics", "[]")))
 
+    # The link questions are answered from the store's rows (questions.py), never the whole vault.
     def backlinks(self, note: Note | str) -> list[Backlink]:
-        """Notes that link to, embed or cite `note`, by source path, each with line and text (graph.Backlink)."""
-        self._ensure_index()
-        from .graph import Backlink, LinkLine
+        """Notes that link to, embed or cite `note`, by source path, each with line and text (answers.Backlink)."""
+        from .questions import backlinks
 
+        self._ensure_index()
         path = self._graph_path(note)
-        rows = self._ask(lambda s: s.links_to(path))
-        by_source: dict[str, list] = {}
-        titles: dict[str, str] = {}
-        for source, cite, _seq, kind, target, subpath, display, line, context, title in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
-            src = decode_path(source)
-            titles[src] = title
-            if cite:
-                by_source.setdefault(src, []).append(LinkLine(line, "cite", target, "", "", context))
-            else:
-                by_source.setdefault(src, []).append(LinkLine(line, kind, target, subpath, display, context))
-        out = []
-        for src in sorted(by_source):
-            lines = sorted(by_source[src], key=lambda ln: (ln.line, ln.kind != "cite"))
-            out.append(Backlink(src, titles[src], tuple(lines)))
-        return out
+        return self._ask(lambda s: backlinks(s, path))
 
     def links(self, note: Note | str) -> list[OutLink]:
-        """The note's outgoing links and citations with where each points (graph.OutLink)."""
-        self._ensure_index()
-        from .graph import OutLink
+        """The note's outgoing links and citations with where each points (answers.OutLink)."""
+        from .questions import links
 
+        self._ensure_index()
         path = self._graph_path(note)
-        out = []
-        for (_src, _cite, _seq, _key, node, status, cands, kind, target, subpath, display, form, line, context) in self._ask(
-            lambda s: s.links_of(path)
-        ):
-            node = decode_path(node)
-            out.append(OutLink(line, kind, target, subpath, display, context, form, status,
-                               node if status != "unresolved" else None, node, decode_candidates(cands)))
-        return out
+        return self._ask(lambda s: links(s, path))
 
     def unresolved(self) -> list[UnresolvedTarget]:
-        """Dangling link targets and cited papers with no note, most used first (graph.UnresolvedTarget)."""
+        """Dangling link targets and cited papers with no note, most used first (answers.UnresolvedTarget)."""
+        from .questions import unresolved
+
         self._ensure_index()
-        from .graph import UnresolvedTarget, Use
-
-        uses: dict[str, list] = {}
-        forms: dict[str, Counter] = {}
-        for node, cite, source, line, context, target in self._ask(lambda s: s.unresolved_rows()):
-            uses.setdefault(node, []).append(Use(decode_path(source), line, context))
-            if not cite:
-                forms.setdefault(node, Counter())[target] += 1
-        from .references import from_row, reference_key
-
-        refs = {r[0]: from_row(r) for r in self._ask(lambda s: s.bib_entries(
-            k for k in map(reference_key, uses) if k is not None))}
-        out = []
-        for node, found in uses.items():
-            ref = refs.get(reference_key(node) or "")
-            if node in forms:
-                kind, label = "link", min(forms[node], key=lambda f: (-forms[node][f], f))
-                out.append(UnresolvedTarget(node, kind, label, len(found), tuple(found)))
-            elif ref is not None:  # in the bibliography: what its entry says
-                out.append(UnresolvedTarget(node, "paper", "@" + ref.key, len(found), tuple(found), ref.title,
-                                            ref.authors, ref.year, f"{ref.path}:{ref.line}"))
-            else:
-                out.append(UnresolvedTarget(node, "paper", _paper_label(node), len(found), tuple(found)))
-        out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
-        return out
+        return self._ask(unresolved)
 
     def orphans(self) -> list[NoteRef]:
-        """Notes with no links to or from another note or file (graph.NoteRef)."""
-        self._ensure_index()
-        from .graph import NoteRef
+        """Notes with no links to or from another note or file (answers.NoteRef)."""
+        from .questions import orphans
 
-        return [NoteRef(p, t) for p, t in self._ask(lambda s: s.orphans())]
+        self._ensure_index()
+        return self._ask(orphans)
 
     def path(self, a: Note | str, b: Note | str, directed: bool = False) -> LinkPath | None:
         """A shortest chain of links from `a` to `b` (graph.LinkPath), or None."""
@@ -710,49 +702,19 @@ class Vault:
         self._ensure_index()
         return link_path(self.graph, self._graph_path(a), self._graph_path(b), directed=directed)
 
-    def rank(self, limit: int = 20, by: str = "pagerank") -> list:
-        """The vault's hubs by PageRank (or by="in": in-degree) (graph.RankedNote).
+    def rank(self, limit: int = 20, by: str = "pagerank") -> list[RankedNote]:
+        """The vault's hubs by PageRank (or by="in": in-degree) (ranking.RankedNote), computed
+        once per state of the index and kept in the store (ranking.kept_ranks)."""
+        from .ranking import kept_ranks
 
-        PageRank over the whole graph is computed once for each state of the index, on the
-        first ask after a write, and kept in the store: later asks (a fresh `rank`, the MCP
-        server's) read it back without building the graph."""
         self._ensure_index()
-        from .models import RankedNote
-        from .ranking import rank_notes
+        return kept_ranks(self._kept(), lambda: self.graph, limit, by)
 
-        options = f"aliases={int(bool(self.config.resolve_aliases))}"
-        rows = self._ask(lambda s: s.stored_ranks(options))
-        if rows is None:
-            stamp = self._ask(lambda s: s.rank_stamp(options))
-            graph = self.graph
-            everything = rank_notes(graph, len(graph.notes) + 1)
-            rows = [(r.path, r.title, r.pagerank, r.in_degree, r.out_degree) for r in everything]
-            self._keep_ranks(rows, stamp, options)
-        ranked = [RankedNote(path, title, score, deg_in, deg_out) for path, title, score, deg_in, deg_out in rows]
-        if by == "in":
-            ranked.sort(key=lambda r: (-r.in_degree, -r.pagerank, r.path))
-        else:
-            ranked.sort(key=lambda r: (-r.pagerank, -r.in_degree, r.path))
-        return ranked[:limit]
+    def _kept(self) -> Kept:
+        """What the whole-graph questions keep in the store per state of the index (ranking.py)."""
+        from .ranking import Kept
 
-    def _keep_ranks(self, rows: list[tuple[str, str, float, int, int]], stamp: str, options: str) -> None:
-        """Save rank's rows in the store when the writer lock is free now (else they are
-        computed again next time: never wait for a writer to answer a query)."""
-        held = self._lock.held
-        if not held and not self._take_lock("rank", 0.0, must=False):
-            return
-        try:
-            build = current_build(self.index_dir)
-            store = Store(self.index_dir / f"b{build}" / DB_FILE, writable=True)
-            try:
-                store.save_ranks(rows, stamp, options)
-            finally:
-                store.close()
-        except (OSError, VaultIndexError) as exc:
-            log.debug("the ranks were not kept: %s", exc)
-        finally:
-            if not held:
-                self._lock.release()
+        return Kept(self._ask, self.index_dir, self._lock, f"aliases={int(bool(self.config.resolve_aliases))}")
 
     def doctor(self) -> DoctorReport:
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
@@ -824,6 +786,13 @@ class Vault:
         return related_notes(graph, path, text_scores=text_scores, limit=limit)
 
 
+def _log():
+    """This module's logger (logging is imported when there is something to say: a query rarely has)."""
+    import logging
+
+    return logging.getLogger(__name__)
+
+
 def _body(text: str) -> str:
     """A note's text without its frontmatter (all of it when the frontmatter does not close)."""
     try:
@@ -837,6 +806,8 @@ def _hit_snippet(text: str, section: Section | None, terms: frozenset[str], cut:
     section, not the whole note, is most of what makes a search with snippets fast); the
     whole body's when the section's prose holds no query word (a match in its heading
     only); else the note's first line of prose."""
+    from .snippet import first_line, readable
+
     if section is not None:
         lines = text.split("\n")
         found = cut(readable("\n".join(lines[section.start_line - 1 : section.end_line])), terms)
@@ -848,6 +819,8 @@ def _hit_snippet(text: str, section: Section | None, terms: frozenset[str], cut:
 
 def _current_headings(text: str, note: Note) -> Sequence[Heading]:
     """The headings of `text`: the index's unless the file changed since it was indexed."""
+    from .sections import headings_fit
+
     if headings_fit(text, note.headings):
         return note.headings
     from .parse import parse_note
@@ -857,6 +830,8 @@ def _current_headings(text: str, note: Note) -> Sequence[Heading]:
 
 def _best_section(text: str, note: Note, query: str | None) -> Section | None:
     """The section of a hit's text that best matches the query."""
+    from .sections import best_section, query_words
+
     return best_section(text, _current_headings(text, note), query_words(query or ""))
 
 
@@ -933,11 +908,6 @@ def _safe_key(text: str) -> str:
     from .store import storable_text
 
     return storable_text(text)
-
-
-def _paper_label(node: str) -> str:
-    kind, _, key = node[len("paper:") :].partition(":")
-    return {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(kind, kind + ":") + key
 
 
 _ = (contextlib, errno, json, time, IndexLocked)

@@ -70,19 +70,29 @@ def cli(ctx: click.Context, vault_path: str | None, index_dir: str | None) -> No
     ctx.obj = {"vault_path": vault_path, "index_dir": index_dir}
 
 
-def _register() -> None:
-    # Each module adds its commands to `cli`; imported here so `cli` is complete on import.
-    from . import index  # noqa: F401
+# The modules that add commands to `cli`, in the order `--help` lists them, and which module
+# defines each command: a command imports only its own module (a fresh `backlinks` need not
+# load the options of twenty others); `--help`, completion and a name not listed here load all.
+COMMAND_MODULES = ("index", "graph", "watch", "tags", "export", "new", "references", "mcp", "show")
+COMMAND_HOMES = {
+    "sync": "index", "info": "index", "search": "index",
+    **dict.fromkeys(("backlinks", "mentions", "links", "unresolved", "orphans", "related", "path", "rank", "doctor"), "graph"),
+    "watch": "watch", "tags": "tags", "graph": "export", "new": "new", "references": "references", "mcp": "mcp",
+    "show": "show",
+}
 
-    for optional in ("graph", "watch", "tags", "export", "new", "references", "mcp", "show"):
+
+def load_commands(module: str | None = None) -> None:
+    """Import the command module `module` (None: all of them), which adds its commands to `cli`."""
+    for name in COMMAND_MODULES if module is None else (module,):
         try:
-            __import__(f"{__name__}.{optional}")
+            __import__(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{optional}":
+            if exc.name != f"{__name__}.{name}":
                 raise
 
 
-_register()
+cli.set_loader(load_commands, COMMAND_MODULES, COMMAND_HOMES)
 _restore_ctrl_c()
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import click
 
 from ..models import to_json
+from ..text import escape_controls, quote_path
 from . import cli
 from .base import (
     complete_note,
+    echo_lines,
     emit_json,
     emit_nl,
     emit_paths,
@@ -71,8 +73,9 @@ def backlinks(vault, note: str, as_json: bool, nl: bool, paths: bool, print0: bo
     warn(f"{plural(len(found), 'note')} {'links' if len(found) == 1 else 'link'} here ({plural(count, 'link')}).")
     if _emit(found, as_json, nl) or _emit_paths(found, paths, print0):
         return
+    out = []
     for group in for_terminal(found):
-        click.echo(_heading(group.path, group.title))
+        out.append(_heading(group.path, group.title))
         # One row per line of text, however many links it holds: "(2 links, cite)".
         by_line: dict[int, list] = {}
         for link in group.links:
@@ -82,7 +85,8 @@ def backlinks(vault, note: str, as_json: bool, nl: bool, paths: bool, print0: bo
             notes = [f"{len(links)} links"] if len(links) > 1 else []
             notes += sorted({k for k in kinds if k != "link"})
             mark = f" ({', '.join(notes)})" if notes else ""
-            click.echo(f"  {line}: {links[0].context}{mark}")
+            out.append(f"  {line}: {links[0].context}{mark}")
+    echo_lines(out)
 
 
 @cli.command()
@@ -184,18 +188,21 @@ def unresolved(vault, kind: str, as_json: bool, nl: bool) -> None:
     warn(f"{plural(len(found), 'unresolved target')}.")
     if _emit(found, as_json, nl):
         return
-    for target in for_terminal(found):
+    # Escaped field by field as for_terminal would (paths quoted, other text's controls made
+    # visible), without its generic copy of 2,000 targets and their uses (a third of the command).
+    out = []
+    for target in found:
         what = "cited, no note" if target.kind == "paper" else "no such file"
         if target.bib:
-            what = f"cited, no note; {target.bib}"
-        label = target.target if target.kind == "paper" else f"[[{target.target}]]"
-        click.echo(f"{click.style(label, bold=True)}  ({what}; used {plural(target.count, 'time')})")
+            what = f"cited, no note; {escape_controls(target.bib)}"
+        label = escape_controls(target.target if target.kind == "paper" else f"[[{target.target}]]")
+        out.append(f"{click.style(label, bold=True)}  ({what}; used {plural(target.count, 'time')})")
         if target.bib:
-            names = "; ".join(target.authors[:3]) + (" et al." if len(target.authors) > 3 else "")
+            names = escape_controls("; ".join(target.authors[:3]) + (" et al." if len(target.authors) > 3 else ""))
             year = f" ({target.year})" if target.year else ""
-            click.echo(f"  {target.title or '(no title)'}{year}" + (f" — {names}" if names else ""))
-        for use in target.uses:
-            click.echo(f"  {use.path}:{use.line}: {use.context}")
+            out.append(f"  {escape_controls(target.title) or '(no title)'}{year}" + (f" — {names}" if names else ""))
+        out.extend(f"  {quote_path(use.path)}:{use.line}: {escape_controls(use.context)}" for use in target.uses)
+    echo_lines(out)
 
 
 @cli.command()

@@ -42,7 +42,7 @@ def tags(ctx: click.Context, flat: bool, sort: str, with_notes: bool, as_json: b
 def _list_tags(vault, flat: bool, sort: str, with_notes: bool, as_json: bool) -> None:
     from ..tagpages import sort_tags, tag_tree
 
-    infos = vault.tags()
+    infos = vault.tags(notes=with_notes)  # the counts alone come from SQL
     if as_json:
         emit_json(
             [

@@ -184,6 +184,9 @@ class GraphSource:
     root: Path
     open_with: str = "obsidian"
     find_path: Callable[[str], str] | None = None  # raises NoteNotFound / AmbiguousNote
+    # (view, key) -> its communities, kept per state of the index (ranking.kept_communities);
+    # None: computed for each view
+    communities: Callable[[nx.DiGraph, str], list[list[str]]] | None = None
 
 
 def graph_view(source: GraphSource, filters: GraphFilters | Mapping[str, Any] | None = None) -> nx.DiGraph:
@@ -194,7 +197,9 @@ def graph_view(source: GraphSource, filters: GraphFilters | Mapping[str, Any] | 
         # A node id (a path, or any id of the graph) as is; otherwise a note's name, title or
         # alias, or @key: the cited paper (its note or its bibliography entry).
         around = flt.around if flt.around in source.graph or source.find_path is None else source.find_path(flt.around)
-    view = filter_graph(source.graph, flt, around=around)
+    kept = source.communities
+    key = repr((flt, around))  # the view is a function of the filters (and the index's state)
+    view = filter_graph(source.graph, flt, around=around, groups_of=None if kept is None else (lambda v: kept(v, key)))
     view.graph.update(
         {
             "name": source.root.name,
@@ -207,10 +212,12 @@ def graph_view(source: GraphSource, filters: GraphFilters | Mapping[str, Any] | 
     return view
 
 
-def filter_graph(source: nx.Graph, filters: GraphFilters | Mapping[str, Any] | None = None, *, around: str | None = None) -> nx.DiGraph:
+def filter_graph(source: nx.Graph, filters: GraphFilters | Mapping[str, Any] | None = None, *, around: str | None = None,
+                 groups_of: Callable[[nx.DiGraph], list[list[str]]] | None = None) -> nx.DiGraph:
     """Apply the filters to a link graph (multi or simple, directed) and annotate the result.
 
-    `around` overrides `filters.around` with a node id already resolved by the caller.
+    `around` overrides `filters.around` with a node id already resolved by the caller;
+    `groups_of(view)` gives the view's communities when they were kept (see `annotate`).
     Order: edge kinds, then which nodes qualify (attachments, excluded files, files only,
     paths, tags), then the neighbourhood of `around` within what qualifies, then tag nodes,
     then orphans.
@@ -266,7 +273,7 @@ def filter_graph(source: nx.Graph, filters: GraphFilters | Mapping[str, Any] | N
         _add_tag_nodes(view)
     if not flt.orphans:
         view.remove_nodes_from([n for n in list(view) if view.degree(n) == 0 and n != centre])
-    annotate(view)
+    annotate(view, groups=groups_of(view) if groups_of is not None else None)
     return view
 
 
@@ -352,7 +359,7 @@ def _add_tag_nodes(view: nx.DiGraph) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-def annotate(graph: nx.DiGraph, seed: int = COMMUNITY_SEED) -> nx.DiGraph:
+def annotate(graph: nx.DiGraph, seed: int = COMMUNITY_SEED, groups: list[list[str]] | None = None) -> nx.DiGraph:
     """Set degree, pagerank and community on every node (in place) and return the graph.
 
     community: Louvain (networkx, fixed seed) on the undirected graph weighted by edge count;
@@ -363,7 +370,8 @@ def annotate(graph: nx.DiGraph, seed: int = COMMUNITY_SEED) -> nx.DiGraph:
     for node in graph:
         graph.nodes[node]["degree"] = graph.degree(node)
         graph.nodes[node]["pagerank"] = ranks.get(node, 0.0)
-    groups = communities(graph, seed=seed)
+    if groups is None or {n for g in groups for n in g} != set(graph):  # `groups`: kept for this very view
+        groups = communities(graph, seed=seed)
     for index, members in enumerate(groups):
         for node in members:
             graph.nodes[node]["community"] = index

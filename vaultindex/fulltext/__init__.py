@@ -21,7 +21,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,17 +30,27 @@ from whoosh import index, query
 from whoosh.index import EmptyIndexError
 
 from ..errors import IndexCorrupt, QueryError
+from ..indexfolder import DB_FILE
 from ..models import Record
-from ..store import encode_path
+from ..store import Store, encode_path
 from . import patches
-from .analysis import FIELD_BOOSTS, MAX_CORRECTED_LENGTH, NoteAnalyzer, has_cjk, schema, snippet
+from .analysis import (
+    FIELD_BOOSTS,
+    MAX_CORRECTED_LENGTH,
+    NoteAnalyzer,
+    has_cjk,
+    property_text,
+    schema,
+    snippet,
+    spelling_words,
+)
 from .grammar import FIELD_NAMES, MAX_EXPANSION, MAX_QUERY_CHARS, check_expansions, parse_query
-from .spelling import closest_word, known, osa_distance
+from .spelling import Dictionary, closest_word, known, osa_distance
 
 __all__ = [
     "BIG_BATCH", "FIELD_BOOSTS", "FIELD_NAMES", "MAX_CORRECTED_LENGTH", "MAX_CORRECTED_WORDS", "MAX_EXPANSION",
     "MAX_QUERY_CHARS", "Batch", "FullText", "NoteAnalyzer", "RawHit", "closest_word", "has_cjk", "osa_distance",
-    "parse_query", "schema", "similar_paths", "snippet", "top_hits",
+    "note_words", "parse_query", "schema", "similar_paths", "snippet", "top_hits",
 ]
 
 INDEX_NAME = "MAIN"
@@ -98,6 +108,19 @@ def _exit_when_orphaned(parent: int) -> None:
     os._exit(1)
 
 
+class _NoWords:
+    """The spelling dictionary of a full-text folder with no store beside it: no word."""
+
+    def word_counts(self, words: Iterable[str]) -> dict[str, int]:
+        return {}
+
+    def words_between(self, shortest: int, longest: int) -> list[str]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
 @dataclass(frozen=True, slots=True)
 class RawHit:
     path: str  # as stored: store.decode_path gives the note's path
@@ -106,9 +129,18 @@ class RawHit:
     terms: frozenset[str]  # the body's words the query matched (in any hit): what a snippet marks
 
 
+def note_words(record: Record, body: str) -> frozenset[str]:
+    """The words of a note (title, aliases, headings, tags, properties, body) "did you mean" may offer: the
+    store keeps them per note and counts the notes of each (store.py's `spelling`)."""
+    note = record.note
+    text = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags, property_text(note.frontmatter), body]
+    return frozenset(spelling_words("\n".join(text)))
+
+
 def _document(record: Record, body: str) -> dict[str, Any]:
     note = record.note
-    words = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags]
+    properties = property_text(note.frontmatter)
+    words = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags, properties]
     doc: dict[str, Any] = {
         "path": encode_path(note.path),
         "title": note.title,
@@ -117,6 +149,7 @@ def _document(record: Record, body: str) -> dict[str, Any]:
         "tagtext": " ".join(t.replace("/", " ").replace("-", " ").replace("_", " ") for t in note.tags),
         "authors": "\n".join(note.paper.authors),
         "body": body,
+        "properties": properties,
         "spell": "\n".join([*words, body]),
         "tag": ",".join(note.tags),
         "status": note.paper.status,
@@ -136,7 +169,10 @@ def _open_writer(ix: Any, procs: int = 1, **options: Any) -> Any:
     from whoosh.multiproc import MpWriter
     from whoosh.writing import SegmentWriter
 
-    cls, options = (MpWriter, {**options, "procs": procs}) if procs > 1 else (SegmentWriter, options)
+    from .writer import TermWriter  # Whoosh's writer with its postings kept by word (writer.py)
+
+    one = TermWriter if patches.apply() else SegmentWriter
+    cls, options = (MpWriter, {**options, "procs": procs}) if procs > 1 else (one, options)
     writer = cls.__new__(cls)
     try:
         writer.__init__(ix, **options)  # type: ignore[misc]  # (so that a failed __init__ leaves `writer` to unlock)
@@ -263,6 +299,7 @@ class FullText:
         self.readonly = readonly  # a reader: never writes a file (a read-only mount works)
         self._ix: Any = None
         self._searcher: Any = None
+        self._words: Store | _NoWords | None = None  # see dictionary()
 
     # -- opening -----------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -331,6 +368,9 @@ class FullText:
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
+        if self._words is not None:
+            self._words.close()
+            self._words = None
 
     def paths(self) -> list[str]:
         """Every document's stored path, once per document (as stored: see store.decode_path)."""
@@ -439,6 +479,14 @@ class FullText:
         terms = frozenset(body.from_bytes(word) for _, word in results.query_terms(expand=True, fieldname="body"))
         return [RawHit(hit["path"], float(hit.score), fuzzy, terms) for hit in results]
 
+    def dictionary(self) -> Dictionary:
+        """The spelling words of this index's build, with their note counts: the store beside it
+        (store.py's `spelling`), or none when there is no store (a bare full-text folder)."""
+        if self._words is None:
+            path = self.folder.parent / DB_FILE
+            self._words = Store(path) if path.is_file() else _NoWords()
+        return self._words
+
     def _correct(self, s: Any, text: str) -> str | None:
         """The query with each unknown plain word replaced by the closest indexed word."""
         changed = False
@@ -450,10 +498,10 @@ class FullText:
                 tried < MAX_CORRECTED_WORDS
                 and re.fullmatch(rf"[^\W\d_]{{4,{MAX_CORRECTED_LENGTH}}}", word)
                 and not has_cjk(word)
-                and not known(s, word)
+                and not known(s, self.dictionary(), word)
             ):
                 tried += 1
-                suggestion = closest_word(s.reader(), word)
+                suggestion = closest_word(self.dictionary(), word)
                 if suggestion is not None:
                     out.append(suggestion)
                     changed = True

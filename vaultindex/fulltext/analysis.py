@@ -16,8 +16,12 @@ from whoosh import fields, highlight
 from whoosh.analysis import STOP_WORDS, Analyzer, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter, Token
 from whoosh.lang.porter import stem as _porter_stem
 
+from ..text import GENERATED_KEY
+
 # Searched when a query names no field, with their weights (title first, body last).
-FIELD_BOOSTS = {"title": 6.0, "aliases": 5.0, "headings": 2.5, "tagtext": 2.0, "authors": 1.5, "body": 1.0}
+FIELD_BOOSTS = {
+    "title": 6.0, "aliases": 5.0, "headings": 2.5, "tagtext": 2.0, "authors": 1.5, "body": 1.0, "properties": 0.5,
+}
 # "Did you mean" offers words of 3 to this many letters (see spelling.py).
 MAX_CORRECTED_LENGTH = 40
 
@@ -110,6 +114,44 @@ class _StopFilter(StopFilter):
                 yield t
 
 
+# Latin letters with accents as their base letters (é -> e, Å -> A), and the few that Unicode
+# does not decompose (ß, æ, ø, ł, ...): Latin-1, Latin Extended-A/B and Additional only, so
+# that Greek, Cyrillic (й is not и) and the marks of Kana (が is not か) are left as they are.
+_LATIN_BLOCKS = ((0x00C0, 0x024F), (0x1E00, 0x1EFF))
+_LATIN_EXTRA = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",
+                "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "ı": "i", "ħ": "h", "Ħ": "H"}
+
+
+def _latin_folds() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for low, high in _LATIN_BLOCKS:
+        for cp in range(low, high + 1):
+            base = "".join(c for c in unicodedata.normalize("NFKD", chr(cp)) if not unicodedata.combining(c))
+            if base != chr(cp) and base.isascii() and base.isalpha():
+                table[cp] = base
+    table.update((ord(k), v) for k, v in _LATIN_EXTRA.items())
+    return table
+
+
+_FOLDS = _latin_folds()
+
+
+def fold_accents(text: str) -> str:
+    """`text` with the accents of its Latin letters taken off (Jégou -> Jegou); other scripts as they are."""
+    return text if text.isascii() else text.translate(_FOLDS)
+
+
+class _FoldAccents(Filter):
+    """Each word's Latin letters without their accents (fold_accents): `Jegou` finds Jégou and
+    the reverse. Offsets are the text's, so a snippet marks the word as written."""
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]  # (as Whoosh's filters)
+        for t in tokens:
+            if not t.text.isascii():
+                t.text = t.text.translate(_FOLDS)
+            yield t
+
+
 def _stem(word: str) -> str:
     """Porter's stem of a Latin word; a CJK run as it is."""
     return word if _CJK.match(word) else _porter_stem(word)
@@ -153,6 +195,21 @@ class _CJKBigrams(Filter):
             shift += last
 
 
+# Whoosh's default token pattern, its one group made the whole match: re.split keeps the words
+# between the text around them, which tells whether a _GLUE character touches a word.
+_SPLIT = re.compile(r"([\w*]+(?:\.?[\w*]+)*)")
+_STEMS: dict[str, str] = {}  # Porter's stems of the words indexed so far (bounded, see _stems)
+
+
+def _stems(word: str) -> str:
+    found = _STEMS.get(word)
+    if found is None:
+        if len(_STEMS) > 500_000:
+            _STEMS.clear()
+        found = _STEMS[word] = _porter_stem(word)
+    return found
+
+
 class NoteAnalyzer(Analyzer):
     """The analyzer of every text field: Whoosh's StemmingAnalyzer (or StandardAnalyzer without
     stemming) for Latin text, CJK runs as bigrams (_CJKBigrams). Text with no CJK (nor
@@ -160,8 +217,8 @@ class NoteAnalyzer(Analyzer):
     two give the same tokens for such text (tests/test_cjk.py)."""
 
     def __init__(self, stemming: bool = True, stoplist: Any = STOP_WORDS, minsize: int = 2) -> None:
-        latin = _Tokenizer() | LowercaseFilter()
-        cjk = _Tokenizer(cjk=True) | LowercaseFilter()
+        latin = _Tokenizer() | LowercaseFilter() | _FoldAccents()
+        cjk = _Tokenizer(cjk=True) | LowercaseFilter() | _FoldAccents()
         if stoplist is not None:
             latin = latin | _StopFilter(stoplist=stoplist, minsize=minsize)
             cjk = cjk | _StopFilter(stoplist=stoplist, minsize=minsize)
@@ -170,22 +227,67 @@ class NoteAnalyzer(Analyzer):
             cjk = cjk | StemFilter(stemfn=_stem)
         self.latin = latin
         self.cjk = cjk | _CJKBigrams()
+        self.stemming = stemming
+        self.stops: frozenset[str] | None = None if stoplist is None else frozenset(stoplist)
+        self.minsize = minsize
 
     def __call__(self, value: str, **kwargs: Any) -> Iterator[Any]:
         return (self.cjk if _CJK_OR_WIDE.search(value) else self.latin)(value, **kwargs)
 
+    def positions(self, value: str) -> dict[str, list[int]] | None:
+        """The words the index gets from `value`, each with its positions: what the Latin chain
+        yields (tokens, lower case, stop words and renumbering, glued letters, stems) made in one
+        pass, without a Token per word (a third of a full build's time went to the chain).
+        None for text the CJK chain reads (the caller runs the analyzer then), and for an
+        analyzer unpickled from an index older than this method."""
+        if _CJK_OR_WIDE.search(value) or not hasattr(self, "minsize"):
+            return None
+        ascii_only = value.isascii()
+        parts = _SPLIT.split(value.lower() if ascii_only else value)
+        stops, minsize, stem = self.stops, self.minsize, self.stemming
+        out: dict[str, list[int]] = {}
+        pos = -1
+        for i in range(1, len(parts), 2):
+            word = parts[i]
+            if not ascii_only:
+                word = word.lower().translate(_FOLDS)  # as _FoldAccents, right after lower case
+            if stops is None:
+                pos = i // 2
+            else:
+                if len(parts[i]) == 1 and ((parts[i - 1] and parts[i - 1][-1] in _GLUE) or (parts[i + 1] and parts[i + 1][0] in _GLUE)):
+                    pass  # a glued letter is kept (_Tokenizer, _StopFilter)
+                elif len(word) < minsize or word in stops:
+                    continue
+                # Whoosh's renumbering: the first word kept keeps its position, the next ones follow it.
+                pos = i // 2 if pos < 0 else pos + 1
+            if stem:
+                word = _stems(word)
+            found = out.get(word)
+            if found is None:
+                out[word] = [pos]
+            else:
+                found.append(pos)
+        return out
+
+
+def spelling_words(text: str) -> set[str]:
+    """The words "did you mean" may offer from `text`: each run of 3 to MAX_CORRECTED_LENGTH
+    letters (no digits, no CJK), lower case, not a stop word. The store counts in how many
+    notes each is (store.py's `spelling`): a Whoosh field of them made a third of a full build."""
+    return set(_SPELL_WORD.findall(text.translate(_WIDTH).lower())) - STOP_WORDS
+
 
 class _SpellWords(Analyzer):
-    """The words "did you mean" may offer: each run of 3 to MAX_CORRECTED_LENGTH letters (no
-    digits, no CJK), lower case, not a stop word, once per text. The spelling field only
-    records which notes have a word, so a word is given once: a third of the time of a
-    token per word."""
+    """The analyzer of the `spell` field: a note's words as written (spelling_words, accents
+    folded), each once per note, so that a query word as written (or its plural) can add
+    grammar.EXACT_BONUS to a note that holds it. "Did you mean" no longer reads this field: the
+    store counts the words (store.py's `spelling`)."""
 
     def __call__(
         self, value: str, positions: bool = False, chars: bool = False, mode: str = "", **kwargs: Any
     ) -> Iterator[Any]:
         t = Token(positions, chars, mode=mode, **kwargs)
-        words = set(_SPELL_WORD.findall(value.translate(_WIDTH).lower())) - STOP_WORDS
+        words = set(_SPELL_WORD.findall(fold_accents(value.translate(_WIDTH).lower()))) - STOP_WORDS
         for pos, word in enumerate(sorted(words)):
             t.text, t.boost, t.stopped = word, 1.0, False
             if positions:
@@ -193,6 +295,66 @@ class _SpellWords(Analyzer):
             if chars:
                 t.startchar = t.endchar = 0
             yield t
+
+
+# Properties indexed as fields of their own (title, aliases, tags, authors, year, status, venue),
+# the paper's identity (doi, arxiv, url, citekey: addresses, not words) and Obsidian's display
+# settings: property_text leaves them out.
+_OWN_FIELD_KEYS = frozenset(
+    {
+        "title", "aliases", "alias", "tags", "tag", "authors", "author", "year", "date", "published",
+        "status", "venue", "journal", "booktitle", "conference", "publishedin", "doi", "arxiv", "url",
+        "citekey", "citation-key", "cssclasses", "cssclass", GENERATED_KEY,
+    }
+)
+_WIKILINK = re.compile(r"!?\[\[([^\[\]\n]*)\]\]")
+_URL_VALUE = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://\S*\s*")
+
+
+def property_text(frontmatter: dict[str, Any]) -> str:
+    """The words of a note's other properties, as Obsidian's search finds them: every string
+    value (in lists and nested mappings too), a wikilink as its target and shown text
+    (`"[[reasoning shortcuts]]"` -> reasoning shortcuts); not the keys of _OWN_FIELD_KEYS, and
+    not a value that is a URL (zoteroUri: zotero://select/...)."""
+    out: list[str] = []
+
+    def walk(value: Any, depth: int) -> None:
+        if isinstance(value, str):
+            if value and not _URL_VALUE.fullmatch(value):
+                out.append(_WIKILINK.sub(lambda m: m.group(1).replace("|", " ").replace("#", " "), value))
+        elif depth < 8 and isinstance(value, list):
+            for item in value:
+                walk(item, depth + 1)
+        elif depth < 8 and isinstance(value, dict):
+            for item in value.values():
+                walk(item, depth + 1)
+
+    for key, value in frontmatter.items():
+        if str(key).strip().lower() not in _OWN_FIELD_KEYS:
+            walk(value, 0)
+    return "\n".join(out)
+
+
+def exact_forms(word: str) -> list[str]:
+    """The `spell` words that hold a query word as written: the word and its plural (or, for a
+    plural, its singular), in lower case; [] for what `spell` never holds (a stop word, a word
+    of digits, CJK or under three letters)."""
+    word = fold_accents(word.translate(_WIDTH).lower())
+    if word.endswith("ies"):
+        forms = {word, word[:-3] + "y"}
+    elif word.endswith("es"):
+        forms = {word, word[:-2], word[:-1]}  # boxes: box; names: name
+    elif word.endswith("s") and not word.endswith("ss"):
+        forms = {word, word[:-1]}
+    elif word.endswith(("s", "x", "z", "ch", "sh")):
+        forms = {word, word + "es"}
+    elif word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
+        forms = {word, word[:-1] + "ies"}
+    else:
+        forms = {word, word + "s"}
+    if not _SPELL_WORD.fullmatch(word) or word in STOP_WORDS:
+        return []
+    return sorted(f for f in forms if _SPELL_WORD.fullmatch(f) and f not in STOP_WORDS)
 
 
 def schema() -> fields.Schema:
@@ -206,8 +368,9 @@ def schema() -> fields.Schema:
         tagtext=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["tagtext"]),
         authors=fields.TEXT(analyzer=plain, field_boost=FIELD_BOOSTS["authors"]),
         body=fields.TEXT(analyzer=stem),
-        # Unstemmed Latin words of the whole note, each counted once per note: the dictionary
-        # for "did you mean" (a word's count is how many notes have it).
+        # The text of the frontmatter's other properties (property_text), as Obsidian's search finds it.
+        properties=fields.TEXT(analyzer=stem, field_boost=FIELD_BOOSTS["properties"]),
+        # The note's words as written, once per note: the exact-word bonus (grammar.EXACT_BONUS).
         spell=fields.KEYWORD(analyzer=_SpellWords()),
         tag=fields.KEYWORD(commas=True, lowercase=True),
         year=fields.NUMERIC(int, bits=32, signed=False),

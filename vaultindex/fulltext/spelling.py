@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from .analysis import STEMMING
 
@@ -39,49 +40,55 @@ def _one_edit(word: str) -> set[str]:
     return out
 
 
-def _candidates(reader: Any, word: str, edits: int) -> list[str]:
+class Dictionary(Protocol):
+    """The words "did you mean" may offer, with the number of notes of each (store.Store)."""
+
+    def word_counts(self, words: Iterable[str]) -> dict[str, int]: ...
+
+    def words_between(self, shortest: int, longest: int) -> list[str]: ...
+
+
+def _candidates(words: Dictionary, word: str, edits: int) -> list[str]:
     """Words of the spelling dictionary that may be within `edits` (1 or 2) of `word`.
 
     One edit: each string one edit away is looked up (about 50 * len(word) lookups, a few ms).
     Two: the dictionary's words of a near length that share enough letters (Whoosh's Levenshtein
     automaton took seconds per word at 10,000 notes, and counts a swap as two edits)."""
     if edits == 1:
-        return [w for w in _one_edit(word) if reader.doc_frequency("spell", w)]
-    words: set[bytes] = set()
-    for leaf, _ in reader.leaf_readers():  # a third faster than merging the segments' lists
-        words.update(leaf.lexicon("spell"))
+        return list(words.word_counts(_one_edit(word)))
     low, high, letters = len(word) - edits, len(word) + edits, set(word)
     # Each edit brings in at most one letter the other word lacks: a cheap test before the distance.
     return [
         w
-        for w in (b.decode("utf-8") for b in words)
-        if low <= len(w) <= high and len(letters - set(w)) <= edits and len(set(w) - letters) <= edits
+        for w in words.words_between(low, high)
+        if len(letters - set(w)) <= edits and len(set(w) - letters) <= edits
     ]
 
 
-def closest_word(reader: Any, word: str) -> str | None:
+def closest_word(words: Dictionary, word: str) -> str | None:
     """The vault's word nearest to a misspelt `word`: fewest edits (a swap of two letters is one),
     then the word in most notes. Two edits only when no word is one edit away, and only for
     words of five letters or more; never a much shorter word (`ofset` is not `set`)."""
     for edits in (1, 2):
         if edits == 2 and len(word) < 5:
             break
-        scored = []
-        for candidate in _candidates(reader, word, edits):
+        close = []
+        for candidate in _candidates(words, word, edits):
             if candidate == word or len(candidate) * 4 < len(word) * 3:
                 continue
             distance = osa_distance(word, candidate, edits)
             if distance <= edits:
-                scored.append((distance, -reader.doc_frequency("spell", candidate), candidate))
-        if scored:
-            return min(scored)[2]
+                close.append((distance, candidate))
+        if close:
+            counts = words.word_counts(c for _, c in close)
+            return min((distance, -counts.get(c, 0), c) for distance, c in close)[2]
     return None
 
 
-def known(s: Any, word: str) -> bool:
+def known(s: Any, words: Dictionary, word: str) -> bool:
     """Whether the vault has `word` (as typed, or its stem in a title or body)."""
     reader = s.reader()
-    return any(reader.frequency(f, word) for f in ("spell", "body")) or any(
+    return bool(words.word_counts([word])) or reader.frequency("body", word) > 0 or any(
         reader.frequency(f, stem) for f in ("body", "title") for stem in _stems(word)
     )
 
