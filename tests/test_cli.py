@@ -123,7 +123,9 @@ def test_search_while_another_process_holds_the_write_lock(example_copy):
         result = CliRunner().invoke(cli, ["--vault", str(example_copy), "search", "data pruning", "--paths"])
         assert result.exit_code == 0
         assert result.stdout.splitlines()[0] == BEYOND  # answered from what is indexed
-        blocked = CliRunner().invoke(cli, ["--vault", str(example_copy), "sync", "--wait", "0"])
+        beside = CliRunner().invoke(cli, ["--vault", str(example_copy), "sync", "--wait", "0"])
+        assert beside.exit_code == 0 and f"A vaultindex watch (pid {os.getpid()}) keeps this index current" in beside.stderr
+        blocked = CliRunner().invoke(cli, ["--vault", str(example_copy), "sync", "--full", "--wait", "0"])
         assert blocked.exit_code == 1 and "a vaultindex watch is running" in blocked.stderr
         assert f"pid {os.getpid()}" in blocked.stderr
     finally:

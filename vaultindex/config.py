@@ -57,6 +57,9 @@ class Config:
     index_dir: str = ""  # where the index lives ("": the user's cache folder; relative: to the vault)
     bibliography: tuple[str, ...] = ()  # CSL-JSON or .bib files besides the vault's *.bib
     new: NewNoteConfig = field(default_factory=NewNoteConfig)
+    # Vault-relative folders that are no part of the vault: the index folder, when it is inside
+    # it (set by the Vault). The scan never lists them, the watch drops their events.
+    skip_dirs: tuple[str, ...] = ()
     # Problems with the settings that did not stop vaultindex (a pattern skipped), for the CLI to show.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -264,7 +267,7 @@ def load_config(vault: Path) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{where} cannot be read: {exc}") from exc
-    changes: dict = {}
+    changes: dict = {"warnings": cfg.warnings + _unknown_keys(data, where)}
     if "exclude" in data:
         excl = data["exclude"]
         if not isinstance(excl, list) or not all(isinstance(x, str) for x in excl):
@@ -307,6 +310,36 @@ def load_config(vault: Path) -> Config:
     return replace(cfg, **changes)
 
 
+# The keys config.toml may hold, by table ("" the top level): anything else is a warning.
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("index_dir", "exclude", "max_file_size", "resolve_aliases", "bibliography", "tags", "graph", "new"),
+    "tags": ("dir", "sort", "min_count", "watch", "name"),
+    "graph": ("open_with", "attachments"),
+    "new": ("folder", "template", "filename"),
+}
+
+
+def _unknown_keys(data: dict, where: str) -> tuple[str, ...]:
+    """A warning for each key vaultindex does not know (a misspelling, most likely), naming the
+    closest known key. A warning, not an error: a key that is a bad value stops vaultindex, but a
+    key it does not read (a newer version's, a typo) leaves every other setting usable."""
+    from difflib import get_close_matches
+
+    found = []
+    for table, known in KNOWN_KEYS.items():
+        section = data.get(table, {}) if table else data
+        if not isinstance(section, dict):
+            continue
+        for key in section:
+            if key in known:
+                continue
+            shown = f"[{table}] {key}" if table else key
+            close = get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else f" (known keys: {', '.join(known)})"
+            found.append(f"warning: {where}: unknown key {shown}, ignored{hint}")
+    return tuple(found)
+
+
 def _obsidian_ignore_filters(vault: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Obsidian's "Excluded files" and a warning for each pattern that is skipped."""
     try:
@@ -340,3 +373,29 @@ def templates_folder(root: Path) -> str:
     if isinstance(folder, str) and folder.strip().strip("/"):
         return folder.strip().strip("/")
     return DEFAULT_TEMPLATES_FOLDER
+
+
+def folder_inside(root: Path, folder: Path) -> str:
+    """`folder` as a vault-relative POSIX path when it lies inside the vault `root`, else ""."""
+    try:
+        rel = Path(os.path.realpath(folder)).relative_to(os.path.realpath(root))
+    except ValueError:
+        return ""
+    return rel.as_posix() if rel.parts else ""
+
+
+def index_inside(root: Path, config: Config, folder: Path) -> Config:
+    """The config for a vault whose index folder is `folder`: when that lies inside the vault,
+    the folder is skipped (never notes, never events) and a warning says it travels along."""
+    rel = folder_inside(root, folder)
+    if not rel:
+        return config
+    warning = (f"warning: the index folder {rel}/ is inside the vault: sync tools (Syncthing, Dropbox, "
+               "iCloud, git) will copy it; keep it outside (the default) unless you mean to")
+    return replace(config, skip_dirs=(rel,), warnings=(*config.warnings, warning))
+
+
+def in_folder(path: str, folder: str) -> bool:
+    """Whether the vault-relative `path` lies in `folder` (a vault-relative folder path)."""
+    folder = folder.strip("/")
+    return bool(folder) and (path == folder or path.startswith(folder + "/"))

@@ -32,7 +32,7 @@ __all__ = ["DoctorReport", "Problem", "diagnose"]
 class Problem:
     """One finding of `doctor`. Codes: ambiguous-link, case-mismatch, broken-heading,
     broken-block, excluded-target, alias-link, duplicate-paper, invalid-frontmatter, note-error,
-    conflict-copy, unknown-citekey, bib-mismatch, duplicate-bib-key, bib-error, bib-warning."""
+    note-warning, not-indexed, conflict-copy, unknown-citekey, bib-mismatch, duplicate-bib-key, bib-error, bib-warning."""
 
     code: str
     severity: str  # "error" or "warning"
@@ -62,12 +62,13 @@ class DoctorReport:
 
 
 def diagnose(graph: LinkGraph, read_text: Callable[[str], str] | None = None,
-             bibliography: Collection[Diagnostic] = ()) -> DoctorReport:
+             bibliography: Collection[Diagnostic] = (), files: Collection[Diagnostic] = ()) -> DoctorReport:
     """Links that will not work as meant in Obsidian, duplicate paper notes, bad frontmatter,
     sync-tool conflict copies. Generated pages are never checked nor reported; a conflict
     copy is reported once, as such (its links are its original's). `read_text(path)`, when
     given, reads a note's text to say how a conflict copy differs from its original.
-    `bibliography` are the diagnostics of the last read of the bibliography files."""
+    `bibliography` are the diagnostics of the last read of the bibliography files, `files`
+    the scan's (files and folders left out of the index)."""
     problems: list[Problem] = []
     copies = _conflict_copies(graph)
     problems.extend(_conflict_problem(copy, read_text) for copy in copies.values())
@@ -86,15 +87,20 @@ def diagnose(graph: LinkGraph, read_text: Callable[[str], str] | None = None,
         note = graph.notes[source]
         for link, entry in zip(note.links, graph.link_entries(source)):
             problems.extend(_check_link(graph, source, link, entry, alias_owners))
-        for d in note.diagnostics:
-            if d.severity == "error":
-                code = "invalid-frontmatter" if "frontmatter" in d.message else "note-error"
-                problems.append(Problem(code, "error", d.path, d.line, d.message))
+        for d in note.diagnostics:  # everything `sync` counted when it read the note
+            problems.append(_note_problem(d))
     problems.extend(_duplicate_papers(graph, copies))
     problems.extend(_bibliography_problems(graph, copies, bibliography))
+    problems.extend(Problem("not-indexed", d.severity, d.path, d.line, d.message) for d in files)
     problems.sort(key=lambda p: (p.path, p.line or 0, p.code))
     errors = sum(p.severity == "error" for p in problems)
     return DoctorReport(tuple(problems), errors, len(problems) - errors)
+
+def _note_problem(d: Diagnostic) -> Problem:
+    kind = "note-error" if d.severity == "error" else "note-warning"
+    code = "invalid-frontmatter" if "frontmatter" in d.message else kind
+    return Problem(code, d.severity, d.path, d.line, d.message)
+
 
 def _check_link(graph: LinkGraph, source: str, link: Link, entry: object,
                 alias_owners: dict[str, set[str]]) -> list[Problem]:

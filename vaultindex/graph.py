@@ -242,10 +242,16 @@ class LinkGraph(LinkState):
         if a not in g or b not in g:
             return None
         view = g if directed else g.to_undirected(as_view=True)
-        try:
-            return list(_nx().shortest_path(view, a, b))
-        except _nx().NetworkXNoPath:
+        # Of all shortest chains, the one whose notes' paths come first, step by step: the
+        # same answer on every run (networkx's own pick follows set order, which varies).
+        to_b = _nx().single_source_shortest_path_length(g.reverse(copy=False) if directed else view, b)
+        if a not in to_b:
             return None
+        chain = [a]
+        while chain[-1] != b:
+            here = chain[-1]
+            chain.append(min(n for n in view[here] if to_b.get(n) == to_b[here] - 1))
+        return chain
 
     # -- queries --------------------------------------------------------------------------------
     def backlinks(self, path: str) -> list[Backlink]:

@@ -83,8 +83,10 @@ class Inbox:
     `mark`, `notice` and `stop` notify, so an idle watcher sleeps until something happens.
     """
 
-    def __init__(self, root: str | os.PathLike[str], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, root: str | os.PathLike[str], clock: Callable[[], float] = time.monotonic,
+                 skip: Iterable[str] = ()) -> None:
         self.root = os.fspath(root).rstrip(os.sep)
+        self.skip = tuple(skip)  # vault-relative folders whose events are dropped (Config.skip_dirs)
         self._prefix = self.root + os.sep
         self._clock = clock
         self._cond = threading.Condition()
@@ -123,6 +125,8 @@ class Inbox:
             rel = rel.replace(os.sep, "/")
         rel = rel.strip("/")
         if not rel or is_ignored_path(rel, is_dir):
+            return None
+        if any(rel == s or rel.startswith(s + "/") for s in self.skip):
             return None
         return rel
 

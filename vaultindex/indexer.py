@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from .config import Config
+from .config import Config, in_folder, templates_folder
 from .errors import IndexCorrupt
 from .freshness import BIB_CONFIG, bib_config
 from .indexfolder import (
@@ -346,6 +346,7 @@ class Indexer:
         touched: dict = {}
         vanished: list[str] = []
         diagnostics: list[Diagnostic] = []
+        templates = templates_folder(self.root) if todo else ""
         for i, path in enumerate(todo, 1):
             info = FileInfo(*disk.notes[path])
             try:
@@ -364,7 +365,7 @@ class Indexer:
                 touched[path] = (info.size, info.mtime_ns, sha)
             else:
                 try:
-                    record, body = parse_file(path, data, info, sha)
+                    record, body = parse_file(path, data, info, sha, in_folder(path, templates))
                     batch.add(record, body)
                 except IndexCorrupt:
                     raise
@@ -382,11 +383,16 @@ class Indexer:
         return Reading(tuple(parsed), touched, tuple(vanished), tuple(diagnostics))
 
 
-def parse_file(path: str, data: bytes, info: FileInfo, sha: str) -> tuple[Record, str]:
+def parse_file(path: str, data: bytes, info: FileInfo, sha: str, template: bool = False) -> tuple[Record, str]:
+    """The note's record and body. A `template` (a note in config.templates_folder) keeps no
+    citekey, DOI or arXiv id: its example ids stand for no paper, so no citation, bibliography
+    entry or duplicate check ever finds it (this is the one place they are dropped)."""
     from .parse import decode, parse_note  # imported when a note is read: graph queries never need it
 
     text, problems = decode(path, data)
     note = parse_note(path, text)
+    if template:
+        note = replace(note, paper=replace(note.paper, citekey="", doi="", arxiv=""))
     if problems:
         note = replace(note, diagnostics=tuple(problems) + note.diagnostics)
     return Record(replace(note, body=""), info.size, info.mtime_ns, sha), note.body

@@ -32,7 +32,7 @@ class Found:
     line: int  # 1-based line in the text
     column: int  # 1-based
     text: str  # as written
-    context: str  # the whole line, stripped
+    context: str  # the line, stripped; a long one cut to CONTEXT_CHARS around the mention
 
 
 def names_of(title: str, aliases: Iterable[str], file_name: str) -> list[str]:
@@ -112,8 +112,25 @@ def find_mentions(text: str, names: Iterable[str]) -> list[Found]:
         at, stop = m.span("name")
         i = bisect.bisect_right(starts, at) - 1
         end = text.find("\n", starts[i])
-        line = text[starts[i] : end if end >= 0 else len(text)].strip()
-        if len(line) > CONTEXT_CHARS:
-            line = line[: CONTEXT_CHARS - 1] + "…"
+        raw = text[starts[i] : end if end >= 0 else len(text)]
+        lead = len(raw) - len(raw.lstrip())
+        line = _around(raw.strip(), at - starts[i] - lead, stop - starts[i] - lead)
         found.append(Found(i + 1, at - starts[i] + 1, text[at:stop], line))
     return found
+
+
+def _around(line: str, start: int, stop: int) -> str:
+    """At most CONTEXT_CHARS of `line` with the mention (line[start:stop]) in the middle, and
+    `…` where the line was cut."""
+    if len(line) <= CONTEXT_CHARS:
+        return line
+    room = max(CONTEXT_CHARS - (stop - start), 2)
+    left = max(0, start - room // 2)
+    right = min(len(line), left + CONTEXT_CHARS)
+    left = max(0, right - CONTEXT_CHARS)
+    piece = line[left:right]
+    if left > 0:
+        piece = "…" + piece[1:]
+    if right < len(line):
+        piece = piece[:-1] + "…"
+    return piece

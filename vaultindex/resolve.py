@@ -50,6 +50,7 @@ __all__ = [
     "ConflictCopy",
     "conflict_copy",
     "conflict_candidates",
+    "resolve_file",
 ]
 
 
@@ -324,6 +325,15 @@ class Resolver:
     def _suffix_hits(self, base: str, suffix: str) -> list[str]:
         folded = self._folded
         return [p for p in self._by_base.get(base, ()) if folded[p].endswith(suffix)]
+
+
+def resolve_file(paths: Iterable[str], name: str) -> Resolution:
+    """Where a link `[[name]]` written at the vault root points among `paths` (attachments, say):
+    `backlinks dino.png` names the file Obsidian's `![[dino.png]]` shows."""
+    resolver = Resolver()
+    for path in paths:
+        resolver.add(path)
+    return resolver.resolve("", name)
 
 
 def _rank(path: str, source_dir: str | None) -> tuple[bool, bool, int, str, str]:

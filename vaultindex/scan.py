@@ -125,6 +125,8 @@ def _walk(
                 notes[path] = (info.st_size, info.st_mtime_ns)
                 continue
         elif _S_ISDIR(mode):
+            if path in config.skip_dirs:  # the index folder, inside the vault (Config.skip_dirs)
+                continue
             inside_excluded = excluded or (rules and config.is_excluded(path + "/"))
             _walk(root, Path(entry.path), path, config, out, seen, inside_excluded)
             continue

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from .config import STATE_DIR, Config, find_vault, load_config, templates_folder
+from .config import STATE_DIR, Config, find_vault, index_inside, load_config, templates_folder
 from .errors import AmbiguousNote, IndexCorrupt, IndexWriteError, NoteNotFound, VaultIndexError
 from .indexfolder import (
     DB_FILE,
@@ -28,7 +28,7 @@ from .indexfolder import (
     remove_legacy_index,
     write_error,
 )
-from .lock import WriterLock, describe
+from .lock import LockHolder, WriterLock, describe
 from .models import Diagnostic, Note, SyncStats
 from .store import Store, decode_path, encode_path
 from .text import fold_typed
@@ -98,6 +98,7 @@ class Vault:
         self.config = config
         self.state_dir = root / STATE_DIR  # the user's config lives here (and older in-vault indexes)
         self.index_dir = resolve_index_dir(root, config, index_dir)
+        self.config = index_inside(root, config, self.index_dir)
         self._lock = WriterLock(self.index_dir / LOCK_FILE, prepare=self._prepare_writing)
         self._indexer: Indexer | None = None
         self._reader: Store | None = None
@@ -150,6 +151,13 @@ class Vault:
 
     def _has_index(self) -> bool:
         return current_build(self.index_dir) >= 0
+
+    def watching(self, holder: LockHolder | None = None, checked: bool = False) -> str:
+        """"pid N" of a `vaultindex watch` running on this vault (it keeps the index current),
+        "" when none. `checked`: the caller has read the lock's `holder` already."""
+        if not checked:
+            holder = self._lock.holder_info() if self._lock.is_held_elsewhere() else None
+        return f"pid {holder.pid}" if holder is not None and holder.role == "watch" else ""
 
     def sync(self, full: bool = False, progress: Progress | None = None, wait: float = 10.0) -> SyncStats:
         """Bring the index up to date with the disk: only changed notes are read and indexed."""
@@ -343,7 +351,7 @@ class Vault:
             generation = -1
         elsewhere = self._lock.is_held_elsewhere()
         holder = self._lock.holder_info() if elsewhere else None
-        watch = f"pid {holder.pid}" if holder is not None and holder.role == "watch" else ""
+        watch = self.watching(holder, checked=True)
         return IndexInfo(
             vault=str(self.root),
             index_dir=str(self.index_dir),
@@ -526,6 +534,11 @@ class Vault:
         wanted = str(note).strip()
         if self._ask(lambda s: s.file_kind(wanted)) is not None:
             return wanted
+        if "." in wanted.rsplit("/", 1)[-1] and not wanted.lower().endswith(".md"):  # an attachment, as Obsidian finds it
+            from .resolve import resolve_file
+
+            if (found := resolve_file(self._ask(lambda s: s.files("attachment")), wanted).path) is not None:
+                return found
         if wanted.startswith("@") and len(wanted) > 1 and wanted not in self._ask(lambda s: s.titles([wanted])):
             return self.cited_node(wanted[1:])  # @key: a cited paper, unless a note has that very path
         return self.find_note(wanted).path
@@ -606,9 +619,11 @@ class Vault:
     def doctor(self) -> DoctorReport:
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
         from .doctor import diagnose
+        from .scan import scan
 
         self._ensure_index()
-        return diagnose(self.graph, read_text=self.read_text, bibliography=self.bibliography_diagnostics())
+        files = scan(self.root, self.config).diagnostics  # not kept in the index: a scan is cheap
+        return diagnose(self.graph, read_text=self.read_text, bibliography=self.bibliography_diagnostics(), files=files)
 
     def mentions(self, note: Note | str) -> list[Mention]:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).

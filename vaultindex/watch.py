@@ -441,6 +441,8 @@ def run(
         )
     if options.tag_pages is None:
         options = replace(options, tag_pages=bool(vault.config.tags.watch))
+    if vault.config.skip_dirs:
+        options = replace(options, skip_dirs=(*options.skip_dirs, *vault.config.skip_dirs))
     root = Path(vault.root)
     index = _VaultIndex(vault)
     from .bib import outside_files

@@ -80,6 +80,7 @@ class WatchOptions:
     on_ready: Callable[[WatchStart], None] | None = None  # once watching has begun
     notify: Notify | None = None  # notices for the user; None: the `vaultindex.watch` logger
     progress: Progress | None = None  # of the initial reconcile
+    skip_dirs: tuple[str, ...] = ()  # vault folders whose events are dropped (Config.skip_dirs)
 
     def __post_init__(self) -> None:
         if self.debounce_ms < 0:
@@ -222,7 +223,7 @@ class Watcher:
         self.root = root
         self.options = options
         self.notify: Notify = options.notify or log.warning
-        self.inbox = Inbox(root)
+        self.inbox = Inbox(root, skip=options.skip_dirs)
         self.own_writes = _OwnWrites(root)
         self.root_id: tuple[int, int] = (0, 0)
         self.pages_stale = False

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring as _encode_string  # the C one when there is one
+from pathlib import Path
 from typing import Any
 
 import click
@@ -50,6 +51,8 @@ class VaultGroup(click.Group):
         return sorted(names, key=lambda n: (rank.get(getattr(self.commands[n].callback, "__module__", ""), len(rank)), names.index(n)))
 
     def invoke(self, ctx: click.Context) -> Any:
+        if no_color():
+            ctx.color = False  # every command's click.echo/style output: plain (commands inherit it)
         try:
             return super().invoke(ctx)
         except VaultIndexError as exc:
@@ -118,6 +121,35 @@ def complete_folder(ctx: click.Context, param: click.Parameter, incomplete: str)
     return [CompletionItem(incomplete, type="dir")]
 
 
+NOTE_ARGUMENTS = frozenset({"note", "source", "target"})  # the commands' NOTE, A and B arguments
+
+
+def vault_path_of(root: Path, value: str) -> str:
+    """A NOTE argument that is a file's path, as the shell gives it, made vault-relative:
+    an absolute path inside the vault, `./x.md` or `../x.md`, or (when the current folder is
+    inside the vault) a file name or path from there, unless a path with `/` is a file from the
+    vault root too. Anything else (a name, title, alias) is left for the vault to look up."""
+    given = Path(value)
+    cwd = Path.cwd()
+    from_cwd = _relative_to(cwd, root) is not None and ("/" not in value or not (root / value).is_file())
+    if not (given.is_absolute() or value.startswith(("./", "../")) or from_cwd):
+        return value
+    full = given if given.is_absolute() else cwd / given
+    rel = _relative_to(full, root)
+    return rel if rel and full.is_file() else value
+
+
+def _relative_to(path: Path, root: Path) -> str | None:
+    """`path` relative to `root` as POSIX ("" for root itself), None when outside it."""
+    for a, b in ((os.path.abspath(path), os.path.abspath(root)), (os.path.realpath(path), os.path.realpath(root))):
+        try:
+            rel = Path(a).relative_to(b).as_posix()
+        except ValueError:
+            continue
+        return "" if rel == "." else rel
+    return None
+
+
 def pass_vault(refresh: bool = True) -> Callable:
     """Decorator: open the vault named by --vault and pass it as the first argument.
 
@@ -130,6 +162,9 @@ def pass_vault(refresh: bool = True) -> Callable:
         @click.pass_context
         def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
             vault = open_vault(ctx)
+            for name in NOTE_ARGUMENTS & kwargs.keys():
+                if isinstance(kwargs[name], str):
+                    kwargs[name] = vault_path_of(vault.root, kwargs[name])
             if refresh:
                 stats = vault.refresh()
                 if stats is not None and (stats.changed or stats.rebuilt):
@@ -397,9 +432,17 @@ def output_options(fn: Callable) -> Callable:
     return fn
 
 
+def no_color() -> bool:
+    """Whether NO_COLOR (any non-empty value, no-color.org) asks for output without styling.
+    The one test of it: VaultGroup turns all click styling off with it, highlight() too."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
 def highlight(snippet: str) -> str:
     """Turn the index's match markers into bold on a terminal, plain text elsewhere."""
-    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+    ctx = click.get_current_context(silent=True)
+    colour = ctx.color if ctx is not None else None
+    if (sys.stdout.isatty() if colour is None else colour) and not no_color():
         return snippet.replace("\x01", "\x1b[1;33m").replace("\x02", "\x1b[0m")
     return strip_marks(snippet)
 

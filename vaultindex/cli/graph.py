@@ -149,7 +149,8 @@ def links(vault, note: str, as_json: bool, nl: bool) -> None:
             written = ("!" if link.kind == "embed" else "") + f"[{link.display}]({link.target}{sub})"
         else:
             sub = f"#{link.subpath}" if link.subpath else ""
-            written = ("!" if link.kind == "embed" else "") + f"[[{link.target}{sub}]]"
+            shown = f"|{link.display}" if link.display else ""
+            written = ("!" if link.kind == "embed" else "") + f"[[{link.target}{sub}{shown}]]"
         if link.status == "unresolved":
             where = click.style("no note (cited paper)" if link.kind == "cite" else "unresolved", fg="red")
         elif link.status == "reference":

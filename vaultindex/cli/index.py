@@ -37,12 +37,21 @@ from .base import (
 def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
     """Bring the index up to date with the vault (only changed notes are read).
 
+    While a `vaultindex watch` runs on the vault, it keeps the index current: `sync`
+    says so and exits 0 (`sync --full` refuses: stop the watch first).
+
     \b
     Examples:
       vaultindex sync
       vaultindex sync --full --json
     """
     vault = open_vault(ctx)
+    watch = "" if full else vault.watching()
+    if watch:
+        warn(f"A vaultindex watch ({watch}) keeps this index current: nothing to do.")
+        if as_json:
+            emit_json({"added": 0, "modified": 0, "removed": 0, "rebuilt": "", "warnings": [], "watch": watch})
+        return
     with progress_bar() as progress:
         stats = vault.sync(full=full, progress=progress, wait=wait)
     report_sync(stats, tag_pages=count_tag_pages(vault))
@@ -58,6 +67,7 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
                 "rebuilt": stats.rebuilt,
                 "bibliography": to_json(stats.bibliography),  # null when no bibliography file was read
                 "warnings": [str(d) for d in stats.diagnostics],
+                "watch": "",
             }
         )
 

@@ -40,7 +40,8 @@ def watch(ctx: click.Context, debounce_ms: int, polling: bool, nl: bool) -> None
     Reconciles the vault first, then applies changes in batches, one line per batch on
     stderr. Tag pages are rewritten after each batch when `[tags] watch = true` is set in
     .vaultindex/config.toml. Queries in other terminals keep working throughout; only one
-    watch (or sync) writes the index at a time.
+    watch (or sync) writes the index at a time, and a plain `sync` beside a watch says
+    the watch keeps the index current and exits 0.
 
     \b
     Examples:
