@@ -124,10 +124,10 @@ def test_one_note_that_fails_to_index_is_its_own_diagnostic(vault, monkeypatch):
 
     real = indexer.parse_file
 
-    def parse_file(path, data, info, sha):
+    def parse_file(path, *args, **kwargs):
         if path == "papers/LocoProp.md":
             raise RuntimeError("boom in the parser")
-        return real(path, data, info, sha)
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(indexer, "parse_file", parse_file)
     v = Vault.open(vault)

@@ -27,9 +27,13 @@ import stat
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import IndexWriteError, VaultIndexError
 from .fsutil import write_atomically
+
+if TYPE_CHECKING:
+    from .config import Config
 
 MARKER = "vaultindex-index.json"
 CURRENT = "current"
@@ -50,6 +54,19 @@ _TOC_TEMP = re.compile(r"^_MAIN_\d+\.toc\..+$")
 
 class IndexFolderError(VaultIndexError):
     """The index folder is unsafe to use (a symlink, or a folder vaultindex did not make)."""
+
+
+INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
+
+
+def resolve_index_dir(root: Path, config: Config, explicit: str | os.PathLike | None = None) -> Path:
+    """--index-dir, else $VAULTINDEX_INDEX_DIR, else the config's index_dir (relative to the
+    vault), else the user's cache folder (one folder per vault)."""
+    for choice in (explicit, os.environ.get(INDEX_DIR_ENV) or None, getattr(config, "index_dir", None) or None):
+        if choice:
+            path = Path(choice).expanduser()
+            return path if path.is_absolute() else (root / path if choice is not explicit else Path.cwd() / path)
+    return default_index_dir(root)
 
 
 def default_index_dir(vault: Path) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -21,15 +21,15 @@ from .indexfolder import (
     LOCK_FILE,
     check_folder,
     current_build,
-    default_index_dir,
-    folder_size,
     make_folder,
     remove_leftovers,
     remove_legacy_index,
+    resolve_index_dir,
     write_error,
 )
-from .lock import LockHolder, WriterLock, describe
+from .lock import WriterLock
 from .models import Diagnostic, Note, SyncStats
+from .status import IndexInfo, IndexState, index_info, index_state, watch_pid
 from .store import Store, decode_path, encode_path
 from .text import fold_typed
 
@@ -48,42 +48,7 @@ if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networ
 T = TypeVar("T")
 
 Progress = Callable[[int, int], None]
-INDEX_DIR_ENV = "VAULTINDEX_INDEX_DIR"
 
-
-
-@dataclass(frozen=True)
-class IndexState:
-    """How fresh the index is, for a long-running reader (the MCP server) to report."""
-
-    generation: int  # the index's commit number; -1 when there is no index yet
-    written_at: float | None  # when it was last committed (seconds since the epoch)
-    writer: str  # who holds the writer lock now: "watch", "sync", ... ("" when nobody)
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    """What `vaultindex info` shows."""
-
-    vault: str
-    index_dir: str
-    size: int  # bytes of every file in the index folder
-    notes: int
-    generation: int  # the Whoosh commit the store's rows belong to (-1: no index yet)
-    build: int  # the folder of the current build (a full rebuild makes a new one)
-    last_sync: float | None  # seconds since the epoch
-    watch: str  # "pid N" of a running watch, "" when none
-    writer: str  # who holds the writer lock now ("" when nobody)
-
-
-def resolve_index_dir(root: Path, config: Config, explicit: str | os.PathLike | None = None) -> Path:
-    """--index-dir, else $VAULTINDEX_INDEX_DIR, else the config's index_dir (relative to the
-    vault), else the user's cache folder (one folder per vault)."""
-    for choice in (explicit, os.environ.get(INDEX_DIR_ENV) or None, getattr(config, "index_dir", None) or None):
-        if choice:
-            path = Path(choice).expanduser()
-            return path if path.is_absolute() else (root / path if choice is not explicit else Path.cwd() / path)
-    return default_index_dir(root)
 
 
 class IndexMissing(VaultIndexError):
@@ -152,12 +117,10 @@ class Vault:
     def _has_index(self) -> bool:
         return current_build(self.index_dir) >= 0
 
-    def watching(self, holder: LockHolder | None = None, checked: bool = False) -> str:
+    def watching(self) -> str:
         """"pid N" of a `vaultindex watch` running on this vault (it keeps the index current),
-        "" when none. `checked`: the caller has read the lock's `holder` already."""
-        if not checked:
-            holder = self._lock.holder_info() if self._lock.is_held_elsewhere() else None
-        return f"pid {holder.pid}" if holder is not None and holder.role == "watch" else ""
+        "" when none."""
+        return watch_pid(self._lock.holder_info() if self._lock.is_held_elsewhere() else None)
 
     def sync(self, full: bool = False, progress: Progress | None = None, wait: float = 10.0) -> SyncStats:
         """Bring the index up to date with the disk: only changed notes are read and indexed."""
@@ -334,35 +297,8 @@ class Vault:
         return [d for note in self.notes() for d in note.diagnostics]
 
     def info(self) -> IndexInfo:
-        """Where the index is and what it holds (never writes anything)."""
-        build = current_build(self.index_dir)
-        notes = generation = 0
-        last = None
-        if build >= 0:
-            try:
-                store = self.store
-                meta = store.meta()
-                notes = store.count()
-                generation = int(meta.get("generation", "-1"))
-                last = float(meta["last_sync"]) if meta.get("last_sync") else None
-            except (IndexCorrupt, ValueError):
-                generation = -1
-        else:
-            generation = -1
-        elsewhere = self._lock.is_held_elsewhere()
-        holder = self._lock.holder_info() if elsewhere else None
-        watch = self.watching(holder, checked=True)
-        return IndexInfo(
-            vault=str(self.root),
-            index_dir=str(self.index_dir),
-            size=folder_size(self.index_dir) if os.path.isdir(self.index_dir) else 0,
-            notes=notes,
-            generation=generation,
-            build=build,
-            last_sync=last,
-            watch=watch,
-            writer=describe(holder) if elsewhere else "",
-        )
+        """Where the index is and what it holds (never writes anything; status.IndexInfo)."""
+        return index_info(self.root, self.index_dir, self._lock, lambda: self.store)
 
     # -- for long-running readers -------------------------------------------------------------------
     def reload(self) -> bool:
@@ -376,21 +312,8 @@ class Vault:
         return False
 
     def index_state(self) -> IndexState:
-        generation, written_at = -1, None
-        if current_build(self.index_dir) >= 0:
-            try:
-                meta = self.store.meta()
-                generation = int(meta.get("generation", "-1"))
-                written_at = float(meta["last_sync"]) if meta.get("last_sync") else None
-            except (IndexCorrupt, ValueError):
-                pass
-        writer = ""
-        if self._lock.held:
-            writer = "this process"
-        elif self._lock.is_held_elsewhere():
-            holder = self._lock.holder_info()
-            writer = (holder.role or "unknown") if holder is not None else "unknown process"
-        return IndexState(generation, written_at, writer)
+        """How fresh the index is (status.IndexState)."""
+        return index_state(self.index_dir, self._lock, lambda: self.store)
 
     def indexed_sha1(self, path: str) -> str | None:
         """The SHA-1 of the file's bytes as last indexed; None when the note is not in the index."""
