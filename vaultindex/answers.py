@@ -92,3 +92,9 @@ class UnresolvedTarget:
 class NoteRef:
     path: str
     title: str
+
+
+def paper_label(node: str) -> str:
+    """How a cited paper with no note and no entry is shown: `@key`, `doi:...`, `arXiv:...`."""
+    kind, _, key = node[len("paper:") :].partition(":")
+    return {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(kind, kind + ":") + key

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .answers import Backlink, LinkLine, NoteRef, OutLink, UnresolvedTarget, Use
+from .answers import Backlink, LinkLine, NoteRef, OutLink, UnresolvedTarget, Use, paper_label
 from .store import Store, decode_candidates, decode_path
 
 __all__ = ["backlinks", "links", "orphans", "unresolved"]
@@ -68,8 +68,6 @@ def unresolved(store: Store) -> list[UnresolvedTarget]:
             out.append(UnresolvedTarget(node, "paper", "@" + ref.key, len(found), tuple(found), ref.title,
                                         ref.authors, ref.year, f"{ref.path}:{ref.line}"))
         else:
-            from .references import paper_label
-
             out.append(UnresolvedTarget(node, "paper", paper_label(node), len(found), tuple(found)))
     out.sort(key=lambda u: (-u.count, u.kind != "link", u.target.casefold(), u.node))
     return out

@@ -369,9 +369,3 @@ def search(ask: Ask, query: str = "", limit: int | None = None) -> list[Referenc
 def stored_diagnostics(ask: Ask) -> list[Diagnostic]:
     """Problems found when the bibliography files were last read (broken entries, duplicate keys...)."""
     return diagnostics_from_json(ask(lambda s: s.get_meta("bib_diagnostics", "[]")))
-
-
-def paper_label(node: str) -> str:
-    """How a cited paper with no note and no entry is shown: `@key`, `doi:...`, `arXiv:...`."""
-    kind, _, key = node[len("paper:") :].partition(":")
-    return {"citekey": "@", "doi": "doi:", "arxiv": "arXiv:"}.get(kind, kind + ":") + key
