@@ -13,11 +13,11 @@ work, which finds the same and more.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from .config import Config
 from .errors import IndexCorrupt
+from .fsutil import file_stamp
 from .indexfolder import FULLTEXT_DIR, fulltext_fingerprint, fulltext_generation
 from .scan import Scan, scan
 from .store import Store
@@ -51,7 +51,7 @@ def unchanged(root: Path, config: Config, store: Store, build_folder: Path) -> S
         if meta.get(BIB_CONFIG) != bib_config(config) or store.has_note_bibliographies():
             return None
         for _path, file, _fmt, _origin, size, mtime in store.bib_stamps():
-            if _stamp(file) != (size, mtime):
+            if file_stamp(file) != (size, mtime):
                 return None
     except IndexCorrupt:
         return None  # the writer finds it too, and rebuilds
@@ -66,12 +66,3 @@ def files_as_committed(store: Store, build_folder: Path) -> bool:
         return False
     store.check_file()
     return True
-
-
-def _stamp(file: str) -> tuple[int | None, int | None]:
-    """(size, mtime_ns) of a bibliography file as references.py records it; (None, None) when absent."""
-    try:
-        st = os.stat(file)
-    except OSError:
-        return None, None
-    return st.st_size, st.st_mtime_ns

@@ -143,3 +143,13 @@ def poll(check: Callable[[], bool], timeout: float, interval: float = 0.05) -> b
         if time.monotonic() >= deadline:
             return False
         time.sleep(interval)
+
+
+def file_stamp(file: str | os.PathLike) -> tuple[int | None, int | None]:
+    """(size, mtime_ns) of a file, the stamp a bibliography file is recorded and compared by;
+    (None, None) when it cannot be read."""
+    try:
+        st = os.stat(file)
+    except OSError:
+        return None, None
+    return st.st_size, st.st_mtime_ns

@@ -12,7 +12,6 @@ to re-resolve (`BibPlan.changed`): the notes are never read again for it.
 from __future__ import annotations
 
 import json
-import os
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .config import Config
 from .errors import NoteNotFound
+from .fsutil import file_stamp
 from .models import BibEntry, BibliographyChange, Citation, Diagnostic, Note, Paper
 from .resolve import CitationIndex, citation_key
 
@@ -195,14 +195,6 @@ class BibPlan:
     change: BibliographyChange = BibliographyChange()  # what SyncStats says of it
 
 
-def _stamp(file: Path) -> tuple[int | None, int | None]:
-    try:
-        st = os.stat(file)
-    except OSError:
-        return None, None
-    return st.st_size, st.st_mtime_ns
-
-
 def plan_bibliography(
     root: Path,
     config: Config,
@@ -220,7 +212,7 @@ def plan_bibliography(
     from . import bib
 
     sources, problems = bib.vault_sources(root, config, attachments, {p: {"bibliography": v} for p, v in notebib.items()})
-    now = sorted((s.path, str(s.file), s.format, s.origin, *_stamp(s.file)) for s in sources)
+    now = sorted((s.path, str(s.file), s.format, s.origin, *file_stamp(s.file)) for s in sources)
     stored = [tuple(r) for r in stored_stamps]
     if now == stored:
         return None
