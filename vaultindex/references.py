@@ -318,19 +318,20 @@ def stored_index(ask: Ask) -> ReferenceIndex:
     return ReferenceIndex(from_row(r) for r in ask(lambda s: s.bib_entries()))
 
 
-def paper_notes(ask: Ask) -> CitationIndex:
-    """Which note each citekey, DOI and arXiv id belongs to (as the indexer resolves them)."""
+def paper_notes(ask: Ask, templates: str = "") -> CitationIndex:
+    """Which note each citekey, DOI and arXiv id belongs to (as the indexer resolves them; notes
+    in the `templates` folder stand for no paper)."""
     return CitationIndex(
-        Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
-        for p, _aliases, c, d, x, generated in ask(lambda s: s.names_for_resolution())
-        if not generated
+        (Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
+         for p, _aliases, c, d, x, generated in ask(lambda s: s.names_for_resolution()) if not generated),
+        templates,
     )
 
 
-def cited_node(ask: Ask, key: str) -> str:
+def cited_node(ask: Ask, key: str, templates: str = "") -> str:
     """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
     citation = Citation(key)
-    res = paper_notes(ask).resolve(citation)
+    res = paper_notes(ask, templates).resolve(citation)
     if res.path is not None:
         return res.path
     ref = stored_index(ask).resolve(citation)
@@ -339,13 +340,13 @@ def cited_node(ask: Ask, key: str) -> str:
     raise NoteNotFound(f"no note and no bibliography entry for @{key}")
 
 
-def search(ask: Ask, query: str = "", limit: int | None = None) -> list[ReferenceHit]:
+def search(ask: Ask, query: str = "", limit: int | None = None, templates: str = "") -> list[ReferenceHit]:
     """The papers of the bibliography that have no note, newest first; with `query`, those
     whose key, title, authors, year or venue hold every word."""
     words = search_words(query)
     if query.strip() and not words:
         return []
-    notes = paper_notes(ask)
+    notes = paper_notes(ask, templates)
     keys = ask(lambda s: s.bib_matching(words))
     out = []
     for row in ask(lambda s: s.bib_entries(keys)):
