@@ -26,7 +26,7 @@ from .config import ALWAYS_IGNORED_DIRS, Config, templates_folder
 from .errors import VaultIndexError
 from .fsutil import create_new
 from .models import BibEntry, Note
-from .text import fold_name, split_frontmatter
+from .text import fold_name, math_as_text, split_frontmatter
 
 # a template whose file name holds one of these words (first word that matches wins)
 TEMPLATE_WORDS = ("paper", "literature", "reference", "zotero", "citation", "bib")
@@ -358,9 +358,13 @@ def safe_name(text: str) -> str:
 
 def note_file_name(entry: BibEntry, pattern: str = "{{title}}", now: _dt.datetime | None = None) -> str:
     """The note's file name (with `.md`) from the pattern; the citekey when the pattern gives
-    nothing usable."""
+    nothing usable. Math in the title is read as text (text.math_as_text): `$π^{*}_{0.6}$: A
+    VLA...` is named `π0.6 - A VLA...`, where Obsidian would show `$π{}_{0.6}$ - A VLA...`."""
     now = now or _dt.datetime.now()
-    name = safe_name(_fill_text(pattern, placeholder_values(entry, now), now))
+    values = placeholder_values(entry, now)
+    for key in ("title", "shorttitle"):
+        values[key] = Value(math_as_text(values[key].text), values[key].yaml)
+    name = safe_name(_fill_text(pattern, values, now))
     if not name:
         name = safe_name(entry.key) or "Untitled paper"
     return name + ".md"
