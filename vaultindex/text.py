@@ -23,6 +23,7 @@ _UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 # What makes git put a path in quotes (core.quotePath=false): controls, quote, backslash, bad bytes.
 _NEEDS_QUOTES = re.compile('[\x00-\x1f\x7f-\x9f"\\\\\ud800-\udfff]')
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSAFE_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # what name_shown escapes
 _C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",
               '"': '\\"', "\\": "\\\\"}
 
@@ -74,17 +75,28 @@ def unquote_path(text: str) -> str:
     return os.fsdecode(bytes(raw))
 
 
+def name_shown(text: str) -> str:
+    """`text` (a title taken from a file name) with each byte that is not UTF-8 and each control
+    character written as quote_path writes them (`\\377`, `\\n`, `\\t`, `\\033`), and nothing
+    else changed: the title of `bad-\\377.md` is `bad-\\377`, valid UTF-8 for the index, JSON
+    and a terminal, read the same way as the path beside it (`"bad-\\377.md"`)."""
+    if not _UNSAFE_NAME.search(text):
+        return text
+    return _UNSAFE_NAME.sub(lambda m: _C_ESCAPES.get(m.group()) or _octal(m.group()), text)
+
+
 def escape_controls(text: str) -> str:
-    """Text from a note made safe for a terminal: control characters (ESC, BEL, CR, C1...) and
-    undecodable bytes become visible `\\xNN` escapes, so a note can never move the cursor, set
-    the clipboard (OSC 52) or clear the screen. Tabs are kept; use quote_path for paths."""
+    """Text from a note made safe for a terminal: control characters (ESC, BEL, CR, C1...)
+    become visible `\\xNN` escapes, so a note can never move the cursor, set the clipboard
+    (OSC 52) or clear the screen; an undecodable byte is written `\\377`, as quote_path writes
+    it in a path. Tabs are kept; use quote_path for paths."""
     if not _UNSAFE.search(text):
         return text
 
     def visible(m: re.Match[str]) -> str:
         ch = m.group()
         if "\udc80" <= ch <= "\udcff":
-            return f"\\x{ord(ch) - 0xDC00:02x}"
+            return _octal(ch)
         return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
 
     return _UNSAFE.sub(visible, text)
