@@ -59,10 +59,12 @@ def _candidates(words: Dictionary, word: str, edits: int) -> list[str]:
     10,000 notes, and counts a swap as two edits)."""
     folded = fold_accents(word)
     if edits == 1:
-        found = set(words.word_counts(_one_edit(word) | _one_edit(folded) | {folded}))
+        near = _one_edit(word) if folded == word else _one_edit(word) | _one_edit(folded) | {folded}
+        found = sorted(words.word_counts(near))
+        if found:  # an accented word the lookups missed cannot be nearer than these (one edit as written)
+            return found
         low, high = len(folded) - 2, len(folded) + 2
-        found.update(w for w in words.words_between(low, high) if not w.isascii() and _may_be_near(folded, w, 1))
-        return sorted(found)
+        return [w for w in words.words_between(low, high) if not w.isascii() and _may_be_near(folded, w, 1)]
     low, high = len(word) - edits, len(word) + edits
     # Each edit brings in at most one letter the other word lacks: a cheap test before the distance.
     return [w for w in words.words_between(low, high) if _may_be_near(folded, w, edits)]
