@@ -98,6 +98,21 @@ def test_doctor_from_the_rows_equals_the_whole_graph_on_a_real_vault(tmp_path, n
     _same_report(vault)
 
 
+def test_a_note_with_diagnostics_property_still_shows_its_own(tmp_path):
+    """storedoctor finds the notes with diagnostics by the end of their JSON (`diagnostics` is
+    Note's last field): a frontmatter key of that name must not hide a note's own."""
+    import dataclasses
+
+    from vaultindex.models import Note
+
+    assert dataclasses.fields(Note)[-1].name == "diagnostics"
+    (tmp_path / "a.md").write_bytes(b"---\ndiagnostics: []\n---\nnot UTF-8: \xff\n")
+    vault = Vault.open(tmp_path)
+    vault.sync()
+    assert [p.code for p in vault.doctor().problems] == ["note-warning"]
+    _same_report(vault)
+
+
 def test_doctor_from_the_rows_equals_the_whole_graph_on_example_vault(example_copy):
     vault = Vault.open(example_copy)
     vault.sync()

@@ -138,8 +138,8 @@ def store_facts(store: Store, resolve_aliases: bool) -> Facts:
     links = list(rows.links(resolve_aliases, generated))
     anchored = [(e if isinstance(e, str) else e[0], link.subpath.startswith("^")) for _, link, e in links if link.subpath and e is not None]
     blocked = sorted({p for p, block in anchored if block})
+    blocks = rows.block_ids(blocked) if blocked else {}
     targets = {p: Anchors(frozenset(map(_heading_key, texts)), frozenset(b.casefold() for b in blocks.get(p, ())))
-               for blocks in [rows.block_ids(blocked) if blocked else {}]
                for p, texts in rows.heading_texts(sorted({p for p, _ in anchored})).items()}
     alias_owners: dict[str, set[str]] = {}
     dangling = {name_key(link.target) for _, link, entry in links if entry is None and "/" not in link.target}

@@ -19,6 +19,8 @@ from .store import Store, decode_candidates, decode_path, encode_path, storable_
 
 __all__ = ["DoctorRows"]
 
+_NO_DIAGNOSTICS = '"diagnostics":[]}'
+
 _LINK_ROWS = """
 SELECT l.source, l.seq, l.kind, l.target, l.subpath, l.display, l.form, l.line, l.context, l.status, l.node, l.candidates
 FROM links l
@@ -114,10 +116,11 @@ class DoctorRows:
 
     def diagnostics(self) -> list[Diagnostic]:
         """The diagnostics of the non-generated notes that have any, by path, as sync counted
-        them (the notes' JSON; one that has none says `"diagnostics":[]`, see notejson.py)."""
+        them (the notes' JSON: `diagnostics` is Note's last field, so the JSON of a note that
+        has none ends with `"diagnostics":[]}`, see notejson.py; frontmatter cannot end it)."""
         rows = self.store.select(
             "SELECT j.path, j.data FROM notejson j JOIN notes n ON n.path = j.path "
-            "WHERE n.generated = 0 AND instr(j.data, '\"diagnostics\":[]') = 0"
+            f"WHERE n.generated = 0 AND substr(j.data, -{len(_NO_DIAGNOSTICS)}) != ?", (_NO_DIAGNOSTICS,)
         )
         found = self.store.hit_fields([decode_path(p) for p, _ in rows])
         return [d for path in sorted(found) for d in found[path].diagnostics]
