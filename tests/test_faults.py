@@ -330,7 +330,7 @@ class Editor(threading.Thread):
             while not self.halt.is_set():
                 self.done += mutate(self.root, self.rng, 1)
                 self.halt.wait(self.rng.uniform(0.002, 0.03))
-        except BaseException as exc:  # surfaced by the test
+        except BaseException as exc:  # noqa: BLE001 (surfaced by the test)
             self.error = exc
 
 
