@@ -278,6 +278,7 @@ class Indexer:
                     self.config.resolve_aliases, fresh,
                     references=bibplan.index if bibplan is not None else _stored_references(store),
                     reference_keys=bibplan.changed if bibplan is not None else set(),
+                    templates=templates_folder(self.root),
                 )
             if not (fresh or upserted or removed or files_changed or reading.touched or bibplan is not None):
                 batch.cancel()

@@ -64,19 +64,21 @@ def plan_links(
     fresh: bool = False,
     references: References | None = None,
     reference_keys: Iterable[str] = (),
+    templates: str = "",
 ) -> LinkPlan:
     """Resolve the upserted notes' links, and re-resolve only the stored links whose target key
     names a file that appeared, disappeared or changed aliases, the citations whose key a
     changed note answers to, and those whose key names a changed bibliography entry
     (`reference_keys`). A citation with no note resolves to its entry in `references`
-    (references.ReferenceIndex) when there is one. The result equals resolving everything
-    from scratch."""
+    (references.ReferenceIndex) when there is one. Notes in the `templates` folder are never a
+    citation's target. The result equals resolving everything from scratch."""
     reference_keys = set(reference_keys)
     resolver = Resolver(resolve_aliases=resolve_aliases)
-    cindex = CitationIndex()
+    cindex = CitationIndex(templates=templates)
     known: dict[str, tuple[tuple[str, ...], bool]] = {}  # note path -> (aliases, generated), before this batch
     if not fresh:
-        entries, files = _reachable(store, upserted, removed, old_files, new_files, resolve_aliases, reference_keys)
+        entries, files = _reachable(store, upserted, removed, old_files, new_files, resolve_aliases, reference_keys,
+                                    templates)
         for path, aliases, citekey, doi, arxiv, generated in entries:
             resolver.add(path, aliases, generated=generated)  # a generated page is quiet (as in LinkState)
             known[path] = (aliases, generated)
@@ -180,7 +182,7 @@ def _resolution_keys(note: Note, cindex: CitationIndex) -> set[tuple[str, str]]:
 
 def _reachable(
     store: Store, upserted: list[Note], removed: list[str], old_files: set[str], new_files: set[str], resolve_aliases: bool,
-    reference_keys: Iterable[str] = (),
+    reference_keys: Iterable[str] = (), templates: str = "",
 ) -> tuple[list[tuple[str, tuple[str, ...], str, str, str, bool]], set[str]]:
     """The stored notes (names_for_resolution rows) and the files a batch's resolution can
     depend on: the batch's own paths, every note or file whose name key is a key the batch
@@ -198,11 +200,11 @@ def _reachable(
         link_keys |= {name_key(a) for n in upserted for a in n.aliases}
         link_keys |= {name_key(a) for e in entries.values() for a in e[1]}
     link_keys.discard("")
-    before = CitationIndex()
+    before = CitationIndex(templates=templates)
     for path, _aliases, citekey, doi, arxiv, generated in entries.values():
         if not generated:
             before.add(Note(path, "", paper=Paper(citekey=citekey, doi=doi, arxiv=arxiv)))
-    after = CitationIndex(n for n in upserted if not n.generated)
+    after = CitationIndex((n for n in upserted if not n.generated), templates)
     cite_keys = {citation_key(c) for n in upserted for c in n.citations}
     for path in batch:
         cite_keys |= before.keys_for(path) | after.keys_for(path)

@@ -36,12 +36,12 @@ class LinkState:
     Build with `build(notes, attachments, excluded)`, keep current with `update`.
     """
 
-    def __init__(self, resolve_aliases: bool = False, references: ReferenceIndex | None = None) -> None:
+    def __init__(self, resolve_aliases: bool = False, references: ReferenceIndex | None = None, templates: str = "") -> None:
         self.version = GRAPH_VERSION
         self.references = references  # references.ReferenceIndex: bib-only papers become nodes
         self.resolve_aliases = resolve_aliases
         self.resolver = Resolver(resolve_aliases=resolve_aliases)
-        self.citation_index = CitationIndex()
+        self.citation_index = CitationIndex(templates=templates)  # templates: never a citation's target
         self.notes: dict[str, Note] = {}  # every indexed note, generated ones included
         self.generated: set[str] = set()  # paths of generated notes (left out of queries)
         self.attachments: set[str] = set()
@@ -69,8 +69,9 @@ class LinkState:
         *,
         resolve_aliases: bool = False,
         references: ReferenceIndex | None = None,
+        templates: str = "",
     ) -> Self:
-        graph = cls(resolve_aliases, references)
+        graph = cls(resolve_aliases, references, templates)
         graph.update(notes, (), set(attachments), set(excluded))
         return graph
 

@@ -26,7 +26,7 @@ from .config import ALWAYS_IGNORED_DIRS, Config, templates_folder
 from .errors import VaultIndexError
 from .fsutil import create_new
 from .models import BibEntry, Note
-from .text import fold_name, split_frontmatter
+from .text import fold_name, math_as_text, split_frontmatter
 
 # a template whose file name holds one of these words (first word that matches wins)
 TEMPLATE_WORDS = ("paper", "literature", "reference", "zotero", "citation", "bib")
@@ -252,13 +252,36 @@ def _fill_value(rest: str, values: dict[str, Value], now: _dt.datetime) -> str:
     return _fill_text(rest, values, now, quote)
 
 
+def fills_body(template: str, now: _dt.datetime | None = None) -> bool:
+    """Whether the template's body (after its frontmatter) holds a placeholder `new` fills."""
+    now = now or _dt.datetime.now()
+    values = placeholder_values(BibEntry("x"), now)  # which names fill, not their values
+    body = _split_template(template)[1]
+    return any(_lookup(m.group(1), values, now) is not None for m in _PLACEHOLDER.finditer(body))
+
+
+# a body's first line, when it is a level-1 heading (a template's `# Paper Title`)
+_FIRST_HEADING = re.compile(r"\A(\s*\n)*# +\S[^\n]*")
+
+
+def _title_heading(body: str, title: str) -> str:
+    """A placeholder-free template's leading `# Paper Title` as the paper's title, the way the
+    notes made from such a template read (kevinywu-notes: `# Paper Title` in templates/Paper.md,
+    `# LoRA: Low-Rank Adaptation of Large Language Models` in the notes)."""
+    return _FIRST_HEADING.sub(lambda m: "# " + " ".join(title.split()), body, count=1) if title.strip() else body
+
+
 def render_note(entry: BibEntry, template: str | None = None, now: _dt.datetime | None = None) -> str:
     """The note's text for `entry`: the template (or the built-in one) with its placeholders
     filled, and the standard frontmatter keys (title, authors, year, venue, doi, arxiv, url,
-    citekey, aliases) filled where the template leaves them empty or added where it has none."""
+    citekey, aliases) filled where the template leaves them empty or added where it has none.
+    A template whose body has no placeholder to fill gets the title as its leading `# heading`
+    (when it starts with one); the rest of its body is copied as written."""
     now = now or _dt.datetime.now()
     values = placeholder_values(entry, now)
     fm_lines, body = _split_template(template if template is not None else BUILTIN_TEMPLATE)
+    if template is not None and not fills_body(template, now):
+        body = _title_heading(body, entry.title)
     out: list[str] = []
     present: set[str] = set()
     lines = fm_lines or []
@@ -335,9 +358,13 @@ def safe_name(text: str) -> str:
 
 def note_file_name(entry: BibEntry, pattern: str = "{{title}}", now: _dt.datetime | None = None) -> str:
     """The note's file name (with `.md`) from the pattern; the citekey when the pattern gives
-    nothing usable."""
+    nothing usable. Math in the title is read as text (text.math_as_text): `$π^{*}_{0.6}$: A
+    VLA...` is named `π0.6 - A VLA...`, where Obsidian would show `$π{}_{0.6}$ - A VLA...`."""
     now = now or _dt.datetime.now()
-    name = safe_name(_fill_text(pattern, placeholder_values(entry, now), now))
+    values = placeholder_values(entry, now)
+    for key in ("title", "shorttitle"):
+        values[key] = Value(math_as_text(values[key].text), values[key].yaml)
+    name = safe_name(_fill_text(pattern, values, now))
     if not name:
         name = safe_name(entry.key) or "Untitled paper"
     return name + ".md"
@@ -502,6 +529,7 @@ class Planned:
     text: str
     entry: BibEntry
     template: str | None  # the template used, None for the built-in one
+    remarks: tuple[str, ...] = ()  # what the user should know about how the note was made (stderr)
 
 
 def plan(
@@ -542,7 +570,23 @@ def plan(
             raise NewNoteError(f"template {template_path} cannot be read: {exc}") from exc
     text = render_note(entry, template_text, now)
     _check(path, text, entry, template_path)
-    return Planned(path, text, entry, template_path)
+    remarks = _remarks(template_path, template_text, now) if template_path and template_text is not None else ()
+    return Planned(path, text, entry, template_path, remarks)
+
+
+def _remarks(template_path: str, template: str, now: _dt.datetime) -> tuple[str, ...]:
+    """What to tell the user of a template that fills nothing in the body (kevinywu-notes'
+    templates/Paper.md, academic-obsidian's Templater templates): it is copied as written."""
+    if fills_body(template, now):
+        return ()
+    body = _split_template(template)[1]
+    heading = "its first heading became the title, the rest" if _FIRST_HEADING.match(body) else "it"
+    templater = " (Templater's <% %> commands too)" if "<%" in body else ""
+    return (
+        f"template {template_path} has no {{{{placeholders}}}} in its body: {heading} is copied as "
+        f"written{templater}; title, authors, year, ids and citekey are in the frontmatter. "
+        "Write {{authors}}, {{abstract}}, {{url}}... in the template to fill them in the body.",
+    )
 
 
 def _check(path: str, text: str, entry: BibEntry, template: str | None) -> None:

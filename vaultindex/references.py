@@ -318,26 +318,26 @@ def stored_index(ask: Ask) -> ReferenceIndex:
     return ReferenceIndex(from_row(r) for r in ask(lambda s: s.bib_entries()))
 
 
-def paper_notes(ask: Ask, citations: Iterable[Citation] | None = None) -> CitationIndex:
-    """Which note each citekey, DOI and arXiv id belongs to (as the indexer resolves them): of
-    every note, or (`citations`) of the notes answering to those citations' keys only (the
-    store's resolution keys), which resolve them as an index of every note does."""
+def paper_notes(ask: Ask, citations: Iterable[Citation] | None = None, templates: str = "") -> CitationIndex:
+    """Which note each citekey, DOI and arXiv id belongs to (as the indexer resolves them; notes
+    in the `templates` folder stand for no paper): of every note, or (`citations`) of the notes
+    answering to those citations' keys only (the store's resolution keys), which resolve them
+    as an index of every note does."""
     if citations is None:
         rows = ask(lambda s: s.names_for_resolution())
     else:
         wanted = {citation_key(c) for c in citations}
         rows = ask(lambda s: s.resolution_entries(s.paths_with_keys(wanted))) if wanted else []
     return CitationIndex(
-        Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
-        for p, _aliases, c, d, x, generated in rows
-        if not generated
+        (Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x)) for p, _aliases, c, d, x, generated in rows if not generated),
+        templates,
     )
 
 
-def cited_node(ask: Ask, key: str) -> str:
+def cited_node(ask: Ask, key: str, templates: str = "") -> str:
     """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
     citation = Citation(key)
-    res = paper_notes(ask, [citation]).resolve(citation)
+    res = paper_notes(ask, [citation], templates).resolve(citation)
     if res.path is not None:
         return res.path
     ref = stored_index(ask).resolve(citation)
@@ -346,7 +346,7 @@ def cited_node(ask: Ask, key: str) -> str:
     raise NoteNotFound(f"no note and no bibliography entry for @{key}")
 
 
-def search(ask: Ask, query: str = "", limit: int | None = None) -> list[ReferenceHit]:
+def search(ask: Ask, query: str = "", limit: int | None = None, templates: str = "") -> list[ReferenceHit]:
     """The papers of the bibliography that have no note, newest first; with `query`, those
     whose key, title, authors, year or venue hold every word."""
     words = search_words(query)
@@ -358,7 +358,7 @@ def search(ask: Ask, query: str = "", limit: int | None = None) -> list[Referenc
     refs = [from_row(row) for row in ask(lambda s: s.bib_entries(keys))]
     ids = {ref.key: [Citation(value, kind) for kind, value in (("citekey", ref.key), ("doi", ref.doi), ("arxiv", ref.arxiv))
                      if value] for ref in refs}
-    notes = paper_notes(ask, [c for found in ids.values() for c in found])
+    notes = paper_notes(ask, [c for found in ids.values() for c in found], templates)
     out = []
     for ref in refs:
         if any(notes.resolve(c).path for c in ids[ref.key]):

@@ -396,11 +396,15 @@ def citation_key(citation: Citation) -> tuple[str, str]:
 
 
 class CitationIndex:
-    """Which note a citation points to: by citekey, DOI or arXiv id, else by file name."""
+    """Which note a citation points to: by citekey, DOI or arXiv id, else by file name.
 
-    __slots__ = ("_maps", "_regs")
+    `templates` is the vault's templates folder (config.templates_folder): its notes are never
+    a citation's target, not even by file name (`[@paper]` is not `templates/Paper.md`)."""
 
-    def __init__(self, notes: Iterable[Note] = ()) -> None:
+    __slots__ = ("_maps", "_regs", "_templates")
+
+    def __init__(self, notes: Iterable[Note] = (), templates: str = "") -> None:
+        self._templates = fold_name(templates.strip("/"))
         # map name -> key -> paths; "filename" holds the names of key.md / @key.md notes.
         self._maps: dict[str, dict[str, set[str]]] = {
             "citekey": {}, "filename": {}, "doi": {}, "arxiv": {},
@@ -423,7 +427,7 @@ class CitationIndex:
         name = note.name
         if name.startswith("@"):
             name = name[1:]
-        if name and (k := fold_name(name)):
+        if name and (k := fold_name(name)) and not self._is_template(note.path):
             regs.append(("filename", k))
         if self._regs.get(note.path) == tuple(regs):
             return False
@@ -432,6 +436,10 @@ class CitationIndex:
         for map_name, key in regs:
             self._maps[map_name].setdefault(key, set()).add(note.path)
         return True
+
+    def _is_template(self, path: str) -> bool:
+        folder = self._templates
+        return bool(folder) and (folded := fold_name(path)).startswith(folder) and folded[len(folder):][:1] == "/"
 
     def remove(self, path: str) -> bool:
         """Forget the note at `path`; whether it was known."""

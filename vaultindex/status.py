@@ -34,12 +34,13 @@ class IndexInfo:
     vault: str
     index_dir: str
     size: int  # bytes of every file in the index folder
-    notes: int
+    notes: int  # the vault's own notes: vaultindex's tag pages are counted apart (tag_pages)
     generation: int  # the Whoosh commit the store's rows belong to (-1: no index yet)
     build: int  # the folder of the current build (a full rebuild makes a new one)
     last_sync: float | None  # seconds since the epoch
     watch: str  # "pid N" of a running watch, "" when none
     writer: str  # who holds the writer lock now ("" when nobody)
+    tag_pages: int = 0  # indexed tag pages vaultindex wrote (not in `notes`)
 
 
 def watch_pid(holder: LockHolder | None) -> str:
@@ -50,12 +51,13 @@ def watch_pid(holder: LockHolder | None) -> str:
 def index_info(root: Path, index_dir: Path, lock: WriterLock, store: Callable[[], Store]) -> IndexInfo:
     """Where the index is and what it holds."""
     build = current_build(index_dir)
-    notes, generation, last = 0, -1, None
+    notes, pages, generation, last = 0, 0, -1, None
     if build >= 0:
         try:
             opened = store()
             meta = opened.meta()
-            notes = opened.count()
+            pages = opened.count_generated()
+            notes = opened.count() - pages
             generation = int(meta.get("generation", "-1"))
             last = float(meta["last_sync"]) if meta.get("last_sync") else None
         except (IndexCorrupt, ValueError):
@@ -72,6 +74,7 @@ def index_info(root: Path, index_dir: Path, lock: WriterLock, store: Callable[[]
         last_sync=last,
         watch=watch_pid(holder),
         writer=describe(holder) if elsewhere else "",
+        tag_pages=pages,
     )
 
 

@@ -233,6 +233,10 @@ class Store:
     def count(self) -> int:
         return self._q("SELECT count(*) FROM notes")[0][0]
 
+    def count_generated(self) -> int:
+        """How many of the notes are pages vaultindex wrote (tag pages)."""
+        return self._q("SELECT count(*) FROM notes WHERE generated != 0")[0][0]
+
     def note(self, path: str) -> Note | None:
         key = encode_path(path)
         rows = self._q("SELECT data FROM notejson WHERE path = ?", (key,))

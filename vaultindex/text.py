@@ -23,6 +23,7 @@ _UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 # What makes git put a path in quotes (core.quotePath=false): controls, quote, backslash, bad bytes.
 _NEEDS_QUOTES = re.compile('[\x00-\x1f\x7f-\x9f"\\\\\ud800-\udfff]')
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSAFE_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # what name_shown escapes
 _C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",
               '"': '\\"', "\\": "\\\\"}
 
@@ -74,17 +75,28 @@ def unquote_path(text: str) -> str:
     return os.fsdecode(bytes(raw))
 
 
+def name_shown(text: str) -> str:
+    """`text` (a title taken from a file name) with each byte that is not UTF-8 and each control
+    character written as quote_path writes them (`\\377`, `\\n`, `\\t`, `\\033`), and nothing
+    else changed: the title of `bad-\\377.md` is `bad-\\377`, valid UTF-8 for the index, JSON
+    and a terminal, read the same way as the path beside it (`"bad-\\377.md"`)."""
+    if not _UNSAFE_NAME.search(text):
+        return text
+    return _UNSAFE_NAME.sub(lambda m: _C_ESCAPES.get(m.group()) or _octal(m.group()), text)
+
+
 def escape_controls(text: str) -> str:
-    """Text from a note made safe for a terminal: control characters (ESC, BEL, CR, C1...) and
-    undecodable bytes become visible `\\xNN` escapes, so a note can never move the cursor, set
-    the clipboard (OSC 52) or clear the screen. Tabs are kept; use quote_path for paths."""
+    """Text from a note made safe for a terminal: control characters (ESC, BEL, CR, C1...)
+    become visible `\\xNN` escapes, so a note can never move the cursor, set the clipboard
+    (OSC 52) or clear the screen; an undecodable byte is written `\\377`, as quote_path writes
+    it in a path. Tabs are kept; use quote_path for paths."""
     if not _UNSAFE.search(text):
         return text
 
     def visible(m: re.Match[str]) -> str:
         ch = m.group()
         if "\udc80" <= ch <= "\udcff":
-            return f"\\x{ord(ch) - 0xDC00:02x}"
+            return _octal(ch)
         return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
 
     return _UNSAFE.sub(visible, text)
@@ -180,3 +192,49 @@ def split_frontmatter(text: str) -> tuple[str | None, str, int]:
 # (for patterns built on it, such as an embed's `![[...]]`); WIKILINK's group 1 holds it.
 WIKILINK_TEXT = r"(?:[^\[\]\n]|\[(?!\[)|\](?!\]))*"
 WIKILINK = re.compile(rf"\[\[({WIKILINK_TEXT})\]\]")
+
+
+# Math in a title (`$\pi^{*}_{0.6}$: A VLA That Learns From Experience`, as Zotero and real
+# BibTeX files write it) read as text, for the places a title becomes a name or a label: file
+# names (`vaultindex new`) and tag pages' link text. Obsidian shows a file name and a link's
+# text as typed, never as math, so `$`, braces and `^`/`_` would show as noise.
+# A span is pandoc's: `$` followed by a non-space, closed by a `$` after a non-space and not
+# before a digit (`$5 and $6` is no math); `\(...\)` too.
+_MATH = re.compile(r"\$(?=\S)((?:[^$\\]|\\.)+?)(?<=\S)\$(?!\d)|\\\((.+?)\\\)")
+_GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma "
+          "tau upsilon phi chi psi omega").split()
+_TEX_SYMBOLS = {
+    **{name: chr(0x3B1 + i + (i >= 17)) for i, name in enumerate(_GREEK)},  # (U+03C2 is final sigma)
+    **{name.capitalize(): chr(0x391 + i + (i >= 17)) for i, name in enumerate(_GREEK)},
+    "varepsilon": "ε", "vartheta": "ϑ", "varphi": "φ", "ell": "ℓ", "infty": "∞", "times": "×", "cdot": "·",
+    "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥", "neq": "≠", "approx": "≈", "to": "→", "rightarrow": "→",
+    "pm": "±", "partial": "∂", "nabla": "∇", "sum": "∑", "prod": "∏", "in": "∈", "ast": "*", "star": "*",
+}
+_TEX_STYLES = frozenset({"mathcal", "mathrm", "mathbf", "mathit", "mathbb", "mathsf", "text", "textrm", "textbf",
+                         "operatorname", "boldsymbol", "left", "right", "big", "Big"})  # wrappers: the argument stays
+_TEX_COMMAND = re.compile(r"\\([A-Za-z]+)(\s*)|\\(.)")
+
+
+def math_as_text(text: str) -> str:
+    """`text` with each math span read as plain text: delimiters, braces and the `^` `_` of
+    super- and subscripts dropped, TeX commands as their symbol (`\\pi` -> π, `\\leq` -> ≤) or
+    their name (`\\mathcal{O}` -> O, `\\log` -> log). `$π^{*}_{0.6}$: A VLA` -> `π*0.6: A VLA`.
+    Text outside math is unchanged; text without `$` or `\\(` is returned as is."""
+    if "$" not in text and "\\(" not in text:
+        return text
+
+    def command(m: re.Match[str]) -> str:
+        name, space = m.group(1), " " if m.group(2) else ""
+        if name is None:
+            return " " if m.group(3) in ",;: " else "" if m.group(3) == "!" else m.group(3)  # spacing; `\{` -> {
+        symbol = _TEX_SYMBOLS.get(name)
+        if symbol is not None:
+            return symbol + space
+        return "" if name in _TEX_STYLES else name + space
+
+    def plain(m: re.Match[str]) -> str:
+        inner = m.group(1) if m.group(1) is not None else m.group(2)
+        inner = _TEX_COMMAND.sub(command, inner)
+        return " ".join(re.sub(r"[{}^_]", "", inner).split())
+
+    return _MATH.sub(plain, text)

@@ -445,7 +445,7 @@ class Vault:
             notes = store.all_notes()
             self._graph = LinkGraph.build(
                 notes, store.files("attachment"), store.files("excluded"), resolve_aliases=self.config.resolve_aliases,
-                references=stored_index(self._ask),
+                references=stored_index(self._ask), templates=templates_folder(self.root),
             )
             self._graph_key = key
         return self._graph
@@ -471,7 +471,7 @@ class Vault:
         """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
         from . import references
 
-        return references.cited_node(self._ask, key)
+        return references.cited_node(self._ask, key, templates_folder(self.root))
 
     def references(self, query: str = "", limit: int | None = None) -> list[ReferenceHit]:
         """The papers of the bibliography that have no note (references.ReferenceHit), newest
@@ -479,7 +479,7 @@ class Vault:
         from . import references
 
         self._ensure_index()
-        return references.search(self._ask, query, limit)
+        return references.search(self._ask, query, limit, templates_folder(self.root))
 
     def bibliography_diagnostics(self) -> list[Diagnostic]:
         """Problems found when the bibliography files were last read (broken entries, duplicate keys...)."""

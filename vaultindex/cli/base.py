@@ -168,10 +168,10 @@ def pass_vault(refresh: bool = True) -> Callable:
             if refresh:
                 stats = vault.refresh()
                 if stats is not None and (stats.changed or stats.rebuilt):
-                    report_sync(stats, details=False)
+                    report_sync(stats, details=False, tag_pages=count_tag_pages(vault))
             result = fn(vault, *args, **kwargs)
             if vault.repaired is not None:
-                report_sync(vault.repaired, details=False)
+                report_sync(vault.repaired, details=False, tag_pages=count_tag_pages(vault))
             return result
 
         return wrapper
@@ -326,14 +326,15 @@ def report_sync(stats, details: bool = True, tag_pages: int = 0) -> None:
 
 
 def count_tag_pages(vault) -> int:
-    """How many indexed notes are tag pages vaultindex wrote (`generated_by: vaultindex`);
-    the notes are read only when the tag page folder exists."""
+    """How many indexed notes are tag pages vaultindex wrote (`generated_by: vaultindex`): the
+    counts a user sees (sync, watch, info, --json, MCP) are of the vault's own notes, and tag
+    pages are said apart. A count in SQL; 0 when there is no index."""
+    from ..errors import VaultIndexError
+
     try:
-        if not (vault.root / vault.config.tags.dir).is_dir():
-            return 0
-    except (OSError, ValueError):
+        return vault.store.count_generated()
+    except VaultIndexError:
         return 0
-    return sum(note.generated for note in vault.notes())
 
 
 def emit_json(data: Any) -> None:

@@ -20,6 +20,7 @@ from .base import (
     output_options,
     pass_vault,
     path_options,
+    plural,
     progress_bar,
     report_sync,
     strip_marks,
@@ -54,7 +55,8 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
         return
     with progress_bar() as progress:
         stats = vault.sync(full=full, progress=progress, wait=wait)
-    report_sync(stats, tag_pages=count_tag_pages(vault))
+    pages = count_tag_pages(vault)
+    report_sync(stats, tag_pages=pages)
     if as_json:
         emit_json(
             {
@@ -62,7 +64,8 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
                 "modified": stats.modified,
                 "removed": stats.removed,
                 "unchanged": stats.unchanged,
-                "notes": stats.notes,
+                "notes": stats.notes - pages,  # the vault's own notes; tag pages apart, as `info` counts them
+                "tag_pages": pages,
                 "seconds": round(stats.seconds, 3),
                 "rebuilt": stats.rebuilt,
                 "bibliography": to_json(stats.bibliography),  # null when no bibliography file was read
@@ -77,7 +80,8 @@ def sync(ctx: click.Context, full: bool, as_json: bool, wait: float) -> None:
 @click.pass_context
 def info(ctx: click.Context, as_json: bool) -> None:
     """Where the index is and what it holds (the vault, the index folder and its size, notes,
-    generation, last sync and any running watch). Writes nothing.
+    generation, last sync and any running watch). Writes nothing. `notes` counts the vault's
+    own notes; vaultindex's tag pages are counted apart (`tag_pages`), as in `sync`.
 
     \b
     Examples:
@@ -94,6 +98,7 @@ def info(ctx: click.Context, as_json: bool) -> None:
                 "index_dir": facts.index_dir,
                 "size": facts.size,
                 "notes": facts.notes,
+                "tag_pages": facts.tag_pages,
                 "generation": facts.generation,
                 "build": facts.build,
                 "last_sync": facts.last_sync,
@@ -107,7 +112,7 @@ def info(ctx: click.Context, as_json: bool) -> None:
         ("vault", facts.vault),
         ("index", facts.index_dir),
         ("size", f"{facts.size / 1024 / 1024:.1f} MB"),
-        ("notes", f"{facts.notes:,}"),
+        ("notes", f"{facts.notes:,}" + (f" (+{plural(facts.tag_pages, 'tag page')})" if facts.tag_pages else "")),
         ("generation", str(facts.generation) if facts.build >= 0 else "no index yet"),
         ("last sync", last),
         ("watch", f"running ({facts.watch})" if facts.watch else "not running"),

@@ -37,6 +37,8 @@ def new(vault, key: str, dry_run: bool, folder: str | None, name: str | None, te
     notes = vault.notes()
     bibliography = bib.load(vault.root, vault.config, {n.path: n.frontmatter for n in notes})
     planned = plan(vault.root, vault.config, notes, bibliography, key, folder=folder, name=name, template=template)
+    for remark in planned.remarks:
+        warn(remark)
     if dry_run:
         warn(f"Would write {quote_path(planned.path)} (nothing written)")
         click.echo(planned.text, nl=False)

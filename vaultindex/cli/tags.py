@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..text import quote_path
+from ..text import escape_controls, quote_path
 from . import cli
 from .base import emit_json, pass_vault, report_diagnostics, warn
 
@@ -56,10 +56,10 @@ def _list_tags(vault, flat: bool, sort: str, with_notes: bool, as_json: bool) ->
         return
     rows = [("", "", i) for i in sort_tags(infos, sort)] if flat else tag_tree(infos, sort)
     for prefix, below, info in rows:
-        click.echo(f"{prefix}{info.tag} ({info.count})")
+        click.echo(f"{prefix}{escape_controls(info.tag)} ({info.count})")
         if with_notes:
             for path in info.notes:
-                click.echo(f"{below}    {path}")
+                click.echo(f"{below}    {quote_path(path)}")  # as every listing shows a path
 
 
 @tags.command("write")

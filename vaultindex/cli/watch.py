@@ -72,7 +72,7 @@ def watch(ctx: click.Context, debounce_ms: int, polling: bool, nl: bool) -> None
                         "added": stats.added,
                         "modified": stats.modified,
                         "removed": stats.removed,
-                        "notes": stats.notes,
+                        "notes": stats.notes - count_tag_pages(vault),  # as sync and info count them
                         "ms": round(stats.seconds * 1000, 1),
                         "paths": list(paths),
                         "bibliography": to_json(stats.bibliography),

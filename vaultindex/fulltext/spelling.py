@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from .analysis import STEMMING
+from .analysis import STEMMING, fold_accents
 
 
 def osa_distance(a: str, b: str, limit: int) -> int:
@@ -49,26 +49,39 @@ class Dictionary(Protocol):
 
 
 def _candidates(words: Dictionary, word: str, edits: int) -> list[str]:
-    """Words of the spelling dictionary that may be within `edits` (1 or 2) of `word`.
+    """Words of the spelling dictionary that may be within `edits` (1 or 2) of `word`, compared
+    without their accents (see closest_word).
 
-    One edit: each string one edit away is looked up (about 50 * len(word) lookups, a few ms).
-    Two: the dictionary's words of a near length that share enough letters (Whoosh's Levenshtein
-    automaton took seconds per word at 10,000 notes, and counts a swap as two edits)."""
+    One edit: each string one edit away is looked up (about 50 * len(word) lookups, a few ms),
+    and the accented words of a near length are tried, since `resumee` is one edit from the
+    folded `résumé` but three from the word as written. Two: the dictionary's words of a near
+    length that share enough letters (Whoosh's Levenshtein automaton took seconds per word at
+    10,000 notes, and counts a swap as two edits)."""
+    folded = fold_accents(word)
     if edits == 1:
-        return list(words.word_counts(_one_edit(word)))
-    low, high, letters = len(word) - edits, len(word) + edits, set(word)
+        near = _one_edit(word) if folded == word else _one_edit(word) | _one_edit(folded) | {folded}
+        found = sorted(words.word_counts(near))
+        if found:  # an accented word the lookups missed cannot be nearer than these (one edit as written)
+            return found
+        low, high = len(folded) - 2, len(folded) + 2
+        return [w for w in words.words_between(low, high) if not w.isascii() and _may_be_near(folded, w, 1)]
+    low, high = len(word) - edits, len(word) + edits
     # Each edit brings in at most one letter the other word lacks: a cheap test before the distance.
-    return [
-        w
-        for w in words.words_between(low, high)
-        if len(letters - set(w)) <= edits and len(set(w) - letters) <= edits
-    ]
+    return [w for w in words.words_between(low, high) if _may_be_near(folded, w, edits)]
+
+
+def _may_be_near(folded: str, candidate: str, edits: int) -> bool:
+    letters, other = set(folded), set(fold_accents(candidate))
+    return len(letters - other) <= edits and len(other - letters) <= edits
 
 
 def closest_word(words: Dictionary, word: str) -> str | None:
-    """The vault's word nearest to a misspelt `word`: fewest edits (a swap of two letters is one),
-    then the word in most notes. Two edits only when no word is one edit away, and only for
-    words of five letters or more; never a much shorter word (`ofset` is not `set`)."""
+    """The vault's word nearest to a misspelt `word`: fewest edits once both are without their
+    accents (`naïvee` and `naivee` are one edit from `naïve`; `resumee` one from `résumé`), then
+    fewest edits as written, then the word in most notes. Two edits only when no word is one
+    edit away, and only for words of five letters or more; never a much shorter word (`ofset`
+    is not `set`). The word is offered as the vault writes it."""
+    folded = fold_accents(word)
     for edits in (1, 2):
         if edits == 2 and len(word) < 5:
             break
@@ -76,12 +89,12 @@ def closest_word(words: Dictionary, word: str) -> str | None:
         for candidate in _candidates(words, word, edits):
             if candidate == word or len(candidate) * 4 < len(word) * 3:
                 continue
-            distance = osa_distance(word, candidate, edits)
+            distance = osa_distance(folded, fold_accents(candidate), edits)
             if distance <= edits:
-                close.append((distance, candidate))
+                close.append((distance, osa_distance(word, candidate, edits + 2), candidate))
         if close:
-            counts = words.word_counts(c for _, c in close)
-            return min((distance, -counts.get(c, 0), c) for distance, c in close)[2]
+            counts = words.word_counts(c for _, _, c in close)
+            return min((distance, raw, -counts.get(c, 0), c) for distance, raw, c in close)[3]
     return None
 
 

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from ..models import Citation, Diagnostic, Heading, Link, Note
-from ..text import WIKILINK, fold_name
+from ..text import WIKILINK, fold_name, name_shown
 from .citations import (
     ARXIV_MARKED,
     DOI,
@@ -244,7 +244,7 @@ def drawing_text(body: str) -> str | None:
 def _excalidraw_stem(path: str) -> str:
     base = path.rsplit("/", 1)[-1]
     if base.lower().endswith(EXCALIDRAW_SUFFIX):
-        return base[: -len(EXCALIDRAW_SUFFIX)] or base
+        return name_shown(base[: -len(EXCALIDRAW_SUFFIX)] or base)
     return _stem(path)
 
 
@@ -254,8 +254,10 @@ def _excalidraw_stem(path: str) -> str:
 
 
 def _stem(path: str) -> str:
+    """The file name as a title, read as its path is shown (text.name_shown): `\\n` for a newline,
+    `\\377` for a byte that is not UTF-8."""
     base = path.rsplit("/", 1)[-1]
-    return base[:-3] if base.lower().endswith(".md") else base
+    return name_shown(base[:-3] if base.lower().endswith(".md") else base)
 
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from ..parse.frontmatter import dump_frontmatter, load_yaml
-from ..text import escape_controls, fold_name, split_frontmatter
+from ..text import escape_controls, fold_name, math_as_text, split_frontmatter
 from .pages import (
     BEGIN_MARKER,
     END_MARKER,
@@ -46,8 +46,9 @@ def _text(value: str) -> str:
 
 
 def _label(value: str) -> str:
-    """Display text inside a wikilink: one line, nothing that would end the link."""
-    text = _SPACES.sub(" ", str(value)).strip()
+    """Display text inside a wikilink: one line, nothing that would end the link, math read as
+    text (Obsidian shows a link's text as typed: `$π^{*}_{0.6}$` would show its `$` and braces)."""
+    text = _SPACES.sub(" ", math_as_text(str(value))).strip()
     return text.replace("[", "(").replace("]", ")").replace("|", "-")
 
 
@@ -96,7 +97,7 @@ def _note_link(entry: PageEntry, page_path: str) -> str:
     # byte, so that a name that is not UTF-8 keeps its bytes), its label shown safely.
     rel = posixpath.relpath(entry.path, posixpath.dirname(page_path) or ".")
     name = entry.path.rsplit("/", 1)[-1]
-    label = _text(escape_controls(entry.title or name.removesuffix(".md")))
+    label = _text(escape_controls(math_as_text(entry.title) or name.removesuffix(".md")))
     return f"[{label}]({quote(os.fsencode(rel))})"
 
 
