@@ -67,6 +67,16 @@ def test_the_spell_field_reads_the_same_words_from_the_note_words_as_from_the_te
     assert chain_positions(spell, value).keys() == chain_positions(spell, text).keys()
 
 
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_spelling_words_are_the_runs_of_three_to_forty_letters(text):
+    """spelling_words takes letter runs and filters them by length: the same words as the
+    pattern that says so (with lookarounds), in any script but CJK."""
+    from vaultindex.fulltext.analysis import _SPELL_WORD, _WIDTH, STOP_WORDS
+
+    assert spelling_words(text) == set(_SPELL_WORD.findall(text.translate(_WIDTH).lower())) - STOP_WORDS
+
+
 def _postings(folder: Path) -> list:
     """Everything a search reads from an index: per field its length and each document's, per
     word its statistics and postings (document, weight, value), and the stored fields."""
