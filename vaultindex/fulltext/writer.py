@@ -215,6 +215,11 @@ class TermWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+    def finish_segment(self) -> Any:
+        """Write this writer's segment and return it, uncommitted (a sub-writer's end: the
+        parent writes the index's table of contents)."""
+        return self._finalize_segment()
+
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         lengths = self.per_document_reader()
@@ -244,7 +249,7 @@ class _TermSubWriter(SubWriterTask):
         if not self.running:
             writer.cancel()
             return
-        segment = writer._finalize_segment()
+        segment = writer.finish_segment()
         self.resultqueue.put((None, sorted(writer.terms.fields), segment), timeout=5)
 
 
