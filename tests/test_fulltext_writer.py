@@ -15,14 +15,14 @@ from whoosh import index
 from whoosh.writing import SegmentWriter
 
 from vaultindex.fulltext import _document, has_cjk
-from vaultindex.fulltext.analysis import NoteAnalyzer, schema
-from vaultindex.fulltext.writer import TermWriter
+from vaultindex.fulltext.analysis import NoteAnalyzer, fold_accents, folds_longer, schema, spelling_words
+from vaultindex.fulltext.writer import MpTermWriter, TermWriter
 from vaultindex.indexer import parse_file
 from vaultindex.scan import FileInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"  # ../shared/corpora, read only (the notes are only read)
-ANALYZERS = {"stemming": NoteAnalyzer(), "plain": NoteAnalyzer(stemming=False, stoplist=None)}
+ANALYZERS = {"stemming": NoteAnalyzer(), "plain": NoteAnalyzer(stemming=False, stoplist=None), "spell": schema()["spell"].analyzer}
 
 # Letters, digits, the glue characters, dots and stars (Whoosh's word pattern), stop words,
 # letters whose lower case is longer (İ) or that fold (ß, ﬁ), and a CJK character and a
@@ -31,6 +31,7 @@ PIECES = st.sampled_from([
     "a", "b", "Q", "k", "x", "3", "4", "the", "of", "and", "an", "to", "Learning", "means", "models", "pruning",
     "Data", "SO", "GPT", "C", "A", "-", "(", ")", "*", "+", ".", "..", ",", " ", "  ", "\n", "_", "'", "é", "İ",
     "ß", "ﬁ", "Ωmega", "naïve", "3.5", "e.g.", "x86_64", "注意", "Ｇ", "—", "/", "#tag",
+    "thé", "Straße", "ÆON", "ﬀ", "ｱｲ", "Ａbc", "x" * 38, "é" * 20, "ß" * 20, "İstanbul",
 ])
 TEXTS = st.lists(PIECES, max_size=40).map("".join)
 
@@ -43,15 +44,37 @@ def chain_positions(analyzer, text: str) -> dict[str, list[int]]:
     return dict(found)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(TEXTS, st.sampled_from(sorted(ANALYZERS)))
 def test_one_pass_words_equal_the_token_chain(text, which):
     analyzer = ANALYZERS[which]
     fast = analyzer.positions(text)
     if fast is None:  # text with CJK or fullwidth characters: the chain itself is used
-        assert has_cjk(text) or "Ｇ" in text
+        assert has_cjk(text) or any("\uff10" <= c <= "\uff5a" for c in text)
         return
     assert fast == chain_positions(analyzer, text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_the_spell_field_reads_the_same_words_from_the_note_words_as_from_the_text(text):
+    """A document's `spell` value is the note's spelling words (what the store keeps), not its
+    text again: the field's analyzer must find the very words it found in the text."""
+    spell = ANALYZERS["spell"]
+    if folds_longer(text):  # (_document sends the text then)
+        return
+    value = " ".join(sorted({fold_accents(w) for w in spelling_words(text)}))
+    assert chain_positions(spell, value).keys() == chain_positions(spell, text).keys()
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_spelling_words_are_the_runs_of_three_to_forty_letters(text):
+    """spelling_words takes letter runs and filters them by length: the same words as the
+    pattern that says so (with lookarounds), in any script but CJK."""
+    from vaultindex.fulltext.analysis import _SPELL_WORD, _WIDTH, STOP_WORDS
+
+    assert spelling_words(text) == set(_SPELL_WORD.findall(text.translate(_WIDTH).lower())) - STOP_WORDS
 
 
 def _postings(folder: Path) -> list:
@@ -131,3 +154,49 @@ def test_merged_segments_equal_whooshs(tmp_path, example_copy):
 def test_real_vaults_index_as_whoosh_does(tmp_path, name):
     docs = _documents(CORPORA / name)
     assert _build(tmp_path / "ours", TermWriter, docs) == _build(tmp_path / "whoosh", SegmentWriter, docs)
+
+
+def _by_document(folder: Path) -> tuple[dict, dict]:
+    """An index as a search sees it whatever its segments: per note (by path) each field's length
+    and postings (word, weight, value), and the fields' total lengths."""
+    ix = index.open_dir(str(folder), indexname="MAIN")
+    notes: dict = collections.defaultdict(dict)
+    totals: dict = {}
+    with ix.searcher() as s:
+        r = s.reader()
+        paths = {d: fields_["path"] for d, fields_ in r.iter_docs()}
+        for name in sorted(r.indexed_field_names()):
+            totals[name] = r.field_length(name)
+            for d, path in paths.items():
+                notes[path][name] = [r.doc_field_length(d, name)]
+            for btext in r.lexicon(name):
+                m = r.postings(name, btext)
+                while m.is_active():
+                    notes[paths[m.id()]][name].append((btext, m.weight(), m.value()))
+                    m.next()
+        stored = sorted(sorted(f.items()) for f in r.all_stored_fields())
+    return {p: {k: sorted(v[1:]) + v[:1] for k, v in f.items()} for p, f in notes.items()}, {"totals": totals, "stored": stored}
+
+
+def test_the_multi_process_writer_writes_what_whooshs_writes(tmp_path, example_copy):
+    """A full build (BIG_BATCH notes and more) goes through sub-writer processes, each writing a
+    segment of its own with a TermWriter: the notes' words, weights, values and lengths are
+    those of Whoosh's multi-process writer (whose sub-writers are SegmentWriters)."""
+    from whoosh.multiproc import MpWriter
+
+    _extra_notes(example_copy)
+    docs = [dict(doc) for doc in _documents(example_copy) * 3]
+    for i, doc in enumerate(docs):
+        doc["path"] = f"{i}-{doc['path']}"
+    results = []
+    for name, cls in (("ours", MpTermWriter), ("whoosh", MpWriter)):
+        folder = tmp_path / name
+        folder.mkdir()
+        ix = index.create_in(str(folder), schema(), indexname="MAIN")
+        writer = cls(ix, procs=2, multisegment=True, batchsize=7)
+        for doc in docs:
+            writer.update_document(**doc)
+        writer.commit()
+        results.append(_by_document(folder))
+    assert len(results[0][0]) == len(docs)
+    assert results[0] == results[1]

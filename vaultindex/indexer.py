@@ -341,8 +341,6 @@ class Indexer:
     def _read(
         self, todo: list[str], disk: Scan, stamps: dict, shas: dict[str, str], pending: set[str], batch, progress: Progress | None
     ) -> Reading:
-        from .fulltext import note_words  # (Whoosh is imported by now: there is a batch to fill)
-
         parsed: list[Parsed] = []
         touched: dict = {}
         vanished: list[str] = []
@@ -367,7 +365,7 @@ class Indexer:
             else:
                 try:
                     record, body = parse_file(path, data, info, sha, in_folder(path, templates))
-                    batch.add(record, body)
+                    words = batch.add(record, body)
                 except IndexCorrupt:
                     raise
                 except (OSError, MemoryError):
@@ -377,7 +375,7 @@ class Indexer:
                     if path in stamps:
                         vanished.append(path)
                     continue
-                parsed.append(Parsed(record, "", note_words(record, body)))
+                parsed.append(Parsed(record, "", words))
                 diagnostics.extend(record.note.diagnostics)
             if progress and (i % 50 == 0 or i == len(todo)):
                 progress(i, len(todo))

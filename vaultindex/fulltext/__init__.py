@@ -39,6 +39,8 @@ from .analysis import (
     FIELD_BOOSTS,
     MAX_CORRECTED_LENGTH,
     NoteAnalyzer,
+    fold_accents,
+    folds_longer,
     has_cjk,
     property_text,
     schema,
@@ -130,18 +132,30 @@ class RawHit:
     terms: frozenset[str]  # the body's words the query matched (in any hit): what a snippet marks
 
 
-def note_words(record: Record, body: str) -> frozenset[str]:
+def note_words(record: Record, body: str, properties: str | None = None) -> frozenset[str]:
     """The words of a note (title, aliases, headings, tags, properties, body) "did you mean" may offer: the
     store keeps them per note and counts the notes of each (store.py's `spelling`)."""
+    return frozenset(spelling_words(_note_text(record, body, properties)))
+
+
+def _note_text(record: Record, body: str, properties: str | None = None) -> str:
     note = record.note
-    text = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags, property_text(note.frontmatter), body]
-    return frozenset(spelling_words("\n".join(text)))
+    if properties is None:
+        properties = property_text(note.frontmatter)
+    return "\n".join([note.title, *note.aliases, *(h.text for h in note.headings), *note.tags, properties, body])
 
 
-def _document(record: Record, body: str) -> dict[str, Any]:
+def _document(record: Record, body: str, words: frozenset[str] | None = None) -> dict[str, Any]:
+    """The note's Whoosh document; `words`: its note_words when the caller has them."""
     note = record.note
     properties = property_text(note.frontmatter)
-    words = [note.title, *note.aliases, *(h.text for h in note.headings), *note.tags, properties]
+    text = _note_text(record, body, properties)
+    if folds_longer(text):  # (aß: 2 letters, not a spelling word; folded, "ass" is one `spell` holds)
+        spell = text
+    else:
+        # The `spell` analyzer reads the same words from these as from the note's text (accents
+        # folded, as it folds them; tests/test_fulltext_writer.py), and a sub-writer is not sent the body twice.
+        spell = " ".join(sorted({fold_accents(w) for w in (spelling_words(text) if words is None else words)}))
     doc: dict[str, Any] = {
         "path": encode_path(note.path),
         "title": note.title,
@@ -151,7 +165,7 @@ def _document(record: Record, body: str) -> dict[str, Any]:
         "authors": "\n".join(note.paper.authors),
         "body": body,
         "properties": properties,
-        "spell": "\n".join([*words, body]),
+        "spell": spell,
         "tag": ",".join(note.tags),
         "status": note.paper.status,
         "venue": note.paper.venue,
@@ -170,10 +184,14 @@ def _open_writer(ix: Any, procs: int = 1, **options: Any) -> Any:
     from whoosh.multiproc import MpWriter
     from whoosh.writing import SegmentWriter
 
-    from .writer import TermWriter  # Whoosh's writer with its postings kept by word (writer.py)
+    from .writer import MpTermWriter, TermWriter  # Whoosh's writers with postings kept by word (writer.py)
 
-    one = TermWriter if patches.apply() else SegmentWriter
-    cls, options = (MpWriter, {**options, "procs": procs}) if procs > 1 else (one, options)
+    ours = patches.apply()
+    cls: type[Any]
+    if procs > 1:
+        cls, options = (MpTermWriter if ours else MpWriter), {**options, "procs": procs}
+    else:
+        cls = TermWriter if ours else SegmentWriter
     writer = cls.__new__(cls)
     try:
         writer.__init__(ix, **options)  # type: ignore[misc]  # (so that a failed __init__ leaves `writer` to unlock)
@@ -210,7 +228,7 @@ class Batch:
         self._expected = expected
         self._writer: Any = None
         self._deletes: list[str] = []
-        self._held: list[tuple[Record, str]] = []
+        self._held: list[tuple[Record, str, frozenset[str]]] = []
         self.empty = True  # nothing to commit yet
 
     def delete(self, path: str) -> None:
@@ -221,17 +239,20 @@ class Batch:
             with self._ft._writing():
                 self._writer.delete_by_term("path", path)
 
-    def add(self, record: Record, body: str) -> None:
-        """Add a note's document, replacing the one of the same path."""
+    def add(self, record: Record, body: str) -> frozenset[str]:
+        """Add a note's document, replacing the one of the same path; returns the note's
+        note_words (the store's spelling words), which the document is made from."""
         self.empty = False
+        words = note_words(record, body)
         if self._writer is not None:
             with self._ft._writing():
-                self._writer.update_document(**_document(record, body))
-            return
-        self._held.append((record, body))
+                self._writer.update_document(**_document(record, body, words))
+            return words
+        self._held.append((record, body, words))
         # Forking while other threads run (watch's observer) can deadlock the children.
         if max(len(self._held), self._expected) >= BIG_BATCH and threading.active_count() == 1:
             self._open(big=True)
+        return words
 
     def commit(self) -> None:
         try:
@@ -271,8 +292,8 @@ class Batch:
                     self._writer = _open_writer(ft.ix, limitmb=128)
                 for path in self._deletes:
                     self._writer.delete_by_term("path", path)
-                for record, body in self._held:
-                    self._writer.update_document(**_document(record, body))
+                for record, body, words in self._held:
+                    self._writer.update_document(**_document(record, body, words))
         except BaseException:
             if self._writer is not None:
                 _stop_subwriters(self._writer)

@@ -127,12 +127,74 @@ class FrontmatterProblem(ValueError):
         self.message, self.line, self.severity = message, line, severity
 
 
+# The common frontmatter, read without YAML's (Python) constructor: `key: value` lines whose
+# value is empty, a decimal integer, a plain ASCII string that starts with a letter (or a DOI),
+# a quoted one without escapes, or a flow list of such values. What YAML 1.1 would read otherwise (yes/no/on/off, null, ~) is left to YAML.
+_FLAT_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_-]{0,127}):(?: +(.*))?")
+_FLAT_INT = re.compile(r"[1-9][0-9]{0,17}|0")
+_FLAT_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_./-]*(?: +[A-Za-z0-9_./-]+)*")
+# A DOI (10.1234/x.2016.5): no number or date YAML reads holds a `/`.
+_FLAT_PATH = re.compile(r"[0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_./-]*")
+# A quoted string of printable ASCII without escapes (arxiv: "2206.14486").
+_FLAT_QUOTED = re.compile(r"\"([ !#-\[\]-~]*)\"|'([ -&(-~]*)'")
+_YAML_WORDS = frozenset(
+    w for base in ("yes", "no", "true", "false", "on", "off", "null") for w in (base, base.title(), base.upper())
+)
+_FLAT_MAX_CHARS = 8192
+
+
+def _flat_value(text: str) -> Any:
+    """A scalar as YAML reads it, or _DROP when it is not one _flat_load knows."""
+    if _FLAT_INT.fullmatch(text):
+        return int(text)
+    if (_FLAT_WORD.fullmatch(text) and text not in _YAML_WORDS) or _FLAT_PATH.fullmatch(text):
+        return text
+    quoted = _FLAT_QUOTED.fullmatch(text)
+    if quoted is not None:
+        return quoted.group(1) if quoted.group(2) is None else quoted.group(2)
+    return _DROP
+
+
+def _flat_load(yaml_text: str) -> dict[str, Any] | None:
+    """The data of flat frontmatter (see _FLAT_LINE), exactly as the YAML load gives it; None
+    for anything else (tests/test_frontmatter_flat.py compares the two)."""
+    if len(yaml_text) > _FLAT_MAX_CHARS or not yaml_text.isascii() or "\t" in yaml_text:
+        return None
+    data: dict[str, Any] = {}
+    for line in yaml_text.split("\n"):
+        if not line.strip(" "):
+            continue
+        m = _FLAT_LINE.fullmatch(line)
+        if m is None:
+            return None
+        key, text = m.group(1), (m.group(2) or "").rstrip(" ")
+        if key in _YAML_WORDS:
+            return None
+        value: Any
+        if not text:
+            value = None
+        elif text[0] == "[" and text[-1] == "]":
+            inner = text[1:-1]
+            value = [_flat_value(item.strip(" ")) for item in inner.split(",")] if inner.strip(" ") else []
+            if _DROP in value:
+                return None
+        else:
+            value = _flat_value(text)
+            if value is _DROP:
+                return None
+        data[key] = value
+    return data or None
+
+
 def _guarded_load(yaml_text: str) -> dict[str, Any]:
     """The YAML between the `---` lines -> JSON-ready data ({} when empty).
 
     Raises FrontmatterProblem when it cannot be used: too large, nested too deeply, invalid
     YAML (with the file line of the error), or not a mapping.
     """
+    flat = _flat_load(yaml_text)
+    if flat is not None:
+        return flat
     if len(yaml_text) > MAX_FRONTMATTER_CHARS:  # also bounds the work of the checks below
         raise FrontmatterProblem("frontmatter too large (over 256 KB), ignored")
     if _yaml_too_deep(yaml_text):
