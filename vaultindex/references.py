@@ -345,17 +345,24 @@ def search(ask: Ask, query: str = "", limit: int | None = None) -> list[Referenc
     words = search_words(query)
     if query.strip() and not words:
         return []
-    notes = paper_notes(ask)
     keys = ask(lambda s: s.bib_matching(words))
-    out = []
-    for row in ask(lambda s: s.bib_entries(keys)):
-        ref = from_row(row)
-        if any(notes.resolve(Citation(value, kind)).path for kind, value in
-               (("citekey", ref.key), ("doi", ref.doi), ("arxiv", ref.arxiv)) if value):
-            continue  # the paper has a note: a search finds the note
-        out.append(ReferenceHit(ref.key, ref.title, ref.authors, ref.year, ref.venue, ref.path, ref.line))
+    refs = [from_row(row) for row in ask(lambda s: s.bib_entries(keys))] if keys else []
+    # A paper with a note is left out (a search finds the note). The store's resolution keys
+    # (reskeys: what CitationIndex.keys_for gives each note) say which papers have one, so
+    # that a search never builds the citation index of the whole vault (1.4 s at 10,000 notes).
+    wanted = {ref.key: _citation_keys(ref) for ref in refs}
+    known = ask(lambda s: s.keys_with_paths(k for ks in wanted.values() for k in ks)) if refs else set()
+    out = [ReferenceHit(ref.key, ref.title, ref.authors, ref.year, ref.venue, ref.path, ref.line)
+           for ref in refs if known.isdisjoint(wanted[ref.key])]
     out.sort(key=lambda h: (-(h.year or 0), h.key))
     return out[:limit] if limit is not None else out
+
+
+def _citation_keys(ref: Reference) -> set[tuple[str, str]]:
+    """The (kind, normalised key) pairs a note would answer to for `ref` to have a note."""
+    pairs = (citation_key(Citation(value, kind)) for kind, value in
+             (("citekey", ref.key), ("doi", ref.doi), ("arxiv", ref.arxiv)) if value)
+    return {pair for pair in pairs if pair[1]}
 
 
 def stored_diagnostics(ask: Ask) -> list[Diagnostic]:
