@@ -129,6 +129,10 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"the index database cannot be read ({exc})") from exc
 
+    def select(self, sql: str, args: Iterable[Any] = ()) -> list[tuple]:
+        """The rows of one read query (for the store layer's query modules: storedoctor.py)."""
+        return self._q(sql, args)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self.conn
@@ -352,19 +356,6 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 out.update(decode_path(p) for (p,) in self._q(
                     f"SELECT DISTINCT path FROM reskeys WHERE kind = ? AND key IN ({marks})", (kind, *chunk)))
-        return out
-
-    def keys_with_paths(self, wanted: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Those of the (kind, key) resolution keys that some note is stored under (reskeys)."""
-        by_kind: dict[str, dict[str, str]] = {}  # kind -> key as stored -> key as asked
-        for kind, key in wanted:
-            by_kind.setdefault(kind, {})[storable_text(key)] = key
-        out: set[tuple[str, str]] = set()
-        for kind, keys in sorted(by_kind.items()):
-            for chunk in _chunks(sorted(keys)):
-                marks = ",".join("?" * len(chunk))
-                out.update((kind, keys[k]) for (k,) in self._q(
-                    f"SELECT DISTINCT key FROM reskeys WHERE kind = ? AND key IN ({marks})", (kind, *chunk)))
         return out
 
     def pending(self) -> set[str]:
