@@ -8,8 +8,9 @@ import pytest
 
 pytest.importorskip("mcp.server.mcpserver")
 
-import anyio  # noqa: E402  (comes with mcp)
-from test_mcp import result, served  # noqa: E402
+import anyio
+
+from test_mcp import result, served
 
 pytestmark = pytest.mark.slow
 
