@@ -80,3 +80,39 @@ def test_the_exact_word_bonus_adds_whole_tiers_and_no_match(vault: Vault, monkey
                 assert abs(tiers - round(tiers)) < 1e-6 and round(tiers) >= 0, (text, doc, score, plain[doc])
                 if plain_words:
                     assert round(tiers) == sum(doc in h for h in holders), (text, doc)
+
+
+# Queries with a part scoring.py once left to Whoosh's collector (NOT inside an AND, a phrase, a
+# folder filter), and the plain words of each that earn the exact-word bonus.
+MIXED = [
+    ("convergence -adversarial", ["convergence"]),
+    ("NOT pruning attention", ["attention"]),
+    ('"data pruning" model', ["model"]),
+    ('"data pruning" OR scaling', ["scaling"]),
+    ("path:papers attention", ["attention"]),
+    ("laws NOT pruning", ["laws"]),
+    ("laws -attention", ["laws"]),
+    ("scaling laws -pruning", ["scaling", "laws"]),
+    ("models NOT transformer", ["models"]),
+    ('laws "data pruning"', ["laws"]),
+]
+
+
+@pytest.mark.parametrize(("text", "words"), MIXED)
+def test_the_exact_word_bonus_holds_beside_not_phrases_and_folders(vault: Vault, text: str, words: list[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoosh's collector (which such queries used to fall back to) leaves its ANDMAYBE's
+    optional half behind: notes holding the word as written lost their bonus."""
+    from whoosh import query
+
+    names = set(schema().names())
+    with vault.fulltext.searcher() as s:
+        with_bonus = {doc: score for score, doc in top_hits(s, parse_query(text, names, ("Templates",)), 10_000)}
+        with monkeypatch.context() as m:
+            m.setattr(grammar, "exact_forms", lambda word: [])
+            plain = {doc: score for score, doc in top_hits(s, parse_query(text, names, ("Templates",)), 10_000)}
+        assert with_bonus and with_bonus.keys() == plain.keys(), text
+        holders = [set(s.docs_for_query(query.Term("spell", f))) for w in words for f in grammar.exact_forms(w)]
+        lost = [doc for doc, score in with_bonus.items()
+                if round((score - plain[doc]) / grammar.EXACT_BONUS) != sum(doc in h for h in holders)]
+        assert not lost, (text, len(lost), len(with_bonus))

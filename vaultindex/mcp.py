@@ -22,7 +22,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -330,10 +330,60 @@ NoteArg = Annotated[str, Field(description="A note: its vault-relative path (pap
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
+class _Server(MCPServer):
+    """The SDK's server, but a call whose arguments do not fit the tool (a misspelt or unknown
+    name, a missing one, a wrong type or range) is an error result with one line saying which
+    argument and what it takes, as the CLI's `Error:` line does, instead of pydantic's report."""
+
+    def __init__(self) -> None:
+        super().__init__("vaultindex", title="vaultindex", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
+        self.arguments: dict[str, dict[str, str]] = {}  # tool -> its arguments -> what each one is
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        from mcp.server.mcpserver.exceptions import ToolError
+        from pydantic import ValidationError
+
+        if not self.arguments:  # each tool's arguments and their descriptions, from its schema
+            self.arguments = {t.name: {arg: str(spec.get("description", "")) for arg, spec in
+                                       t.input_schema.get("properties", {}).items()} for t in await self.list_tools()}
+        known = self.arguments.get(name)
+        if known is not None and (unknown := sorted(set(arguments) - set(known))):
+            return _error(f"Error: {argument_problem(name, known, unknown=unknown)}")
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if known is None or not isinstance(exc.__cause__, ValidationError):
+                raise
+            return _error(f"Error: {argument_problem(name, known, errors=exc.__cause__.errors())}")
+
+
+def argument_problem(tool: str, known: dict[str, str], unknown: Sequence[str] = (), errors: Sequence[Any] = ()) -> str:
+    """One line on what is wrong with a call's arguments: unknown names (with the closest known
+    one), else each of pydantic's `errors` as "argument: what it takes (what was given)"."""
+    from difflib import get_close_matches
+
+    takes = ", ".join(known) or "no arguments"
+    if unknown:
+        parts = []
+        for name in unknown:
+            close = get_close_matches(name, list(known), n=1)
+            parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        return f"{tool} has no argument {', '.join(parts)}; it takes: {takes}"
+    said = []
+    for err in errors:
+        name = ".".join(str(part) for part in err.get("loc", ())) or "arguments"
+        top = str(err.get("loc", ("",))[0])
+        if err.get("type") == "missing":
+            said.append(f"{tool} needs the argument {name!r}" + (f" ({known[top]})" if known.get(top) else ""))
+        else:
+            message = str(err.get("msg", "invalid")).removeprefix("Input ").replace("should be", "must be", 1)
+            given = repr(err.get("input"))
+            said.append(f"{name!r} of {tool} {message}, not {given if len(given) <= 60 else given[:57] + '...'}")
+    return "; ".join(said) or f"the arguments of {tool} do not fit it; it takes: {takes}"
+
+
 def build_server(service: VaultService) -> MCPServer:
-    server: MCPServer = MCPServer(
-        "vaultindex", title="vaultindex", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING",
-    )
+    server = _Server()
 
     def tool(fn: Callable[..., CallToolResult], annotations: ToolAnnotations = READ) -> None:
         server.add_tool(fn, name=fn.__name__.removeprefix("tool_"), description=fn.__doc__, annotations=annotations)

@@ -226,12 +226,18 @@ def filter_graph(source: nx.Graph, filters: GraphFilters | Mapping[str, Any] | N
     kinds = set(flt.kinds)
     centre = around if around is not None else flt.around
 
+    # Around a note, only what its neighbourhood can reach is copied (a hub's neighbourhood in a
+    # vault of 10,000 notes took 2 s when the whole graph was copied first, for each call).
+    near = None if centre is None else _reachable(source, centre, flt.depth, kinds)
     view: nx.DiGraph = nx.DiGraph()
     for node, data in source.nodes(data=True):
-        view.add_node(node, **_node_attrs(node, data))
+        if near is None or node in near:
+            view.add_node(node, **_node_attrs(node, data))
     # Merge parallel edges of the kept kinds into one edge with a count.
     per_kind: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    for u, v, data in source.edges(data=True):
+    for u, v, data in source.edges(None if near is None else [n for n in source if n in near], data=True):
+        if near is not None and v not in near:
+            continue
         kind = data.get("kind", "link")
         if kind in kinds:
             per_kind[(u, v)][kind] += int(data.get("count", 1) or 1)
@@ -330,6 +336,35 @@ def _neighbourhood(graph: nx.DiGraph, centre: str, depth: int, allowed: set[str]
                 seen.add(nxt)
                 frontier.append((nxt, dist + 1))
     return seen
+
+
+def _reachable(source: nx.Graph, centre: str, depth: int, kinds: set[str]) -> set[str]:
+    """The nodes within `depth` steps of `centre` over edges of `kinds`, either way: a superset
+    of what `_neighbourhood` keeps (which also leaves out the nodes that do not qualify)."""
+    if centre not in source:
+        return set()
+    multi = source.is_multigraph()
+
+    def kept(data: Mapping[str, Any]) -> bool:
+        edges = data.values() if multi else (data,)
+        return any(e.get("kind", "link") in kinds for e in edges)
+
+    seen = {centre}
+    frontier = [centre]
+    for _ in range(depth):
+        step = []
+        for node in frontier:
+            for nxt, data in (*source.adj[node].items(), *_predecessors(source, node)):
+                if nxt not in seen and kept(data):
+                    seen.add(nxt)
+                    step.append(nxt)
+        frontier = step
+    return seen
+
+
+def _predecessors(source: nx.Graph, node: str) -> list[tuple[str, Any]]:
+    """(node, edge data) of the edges into `node` (none more for an undirected graph)."""
+    return list(source.pred[node].items()) if isinstance(source, nx.DiGraph) else []
 
 
 def _add_tag_nodes(view: nx.DiGraph) -> None:
