@@ -156,6 +156,9 @@ BODIES = st.sampled_from(
         "---\ntags: [unclosed\n---\nbody with [[Gamma note|g]]\n",
         "plain words about data pruning\n",
         "---\ncitekey: key2020\n---\nThe paper itself; cites [@Alpha] and [@gone].\n",
+        # A note naming its own bibliography: the batch's bibliography is planned again.
+        "---\nbibliography: refs.bib\n---\nCites [@key2020] and [@alpha].\n",
+        "---\nbibliography: [papers/refs.bib, missing.bib]\n---\nCites [@broken].\n",
     ]
 )
 # The bibliography: an edit to refs.bib re-resolves the citations of the keys it changes.
