@@ -99,6 +99,9 @@ class Region:
 
     disk: Scan
     contains: Callable[[str], bool] | None = None  # None: the whole vault
+    # With `contains`: the paths it holds, and the folders it holds everything under.
+    paths: frozenset[str] = frozenset()
+    folders: frozenset[str] = frozenset()
 
     def __call__(self, path: str) -> bool:
         if self.contains is not None and not self.contains(path):
@@ -121,6 +124,17 @@ class Reading:
     touched: dict = field(default_factory=dict)  # path -> new stamp: same bytes, new size/mtime
     vanished: tuple[str, ...] = ()  # listed by the scan, gone when read
     diagnostics: tuple[Diagnostic, ...] = ()
+
+
+# What Indexer.warm_up parses: a little of everything a note holds.
+_SAMPLE_NOTE = (
+    "---\ntitle: Warm-up\naliases: [WU]\ntags: [ml/vision, warm]\nauthors: [A. Author]\nyear: 2020\n"
+    "doi: 10.1000/xyz\narxiv: 2206.14486\ncitekey: warm2020\nrelated: \"[[Other]]\"\n---\n"
+    "# Heading\nText with [[Note]], [[Note|shown]], ![[fig.png]], [x](Other%20note.md), #tag/nested,\n"
+    "a citation [see @key, p. 3; @other] and 10.1000/abc, arXiv:2206.14486v2, `code [[no]]`, $x$,\n"
+    "%% comment %% and 深層学習のモデル 한국어 Ｇ Ｐ Ｔ words running quickly.\n"
+    "```python\nprint('[[no]]')\n```\n"
+).encode()
 
 
 # -- the write path ---------------------------------------------------------------------------------
@@ -152,6 +166,20 @@ class Indexer:
             self._ft = cast("FullText", _LazyFullText(where / FULLTEXT_DIR))  # (the same methods, made on first use)
             self._build = build
         return self._store, self._ft
+
+    def warm_up(self) -> None:
+        """Do now what the first batch of a long-lived writer (watch, mcp) would otherwise pay
+        for on top of its own work: import the parser and Whoosh's writer, open the index, and
+        run a sample note through the parser, the store's rows and the full text's analyzers
+        (their patterns compile on first use). Writes nothing."""
+        build = current_build(self.folder)
+        if build < 0:
+            return
+        _store, ft = self._open(build)
+        record, body = parse_file("warm-up.md", _SAMPLE_NOTE, FileInfo(len(_SAMPLE_NOTE), 0), "0" * 40)
+        note_row(record, fold_typed)
+        note_to_json(record.note)
+        ft.warm_up(record, body)
 
     def stale_reason(self) -> str:
         """Why the index must be rebuilt from scratch, or "" when it can be updated."""
@@ -242,9 +270,15 @@ class Indexer:
         pending = set() if fresh else store.pending()
         if dirty is not None and pending:
             dirty = sorted(set(dirty) | pending)
-        stamps: dict[str, tuple[int, int]] = {} if fresh else store.file_stamps()
         region = Region(disk) if disk is not None and dirty is None else self._scan(dirty)
         disk = region.disk
+        stamps: dict[str, tuple[int, int]]
+        if fresh:
+            stamps = {}
+        elif region.contains is None:
+            stamps = store.file_stamps()
+        else:  # a few dirty paths: only their rows (a watch batch's cost follows the batch, not the vault)
+            stamps = store.file_stamps_in(region.paths, region.folders)
         whole = region.contains is None and not disk.unreadable
         indexed = stamps if whole else {p: s for p, s in stamps.items() if region(p)}
         changes = diff(disk.notes, indexed)
@@ -291,7 +325,8 @@ class Indexer:
                 if store.get_meta(BIB_CONFIG) != bib_config(self.config):  # (once, for freshness.unchanged)
                     with contextlib.suppress(OSError), store.transaction() as c:
                         c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (BIB_CONFIG, bib_config(self.config)))
-                return SyncStats(unchanged=len(stamps), notes=len(stamps), diagnostics=(*disk.diagnostics, *reading.diagnostics))
+                total = len(stamps) if region.contains is None else store.count()
+                return SyncStats(unchanged=total, notes=total, diagnostics=(*disk.diagnostics, *reading.diagnostics))
             if not batch.empty:
                 with store.transaction() as c:  # (1) the journal, committed on its own
                     c.executemany("INSERT OR IGNORE INTO pending(path) VALUES (?)", [(encode_path(p),) for p in changed_paths])
@@ -473,7 +508,7 @@ def scan_region(root: Path, config: Config, dirty: list[str]) -> Region:
             return True
         return any(path.startswith(prefix + "/") for prefix in folders | gone)
 
-    return Region(merged, contains)
+    return Region(merged, contains, frozenset(files | gone), frozenset(folders | gone))
 
 
 def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_files: dict, new_files: dict, fresh: bool) -> None:

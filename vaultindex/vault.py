@@ -189,6 +189,11 @@ class Vault:
         """Compare the whole vault with the index and apply the differences; the caller holds the lock."""
         return self._apply(None, progress=progress)
 
+    def warm_up(self) -> None:
+        """Prepare the write path (Indexer.warm_up), so that a long-lived writer's first batch
+        takes as long as the others; the caller holds the lock."""
+        self._writer().warm_up()
+
     def forget(self) -> None:
         """Drop what this object holds in memory (read again from disk on next use)."""
         if self._indexer is not None:
