@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -49,6 +50,31 @@ def example_copy(tmp_path: Path) -> Path:
     """A fresh copy of example_vault/ in a temporary folder."""
     dest = tmp_path / "vault"
     shutil.copytree(EXAMPLE_VAULT, dest, ignore=shutil.ignore_patterns(".vaultindex"))
+    return dest
+
+
+@pytest.fixture(scope="session")
+def generated_vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """bench/generate.py's 600 notes (seed 1), synced once per process and shared by the search
+    tests that need a vault of some size (under `-n 2`, each worker that runs one of them builds
+    its own). Do not modify it: copy it with copy_synced."""
+    from vaultindex import Vault
+
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        from generate import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    root = tmp_path_factory.mktemp("generated") / "vault"
+    generate(root, 600, seed=1)
+    Vault.open(root).sync()
+    return root
+
+
+def copy_synced(src: Path, dest: Path) -> Path:
+    """A copy of a synced vault with a copy of its index (which lives outside the vault)."""
+    shutil.copytree(src, dest)
+    shutil.copytree(index_dir(src), index_dir(dest))
     return dest
 
 

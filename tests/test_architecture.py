@@ -253,7 +253,7 @@ LAYERS = (
     ("vault",),
     ("indexer", "linkplan", "catalog", "freshness", "questions", "watch", "watchloop", "graph", "linkstate", "references", "doctor", "ranking",
      "tagpages", "export", "html", "palette", "bib", "newnote", "writes", "mentions", "sections", "hits"),
-    ("store", "storeschema", "notejson", "indexfolder", "status", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet",
+    ("store", "storeschema", "storedoctor", "notejson", "indexfolder", "status", "fulltext", "parse", "resolve", "scan", "inbox", "lock", "config", "snippet",
      "versions"),
     ("models", "answers", "errors", "text", "fsutil"),
 )

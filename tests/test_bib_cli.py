@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from test_bib_index import LIBRARY, cli, make_vault, targets, watching
 
 
@@ -63,6 +64,7 @@ def test_the_readme_jq_line_picks_the_bib_only_papers(vault):
 def test_mcp_search_answers_with_the_bib_only_papers_as_search_json_does(vault):
     pytest.importorskip("mcp.server.mcpserver")
     import anyio
+
     from test_mcp import result, served
 
     async def main():

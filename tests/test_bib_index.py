@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, write
 
+from conftest import REPO, write
 from vaultindex import Vault
 
 LIBRARY = r"""@string{nn = "Neural Networks"}

@@ -15,7 +15,7 @@ def test_ci_runs_mypy_and_ruff_on_the_package_after_the_tests():
     lines = [ln.strip() for ln in (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
     tests = next(i for i, ln in enumerate(lines) if "python -m pytest" in ln)
     assert lines.index("python -m mypy vaultindex") > tests
-    assert lines.index("python -m ruff check vaultindex") > tests
+    assert lines.index("python -m ruff check vaultindex bench docs tests") > tests
     assert "set -euo pipefail" in lines  # a failing check fails CI
 
 

@@ -92,7 +92,7 @@ def test_a_query_that_meets_a_newer_commit_halfway_is_asked_again_on_it(tmp_path
         (tmp_path / f"Linker {j}.md").write_text(f"# Linker {j}\n\nSee [[Hub]].\n")
     Vault.open(tmp_path).sync()
     reader = Vault.open(tmp_path)
-    reader.graph  # the state and graph of the first commit in hand, the notes not yet read
+    _ = reader.graph  # the state and graph of the first commit in hand, the notes not yet read
     (tmp_path / "Linker 3.md").unlink()
     (tmp_path / "Linker 5.md").write_text("# Linker 5\n\nNo link any more.\n")
     Vault.open(tmp_path).sync()

@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import write
 
+from conftest import write
 from vaultindex.config import Config, find_vault, load_config
 from vaultindex.errors import ConfigError, VaultNotFound
 from vaultindex.scan import FileInfo, diff, scan

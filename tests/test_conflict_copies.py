@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultindex.resolve import Resolver, conflict_candidates, conflict_copy
-
 from conftest import write
+from vaultindex.resolve import Resolver, conflict_candidates, conflict_copy
 
 SYNCTHING = "note.sync-conflict-20260101-120000-ABCDEFG.md"
 
@@ -147,7 +146,7 @@ def test_doctor_reports_each_conflict_copy_with_what_differs(tmp_path):
     problems = json.loads(run.stdout)["problems"]
     copies = {p["path"]: p for p in problems if p["code"] == "conflict-copy"}
     assert set(copies) == set(COPIES)  # the orphan and Kaplan-2020.md are not copies
-    for path, p in copies.items():
+    for p in copies.values():
         assert p["severity"] == "error" and p["target"] == "note.md"
         assert p["message"].startswith("a conflict copy of note.md (")
     assert "+2/-1 lines; first difference at line 7: 'Second line, edited on the laptop.'" in copies[SYNCTHING]["message"]

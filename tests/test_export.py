@@ -17,12 +17,13 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
+from conftest import corpus, write
 from vaultindex import Vault
 from vaultindex.cli import cli
 from vaultindex.export import (
+    MERMAID_MAX_NODES,
     GraphFilterError,
     GraphFilters,
-    MERMAID_MAX_NODES,
     annotate,
     community_names,
     export,
@@ -32,8 +33,6 @@ from vaultindex.export import (
     start_layout,
 )
 from vaultindex.html import page_data, script_json
-
-from conftest import corpus, write
 
 LORA = "papers/LoRA.md"
 HOSTILE = 'A "quoted" <b>title</b> & \\N back\\slash\nnewline </script><!-- `fence` #tag [x]|{y}; 100%'
@@ -695,7 +694,8 @@ def test_output_keeps_modes_writes_through_symlinks_and_into_devices(synced_copy
 
 from xml.etree import ElementTree  # noqa: E402
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from vaultindex.export import EDGE_KINDS  # noqa: E402
 from vaultindex.text import json_safe  # noqa: E402

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE_VAULT, REPO, build_dir, index_dir
+from conftest import EXAMPLE_VAULT, REPO, build_dir, copy_synced, index_dir
 from vaultindex import Vault
 from vaultindex.cli import cli as vaultindex_cli
 
@@ -169,12 +169,6 @@ def leftovers(root: Path) -> list[str]:
     found = [*state.glob("b*/fulltext/_MAIN_*.toc.*"), *state.glob("b*/fulltext/MAIN.tmp"), *state.glob(".*.tmp"),
              *(p for p in state.glob("b*") if p.name != f"b{current}")]
     return sorted(p.relative_to(state).as_posix() for p in found)
-
-
-def copy_vault(src: Path, dest: Path) -> None:
-    """A copy of a synced vault with a copy of its index (which lives outside the vault)."""
-    shutil.copytree(src, dest)
-    shutil.copytree(index_dir(src), index_dir(dest))
 
 
 def kill_after(argv: list[str], delay: float) -> str:
@@ -330,7 +324,7 @@ class Editor(threading.Thread):
             while not self.halt.is_set():
                 self.done += mutate(self.root, self.rng, 1)
                 self.halt.wait(self.rng.uniform(0.002, 0.03))
-        except BaseException as exc:  # surfaced by the test
+        except BaseException as exc:  # noqa: BLE001 (surfaced by the test)
             self.error = exc
 
 
@@ -443,7 +437,7 @@ def test_a_damaged_index_file_is_detected_and_rebuilt_never_a_traceback(synced_t
         expected[name] = invoke(template, *args).stdout
     for name, args in QUERY_COMMANDS.items():
         root = tmp_path / name
-        copy_vault(template, root)
+        copy_synced(template, root)
         for pattern in TARGETS[target]:
             victim = sorted(index_dir(root).glob(pattern))[0]
             victim.write_bytes(DAMAGE[damage](victim.read_bytes()))
@@ -536,7 +530,7 @@ def test_a_full_disk_during_a_commit_is_one_error_and_the_old_index_still_answer
 
     # How much a successful commit of these changes writes, to fail at points all through it.
     probe = tmp_path / "probe"
-    copy_vault(template, probe)
+    copy_synced(template, probe)
     change(probe)
     disk.used = 0
     invoke(probe, "sync")
@@ -545,7 +539,7 @@ def test_a_full_disk_during_a_commit_is_one_error_and_the_old_index_still_answer
     fractions = [0.0, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99]
     for fraction in fractions:
         root = tmp_path / f"full-{fraction}"
-        copy_vault(template, root)
+        copy_synced(template, root)
         before = snapshot(root)
         old_answer = invoke(root, "search", "--paths", "contrastive").stdout
         assert "papers/SimCLR.md" in old_answer

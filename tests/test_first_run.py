@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import write
 
+from conftest import write
 from vaultindex.cli import cli
 
 

@@ -22,9 +22,9 @@ from conftest import corpus, write
 from vaultindex import Vault
 from vaultindex.errors import AmbiguousNote, NoteNotFound
 from vaultindex.graph import LinkGraph
-from vaultindex.ranking import pagerank
 from vaultindex.mentions import find_mentions, names_of, search_phrases
 from vaultindex.models import Citation, Link, Note, Paper
+from vaultindex.ranking import pagerank
 
 BEYOND = "papers/Beyond neural scaling laws.md"
 IDEA = "Inbox/Idea - curriculum by difficulty.md"
@@ -721,7 +721,7 @@ def test_corpus_links_resolve_as_obsidian_does(name, tmp_path):
         note = catalog.records[path].note
         outs = [o for o in vault.links(path) if o.kind != "cite"]
         assert len(outs) == len(note.links)
-        for link, out in zip(sorted(note.links, key=lambda ln: ln.line), outs):
+        for _link, out in zip(sorted(note.links, key=lambda ln: ln.line), outs):
             status, where, candidates = expected_resolution(files, path, out.target)
             checked += 1
             if (out.status, out.path) != (status, where) or (status == "ambiguous" and set(out.candidates) != candidates):

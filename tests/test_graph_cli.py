@@ -189,7 +189,7 @@ def test_graph_command_name_is_left_for_the_export_command():
     from vaultindex.cli import graph as graph_commands
 
     names = {name for name in dir(graph_commands)}
-    assert "graph" not in names or not hasattr(getattr(graph_commands, "graph"), "callback")
+    assert "graph" not in names or not hasattr(graph_commands.graph, "callback")
     for name in ("backlinks", "mentions", "links", "unresolved", "orphans", "related", "path", "rank", "doctor"):
         assert name in cli.commands
 

@@ -245,7 +245,7 @@ class Browser:
             while time.monotonic() < deadline:
                 try:
                     self._next()
-                except (socket.timeout, TimeoutError):
+                except TimeoutError:
                     pass
         finally:
             self.ws.sock.settimeout(15)

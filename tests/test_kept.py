@@ -5,10 +5,10 @@ an edit they are those a fresh computation gives (issue 14: communities stored p
 from __future__ import annotations
 
 import pytest
-from conftest import write
 
 import vaultindex.export as export
 import vaultindex.export.views as views
+from conftest import write
 from vaultindex import Vault
 
 

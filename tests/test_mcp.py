@@ -15,11 +15,11 @@ import pytest
 
 pytest.importorskip("mcp.server.mcpserver")
 
-import anyio  # noqa: E402  (comes with mcp)
-from mcp import ClientSession  # noqa: E402
-from mcp.client.stdio import StdioServerParameters, stdio_client  # noqa: E402
+import anyio
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from conftest import REPO  # noqa: E402
+from conftest import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +37,9 @@ async def served(vault: Path, *args: str):
         command=sys.executable, args=["-m", "vaultindex", "--vault", str(vault), "mcp", *args], env=ENV, cwd=str(REPO)
     )
     with open(vault.parent / "server.log", "a") as errlog:
-        async with stdio_client(params, errlog=errlog) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                yield session
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            yield session
 
 
 def cli(vault: Path, *args: str) -> subprocess.CompletedProcess:
@@ -233,7 +232,7 @@ def test_write_tools_only_with_the_flag_stay_inside_the_vault_and_are_indexed_at
 
         async with served(example_copy, "--allow-write") as session:
             names = {t.name for t in (await session.list_tools()).tools}
-            assert WRITE_TOOLS <= names
+            assert names >= WRITE_TOOLS
             for path in ["../evil.md", "papers/../../evil.md", str(outside / "abs.md"), "escape/evil.md",
                          "papers/linked.md", ".obsidian/evil.md", "papers/SimCLR.md"]:
                 answer = await session.call_tool("create_note", {"path": path, "body": "pwned"})

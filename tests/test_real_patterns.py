@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import corpus, write
 
+from conftest import corpus, write
 from vaultindex.cli import cli
 from vaultindex.mentions import find_mentions
 from vaultindex.parse import decode, parse_note

@@ -91,7 +91,7 @@ class Edits(threading.Thread):
                 # watch's debounce, so that there are many commits for the readers to race with.
                 pause = self.rng.uniform(0.06, 0.15) if self.rng.random() < 0.2 else self.rng.uniform(0.002, 0.02)
                 time.sleep(pause)
-        except BaseException as exc:  # surfaced by the test
+        except BaseException as exc:  # noqa: BLE001 (surfaced by the test)
             self.error = exc
 
     def was_written(self, j: int, version: int, before: float) -> bool:

@@ -9,7 +9,6 @@ transformer" its top three (fulltext.top_hits).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,22 +16,12 @@ from click.testing import CliRunner
 
 from vaultindex.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
 QUERIES = ["scaling laws", "attention transformer", "sparse attention", "data pruning", "teacher model"]
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        from generate import generate  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(REPO / "bench"))
-    root = tmp_path_factory.mktemp("ranking") / "vault"
-    generate(root, 600, seed=1)
-    result = CliRunner().invoke(cli, ["--vault", str(root), "sync"])
-    assert result.exit_code == 0, result.output
-    return root
+@pytest.fixture
+def generated(generated_vault: Path) -> Path:
+    return generated_vault  # 600 generated notes, synced (conftest.py: one per worker, shared)
 
 
 def _scores(root: Path, query: str, limit: int) -> list[tuple[float, str]]:

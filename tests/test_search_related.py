@@ -8,7 +8,6 @@ are templates, not papers: neither `rank` nor `related` lists them."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,21 +18,10 @@ from vaultindex.cli import cli
 from vaultindex.fulltext import similar_paths
 from vaultindex.store import encode_path
 
-REPO = Path(__file__).resolve().parents[1]
 
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        from generate import generate  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(REPO / "bench"))
-    root = tmp_path_factory.mktemp("related") / "vault"
-    generate(root, 600, seed=1)
-    result = CliRunner().invoke(cli, ["--vault", str(root), "sync"])
-    assert result.exit_code == 0, result.output
-    return root
+@pytest.fixture
+def generated(generated_vault: Path) -> Path:
+    return generated_vault  # 600 generated notes, synced (conftest.py: one per worker, shared)
 
 
 @pytest.mark.slow

@@ -4,15 +4,14 @@ hits must be Whoosh's own, score for score and in the same order, for every kind
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import copy_synced
 from vaultindex import Vault
 from vaultindex.fulltext import grammar, parse_query, schema, top_hits
 
-REPO = Path(__file__).resolve().parents[1]
 QUERIES = [
     "data pruning", "attention transformer", "scaling laws", "distillation", "optimiz*", "prun* OR distil*",
     "convergence -adversarial", "NOT data model", "tag:ml fine-tuning", "year:>2020 pretraining",
@@ -22,19 +21,13 @@ QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def vault(tmp_path_factory: pytest.TempPathFactory) -> Vault:
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        from generate import generate  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(REPO / "bench"))
-    root = tmp_path_factory.mktemp("scoring") / "vault"
-    generate(root, 400, seed=3)
+def vault(tmp_path_factory: pytest.TempPathFactory, generated_vault: Path) -> Vault:
+    root = copy_synced(generated_vault, tmp_path_factory.mktemp("scoring") / "vault")  # 600 notes
     (root / "Templates").mkdir()
     (root / "Templates" / "Paper.md").write_text("# {{title}}\n\n## Data pruning\n\nattention scaling laws\n", encoding="utf-8")
     vault = Vault.open(root)
     vault.sync()
-    for i in range(0, 400, 37):  # deleted documents in the segments, as after edits
+    for i in range(0, 600, 37):  # deleted documents in the segments, as after edits
         note = next(iter(sorted((root / "papers").rglob("*.md"))[i : i + 1]), None)
         if note is not None:
             note.write_text(note.read_text(encoding="utf-8") + "\nmore data pruning, edited\n", encoding="utf-8")

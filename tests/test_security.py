@@ -146,7 +146,7 @@ COMMANDS = [
 def test_no_note_content_makes_vaultindex_write_outside_its_folders(sandbox):
     box, vault, elsewhere = sandbox
     before = tree(box)
-    outputs = {f"out/graph.html", f"out/graph.graphml"}
+    outputs = {"out/graph.html", "out/graph.graphml"}
     for args in COMMANDS:
         args = [a.replace("{out}", str(box / "out")) for a in args]
         result = run(vault, *args, cwd=box)
@@ -558,7 +558,7 @@ def test_hostile_queries_are_refused_or_answered_quickly_with_bounded_memory(big
     assert worker.returncode == 0, worker.stderr
     results = {name: (outcome, seconds, peak) for name, outcome, seconds, peak in map(json.loads, worker.stdout.splitlines())}
     print()
-    for name, (text, expected) in queries.items():
+    for name, (_text, expected) in queries.items():
         outcome, seconds, peak = results[name]
         print(f"query: {name}: {outcome[:70]} in {seconds:.2f} s, peak {peak / 2**20:.1f} MB")
         assert outcome.startswith("QueryError") == (expected == "refused"), (name, outcome)
@@ -573,7 +573,8 @@ def test_query_shapes_that_used_to_crawl():
     945 MB, 300 excluded words 59 s, one 2,000-letter word did not finish in 10 minutes."""
     from whoosh import query
 
-    from vaultindex.fulltext import parse_query, schema as _schema
+    from vaultindex.fulltext import parse_query
+    from vaultindex.fulltext import schema as _schema
 
     names = set(_schema().names())
 

@@ -152,9 +152,8 @@ def test_search_shows_a_link_to_a_bracketed_heading_as_its_text(tmp_path):
 
     from click.testing import CliRunner
 
-    from vaultindex.cli import cli
-
     from conftest import write
+    from vaultindex.cli import cli
 
     write(tmp_path, "papers/ml/README.md", "# [2021-06] LoRA Low-Rank Adaptation\n\nA list.\n")
     write(

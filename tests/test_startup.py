@@ -22,6 +22,11 @@ OTHER_COMMANDS = {"vaultindex.cli.index", "vaultindex.cli.export", "vaultindex.c
 
 _PROBE = (
     "import sys\n"
+    "from vaultindex.store import Store\n"
+    "def whole_vault(*args, **kwargs):\n"
+    "    sys.stderr.write('\\nWHOLE VAULT READ\\n')\n"
+    "    raise SystemExit(3)\n"
+    "Store.all_notes = Store.records = Store.names_for_resolution = whole_vault\n"
     "from vaultindex.cli import cli\n"
     "try:\n"
     "    cli.main(sys.argv[1:], standalone_mode=False)\n"
@@ -54,15 +59,34 @@ def _synced(example_copy: Path) -> Path:
 
 
 def test_a_fresh_query_on_an_unchanged_vault_loads_no_write_path_and_no_other_command(example_copy):
+    """Nor reads every note (Store.all_notes / records / names_for_resolution: the probe refuses
+    them) or builds the graph: each answers from the rows its question needs."""
     vault = _synced(example_copy)
     for args in (["backlinks", "Beyond neural scaling laws", "--json"], ["unresolved"], ["tags"], ["orphans"],
                  ["links", "Beyond neural scaling laws"]):
         proc, modules = _run(vault, *args)
+        assert "WHOLE VAULT READ" not in proc.stderr, args
         assert proc.returncode == 0, (args, proc.stderr)
         loaded = _top(modules)
         assert not loaded & WRITE_PATH, (args, sorted(loaded & WRITE_PATH))
         assert not loaded & OTHER_COMMANDS, (args, sorted(loaded & OTHER_COMMANDS))
         assert "networkx" not in loaded and "vaultindex.tagpages.render" not in loaded, args
+        assert "vaultindex.graph" not in loaded, args
+
+
+def test_fresh_search_doctor_and_a_cited_paper_read_no_whole_vault(example_copy):
+    """`search` (its bibliography block), `doctor` and `backlinks @key` read the rows their
+    question needs: the notes answering to a few paper ids, never every note; none builds the graph."""
+    vault = _synced(example_copy)
+    write(vault, "refs.bib", "@article{nobody2020, title = {Nobody Knows}, year = {2020}}\n")
+    write(vault, "Citing.md", "As shown [@nobody2020].\n")
+    _synced(vault)
+    for args, shows in ((["search", "nobody", "--json"], "Nobody Knows"), (["doctor", "--json"], "problems"),
+                        (["backlinks", "@nobody2020", "--json"], "Citing.md")):
+        proc, modules = _run(vault, *args)
+        assert "WHOLE VAULT READ" not in proc.stderr, args
+        assert proc.returncode == 0 and shows in proc.stdout, (args, proc.stderr)
+        assert not _top(modules) & {"networkx", "vaultindex.graph"}, args
 
 
 def test_a_no_op_sync_loads_no_write_path_and_says_up_to_date(example_copy):

@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_VAULT, build_dir, write
 
+from conftest import EXAMPLE_VAULT, build_dir, write
 from vaultindex import Vault
 from vaultindex.indexer import parse_file
 from vaultindex.models import Citation, Heading, Link, Note

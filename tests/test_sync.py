@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import sqlite3
-
 from conftest import build_dir, write
-from vaultindex.store import decode_path
 from vaultindex import Vault
+from vaultindex.store import decode_path
 
 
 def stored(vault: Vault) -> dict:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_sync import link_rows as _answers  # links, backlinks, unresolved, orphans, tags of every note
 
+from conftest import write
+from test_sync import link_rows as _answers  # links, backlinks, unresolved, orphans, tags of every note
 from vaultindex import Vault
 
 FILES = [

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import write
 from vaultindex import Vault
 from vaultindex.cli import cli
 from vaultindex.errors import VaultIndexError

@@ -22,9 +22,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, write
-from vaultindex import SyncStats, Vault
+from vaultindex import SyncStats, Vault, watchloop
 from vaultindex import watch as watch_module
-from vaultindex import watchloop
 from vaultindex.errors import WatchError
 from vaultindex.inbox import Inbox
 from vaultindex.watch import batch_line, is_ignored_path, is_temp_name
@@ -100,12 +99,12 @@ class Running:
                 on_ready=self._on_ready,
                 **self.options,
             )
-        except BaseException as exc:  # surfaced by the test
+        except BaseException as exc:  # noqa: BLE001 (surfaced by the test)
             self.error = exc
         finally:
             self._ready.set()
 
-    def __enter__(self) -> "Running":
+    def __enter__(self) -> Running:
         original, reconcile = self.vault.apply, self.vault.reconcile
 
         def recording(paths):
@@ -248,7 +247,7 @@ def test_atomic_save_through_a_temp_file(example_copy):
             title = f"Atomic {temp.name}"
             temp.write_text(note_text(title), encoding="utf-8")
             os.replace(temp, example_copy / LOCO)
-            w.wait(lambda: w.has(LOCO, title), "atomic save indexed")
+            w.wait(lambda title=title: w.has(LOCO, title), "atomic save indexed")
         assert all(not p.endswith(".tmp") and "tmp-" not in p for p in w.applied_paths())
 
 
@@ -601,11 +600,10 @@ def test_a_huge_batch_is_applied_with_the_observer_stopped(example_copy, monkeyp
 @pytest.mark.slow
 def test_the_vault_folder_removed_stops_the_watch_with_an_error(example_copy):
     w = Running(example_copy)
-    with pytest.raises(WatchError, match="is gone"):
-        with w:
-            shutil.rmtree(example_copy)
-            eventually(lambda: w.error is not None, what="watch ended")
-            raise w.error
+    with pytest.raises(WatchError, match="is gone"), w:
+        shutil.rmtree(example_copy)
+        eventually(lambda: w.error is not None, what="watch ended")
+        raise w.error
 
 
 # -- one writer ------------------------------------------------------------------------------------

@@ -155,7 +155,7 @@ class Harness:
     def _run(self) -> None:
         try:
             self.summary = self.watcher.run()
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 (surfaced by the test)
             self.error = exc
         finally:
             self.changes.add("ended")

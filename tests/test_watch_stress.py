@@ -196,10 +196,7 @@ class Storm:
 
     def op_move_out(self, notes, folders):
         movable = [f for f in folders if f]
-        if movable and self.rng.random() < 0.25:
-            src = self.root / self.rng.choice(movable)
-        else:
-            src = self.root / self.rng.choice(notes)
+        src = self.root / (self.rng.choice(movable) if movable and self.rng.random() < 0.25 else self.rng.choice(notes))
         os.rename(src, self.outside / f"{self.count}-{src.name}")
         self.count += 1
 
@@ -340,7 +337,7 @@ class QueryLoop:
             if problem:
                 self.failures.append(f"{' '.join(query)}: {problem}")
 
-    def __enter__(self) -> "QueryLoop":
+    def __enter__(self) -> QueryLoop:
         self.thread.start()
         return self
 
@@ -372,7 +369,7 @@ def test_random_operations_leave_the_index_equal_to_a_fresh_sync(example_copy, t
             got = {p: n for p, n in w.state.items()}
             extra, missing = sorted(set(got) - set(want_notes)), sorted(set(want_notes) - set(got))
             stale = sorted(p for p in set(got) & set(want_notes) if got[p] != want_notes[p])
-            raise AssertionError(f"seed {SEED}: extra {extra[:8]}, missing {missing[:8]}, different {stale[:8]}")
+            raise AssertionError(f"seed {SEED}: extra {extra[:8]}, missing {missing[:8]}, different {stale[:8]}") from None
         settled_seconds = time.monotonic() - started
     assert w.error is None, w.error
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from vaultindex.parse import parse_note
 from vaultindex.writes import WriteRefused, add_tag, append_to_note, create_note, fill_template, safe_note_path

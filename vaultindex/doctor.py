@@ -10,19 +10,22 @@ it never changes anything. `Vault.doctor()` is the entry point the CLI and the M
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .graph import LinkGraph
-from .models import Citation, Diagnostic, Link, Note
+from .linkstate import base
+from .models import Citation, Diagnostic, Link, Note, Paper
 from .resolve import citation_key, name_key
 from .text import fold_name, nfc
 
 if TYPE_CHECKING:
+    from .graph import LinkGraph
+    from .references import Reference
     from .resolve import ConflictCopy
+    from .store import Store
 
-__all__ = ["DoctorReport", "Problem", "diagnose"]
+__all__ = ["DoctorReport", "Facts", "Problem", "check", "diagnose", "graph_facts", "store_facts"]
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -58,11 +61,145 @@ class DoctorReport:
         return not self.errors
 
 
+# -- what the checks read ---------------------------------------------------------------------------
+
+Entry = str | tuple[str, ...] | None  # where a link points, as linkstate.Entry
+
+
+@dataclass
+class Facts:
+    """What the checks read, gathered from a built graph (`graph_facts`) or from the store's
+    rows (`store_facts`, what `Vault.doctor` uses: SQL that never loads the whole vault).
+    Collections may hold more than can be a problem (the graph's hold everything): each check
+    decides."""
+
+    links: Iterable[tuple[str, Link, Entry]]  # (source, link, entry) by source, in note order
+    alias_owners: dict[str, set[str]]  # name_key(alias) -> non-generated notes with that alias
+    has_name: Callable[[str], bool]  # whether any file's name has this name_key (alias resolution)
+    excluded: Collection[str]
+    anchors: Callable[[str], Anchors | None]  # of a note the links' #heading / ^block name (generated ones too)
+    diagnostics: Iterable[Diagnostic]  # of the non-generated notes, by path
+    papers: Iterable[tuple[str, Paper]]  # non-generated notes that may share a paper id
+    copies: dict[str, ConflictCopy]
+    resolve_aliases: bool = False
+    bib_keys: list[str] = field(default_factory=list)
+    unknown_citekeys: Iterable[tuple[str, int, str]] = ()  # (source, line, key) of citations pointing nowhere
+    citekey_entries: Iterable[tuple[str, Paper, Reference]] = ()  # notes whose citekey is an entry's
+
+
+def graph_facts(graph: LinkGraph) -> Facts:
+    """The facts of a built LinkGraph (every note and link: the whole-graph computation)."""
+    copies = _conflict_copies(sorted(graph.notes.keys() | graph.attachments), graph.generated,
+                              lambda path: graph.resolver.conflict_copy(path))
+    regular = [p for p in sorted(graph.notes) if p not in graph.generated]
+    alias_owners: dict[str, set[str]] = {}
+    for path in regular:
+        for alias in graph.notes[path].aliases:
+            if key := name_key(alias):
+                alias_owners.setdefault(key, set()).add(path)
+    refs = graph.references
+    unknown = [(source, link.line, link.target) for source in regular for link in graph.links(source)
+               if link.kind == "cite" and link.form == "citekey" and link.status == "unresolved"]
+    entries = []
+    for path in regular:
+        paper = graph.notes[path].paper
+        entry = refs.by_key.get(paper.citekey) if refs is not None and paper.citekey else None
+        if entry is not None:
+            entries.append((path, paper, entry))
+    return Facts(
+        links=[(source, link, entry) for source in regular
+               for link, entry in zip(graph.notes[source].links, graph.link_entries(source))],
+        alias_owners=alias_owners,
+        has_name=lambda key: bool(graph.resolver.paths_for_key(key)),
+        excluded=graph.excluded,
+        anchors=_anchors_of(graph.notes),
+        diagnostics=[d for path in regular for d in graph.notes[path].diagnostics],
+        papers=[(path, graph.notes[path].paper) for path in regular],
+        copies=copies,
+        resolve_aliases=graph.resolve_aliases,
+        bib_keys=list(refs.by_key) if refs is not None else [],
+        unknown_citekeys=unknown,
+        citekey_entries=entries,
+    )
+
+
+def store_facts(store: Store, resolve_aliases: bool) -> Facts:
+    """The facts from the store's rows (storedoctor.py): the links that can be a problem, the
+    notes with a diagnostic, the notes sharing a paper id, and the paths (for conflict copies)."""
+    from .references import from_row
+    from .storedoctor import DoctorRows
+
+    rows = DoctorRows(store)
+    notes, files = rows.file_paths()
+    generated = {p for p, g in notes if g}
+    attachments = rows.attachments()
+    copies = _conflict_copies(sorted({p for p, _ in notes} | set(attachments)), generated,
+                              _copy_finder([p for p, _ in notes] + files))
+    links = list(rows.links(resolve_aliases, generated))
+    anchored = [(e if isinstance(e, str) else e[0], link.subpath.startswith("^")) for _, link, e in links if link.subpath and e is not None]
+    blocked = sorted({p for p, block in anchored if block})
+    blocks = rows.block_ids(blocked) if blocked else {}
+    targets = {p: Anchors(frozenset(map(_heading_key, texts)), frozenset(b.casefold() for b in blocks.get(p, ())))
+               for p, texts in rows.heading_texts(sorted({p for p, _ in anchored})).items()}
+    alias_owners: dict[str, set[str]] = {}
+    dangling = {name_key(link.target) for _, link, entry in links if entry is None and "/" not in link.target}
+    for key, path in rows.alias_owners(dangling - {""}) if dangling else ():
+        if path not in generated:
+            alias_owners.setdefault(key, set()).add(path)
+    names: set[str] | None = None
+
+    def has_name(key: str) -> bool:
+        nonlocal names
+        if names is None:
+            names = {fold_name(p).rsplit("/", 1)[-1] for p in [p for p, _ in notes] + files}  # as Resolver.paths_for_key
+        return key + ".md" in names or (not key.endswith(".md") and key in names)
+
+    bib_keys = rows.bib_keys()
+    return Facts(
+        links=links,
+        alias_owners=alias_owners,
+        has_name=has_name,
+        excluded=rows.excluded(),
+        anchors=targets.get,
+        diagnostics=rows.diagnostics(),
+        papers=[(path, Paper(citekey=c, doi=d, arxiv=x)) for path, (c, d, x) in sorted(rows.shared_ids().items())],
+        copies=copies,
+        resolve_aliases=resolve_aliases,
+        bib_keys=bib_keys,
+        unknown_citekeys=rows.unknown_citekeys() if bib_keys else (),
+        citekey_entries=[(p, Paper(citekey=c, doi=d, arxiv=x), from_row(entry)) for p, c, d, x, entry in rows.citekey_entries()],
+    )
+
+
+def _copy_finder(paths: Iterable[str]) -> Callable[[str], ConflictCopy | None]:
+    """conflict_copy over the given paths (names compared folded, as the resolver does); the
+    folded set is made only when some name reads as a copy."""
+    from .resolve import conflict_copy
+
+    known: set[str] | None = None
+    source = list(paths)
+
+    def find(path: str) -> ConflictCopy | None:
+        nonlocal known
+        if known is None:
+            known = {fold_name(p) for p in source}
+        folded = known
+        return conflict_copy(path, lambda original: fold_name(original) in folded)
+
+    return find
+
+
 # -- the checks -----------------------------------------------------------------------------------
 
 
 def diagnose(graph: LinkGraph, read_text: Callable[[str], str] | None = None,
              bibliography: Collection[Diagnostic] = (), files: Collection[Diagnostic] = ()) -> DoctorReport:
+    """`check(graph_facts(graph), ...)`: doctor over a built graph."""
+    return check(graph_facts(graph), read_text, bibliography, files)
+
+
+def check(facts: Facts, read_text: Callable[[str], str] | None = None,
+          bibliography: Collection[Diagnostic] = (), files: Collection[Diagnostic] = ()) -> DoctorReport:
     """Links that will not work as meant in Obsidian, duplicate paper notes, bad frontmatter,
     sync-tool conflict copies. Generated pages are never checked nor reported; a conflict
     copy is reported once, as such (its links are its original's). `read_text(path)`, when
@@ -70,27 +207,15 @@ def diagnose(graph: LinkGraph, read_text: Callable[[str], str] | None = None,
     `bibliography` are the diagnostics of the last read of the bibliography files, `files`
     the scan's (files and folders left out of the index)."""
     problems: list[Problem] = []
-    copies = _conflict_copies(graph)
+    copies = facts.copies
     problems.extend(_conflict_problem(copy, read_text) for copy in copies.values())
-    alias_owners: dict[str, set[str]] = {}
-    for path, note in graph.notes.items():
-        if path in graph.generated:
-            continue
-        for alias in note.aliases:
-            key = name_key(alias)
-            if key:
-                alias_owners.setdefault(key, set()).add(path)
-
-    for source in sorted(graph.notes):
-        if source in graph.generated or source in copies:
-            continue
-        note = graph.notes[source]
-        for link, entry in zip(note.links, graph.link_entries(source)):
-            problems.extend(_check_link(graph, source, link, entry, alias_owners))
-        for d in note.diagnostics:  # everything `sync` counted when it read the note
-            problems.append(_note_problem(d))
-    problems.extend(_duplicate_papers(graph, copies))
-    problems.extend(_bibliography_problems(graph, copies, bibliography))
+    for source, link, entry in facts.links:
+        if source not in copies:
+            problems.extend(_check_link(facts, source, link, entry))
+    # everything `sync` counted when it read the note
+    problems.extend(_note_problem(d) for d in facts.diagnostics if d.path not in copies)
+    problems.extend(_duplicate_papers((p, paper) for p, paper in facts.papers if p not in copies))
+    problems.extend(_bibliography_problems(facts, copies, bibliography))
     problems.extend(Problem("not-indexed", d.severity, d.path, d.line, d.message) for d in files)
     problems.sort(key=lambda p: (p.path, p.line or 0, p.code))
     errors = sum(p.severity == "error" for p in problems)
@@ -102,8 +227,7 @@ def _note_problem(d: Diagnostic) -> Problem:
     return Problem(code, d.severity, d.path, d.line, d.message)
 
 
-def _check_link(graph: LinkGraph, source: str, link: Link, entry: object,
-                alias_owners: dict[str, set[str]]) -> list[Problem]:
+def _check_link(facts: Facts, source: str, link: Link, entry: Entry) -> list[Problem]:
     shown = _show(link)
     found: list[Problem] = []
 
@@ -112,8 +236,8 @@ def _check_link(graph: LinkGraph, source: str, link: Link, entry: object,
 
     if entry is None:
         key = name_key(link.target)
-        if "/" not in link.target and key in alias_owners:
-            owners = tuple(sorted(alias_owners[key]))
+        if "/" not in link.target and key in facts.alias_owners:
+            owners = tuple(sorted(facts.alias_owners[key]))
             problem("alias-link", "error",
                     f"{shown} names an alias of {', '.join(owners)}; Obsidian resolves links "
                     "by file name only, so it will not open it", owners)
@@ -124,45 +248,41 @@ def _check_link(graph: LinkGraph, source: str, link: Link, entry: object,
                 f"{shown} is ambiguous: it opens {target}; other matches: {', '.join(entry[1:])}", entry)
     else:
         target = entry
-    if (
-        graph.resolve_aliases
-        and link.target
-        and "/" not in link.target
-        and not graph.resolver.paths_for_key(name_key(link.target))
-    ):
+    if facts.resolve_aliases and link.target and "/" not in link.target and not facts.has_name(name_key(link.target)):
         problem("alias-link", "error",
                 f"{shown} resolves through an alias of {target}; Obsidian resolves links by file "
                 "name only, so it will not open it", (target,))
         return found
-    if target in graph.excluded:
+    if target in facts.excluded:
         problem("excluded-target", "warning", f"{shown} points into an excluded file: {target}")
     if link.target and _case_differs(link.target, target):
         problem("case-mismatch", "warning",
-                f"{shown} differs from the file name {_base(target)!r} only in letter case")
-    if link.subpath and target in graph.notes:
-        broken = _check_subpath(link.subpath, graph.notes[target], target)
+                f"{shown} differs from the file name {base(target)!r} only in letter case")
+    anchors = facts.anchors(target) if link.subpath else None
+    if anchors is not None:
+        broken = _check_subpath(link.subpath, anchors, target)
         if broken is not None:
             code, message = broken
             problem(code, "error", f"{shown}: {message}")
     return found
 
-def _conflict_copies(graph: LinkGraph) -> dict[str, ConflictCopy]:
+def _conflict_copies(paths: Iterable[str], generated: Collection[str],
+                     find: Callable[[str], ConflictCopy | None]) -> dict[str, ConflictCopy]:
     """path -> ConflictCopy for every note and attachment a sync tool left beside its original."""
+    from .resolve import conflict_candidates
+
     found: dict[str, ConflictCopy] = {}
-    for path in sorted(graph.notes.keys() | graph.attachments):
-        if path in graph.generated:
+    for path in paths:
+        if path in generated or not conflict_candidates(path):
             continue
-        copy = graph.resolver.conflict_copy(path)
+        copy = find(path)
         if copy is not None:
             found[path] = copy
     return found
 
-def _duplicate_papers(graph: LinkGraph, copies: Collection[str] = ()) -> list[Problem]:
+def _duplicate_papers(papers: Iterable[tuple[str, Paper]]) -> list[Problem]:
     groups: dict[tuple[str, str], set[str]] = {}
-    for path, note in graph.notes.items():
-        if path in graph.generated or path in copies:
-            continue
-        paper = note.paper
+    for path, paper in papers:
         for kind, value in (("doi", paper.doi), ("arxiv", paper.arxiv), ("citekey", paper.citekey)):
             if value:
                 found = citation_key(Citation(value, kind))
@@ -181,29 +301,23 @@ def _duplicate_papers(graph: LinkGraph, copies: Collection[str] = ()) -> list[Pr
     return out
 
 
-def _bibliography_problems(graph: LinkGraph, copies: Collection[str], diagnostics: Collection[Diagnostic]) -> list[Problem]:
+def _bibliography_problems(facts: Facts, copies: Collection[str], diagnostics: Collection[Diagnostic]) -> list[Problem]:
     """Citekeys no note and no bibliography has (when the vault has a bibliography: an error, as
     pandoc cannot cite it and it is most often a typo; without one, a cited paper with no note is
     the normal state of a reading list, listed by `unresolved`), notes whose DOI or arXiv id
     disagrees with the entry of their citekey, and what reading the files found."""
     import difflib
 
-    refs = graph.references
-    keys = list(refs.by_key) if refs is not None else []
+    keys = facts.bib_keys
     out = []
-    for source in sorted(graph.notes):
-        if source in graph.generated or source in copies:
+    for source, line, key in facts.unknown_citekeys if keys else ():
+        if source in copies:
             continue
-        for link in graph.links(source) if keys else ():
-            if link.kind != "cite" or link.form != "citekey" or link.status != "unresolved":
-                continue
-            close = difflib.get_close_matches(link.target, keys, n=1, cutoff=0.8)
-            hint = f' (did you mean "{close[0]}"?)' if close else ""
-            out.append(Problem("unknown-citekey", "error", source, link.line,
-                               f"@{link.target} is in no note and no bibliography{hint}", link.target))
-        paper = graph.notes[source].paper
-        entry = refs.by_key.get(paper.citekey) if refs is not None and paper.citekey else None
-        if entry is None:
+        close = difflib.get_close_matches(key, keys, n=1, cutoff=0.8)
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        out.append(Problem("unknown-citekey", "error", source, line, f"@{key} is in no note and no bibliography{hint}", key))
+    for source, paper, entry in facts.citekey_entries:
+        if source in copies:
             continue
         for label, mine, theirs, kind in (("DOI", paper.doi, entry.doi, "doi"), ("arXiv id", paper.arxiv, entry.arxiv, "arxiv")):
             if mine and theirs and citation_key(Citation(mine, kind)) != citation_key(Citation(theirs, kind)):
@@ -296,20 +410,39 @@ def _heading_key(text: str) -> str:
     return _NON_WORD.sub(" ", fold_name(text)).strip()
 
 
-def _check_subpath(subpath: str, note: Note, path: str) -> tuple[str, str] | None:
-    """(code, message) when `subpath` names no heading or block of `note`, else None."""
+@dataclass(frozen=True, slots=True)
+class Anchors:
+    """What a link's `#heading` or `^block` can name in one note: its headings' keys
+    (`_heading_key`) and its block ids, case-folded."""
+
+    headings: frozenset[str]
+    blocks: frozenset[str]
+
+
+def _anchors_of(notes: Mapping[str, Note]) -> Callable[[str], Anchors | None]:
+    """The Anchors of the notes in `notes`, each worked out once."""
+    cache: dict[str, Anchors] = {}
+
+    def anchors(path: str) -> Anchors | None:
+        found = cache.get(path)
+        if found is None and (note := notes.get(path)) is not None:
+            found = cache[path] = Anchors(frozenset(_heading_key(h.text) for h in note.headings),
+                                          frozenset(b.casefold() for b in note.block_ids))
+        return found
+
+    return anchors
+
+
+def _check_subpath(subpath: str, anchors: Anchors, path: str) -> tuple[str, str] | None:
+    """(code, message) when `subpath` names no heading or block of the note, else None."""
     if subpath.startswith("^"):
         block = subpath[1:].strip().casefold()
-        if block and block not in {b.casefold() for b in note.block_ids}:
+        if block and block not in anchors.blocks:
             return "broken-block", f"no block ^{subpath[1:]} in {path}"
         return None
     wanted = _heading_key(subpath.split("#")[-1])
     if not wanted:
         return None
-    if wanted not in {_heading_key(h.text) for h in note.headings}:
+    if wanted not in anchors.headings:
         return "broken-heading", f"no heading {subpath.split('#')[-1]!r} in {path}"
     return None
-
-
-def _base(path: str) -> str:
-    return path.rsplit("/", 1)[-1]

@@ -22,12 +22,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["create_new", "poll", "retry", "temp_beside", "write_atomically"]
+__all__ = ["create_new", "file_stamp", "poll", "read_file", "retry", "temp_beside", "write_atomically"]
 
 T = TypeVar("T")
 
@@ -153,3 +154,13 @@ def file_stamp(file: str | os.PathLike) -> tuple[int | None, int | None]:
     except OSError:
         return None, None
     return st.st_size, st.st_mtime_ns
+
+
+def read_file(path: Path) -> bytes:
+    """A regular file's bytes. Opened without blocking and checked, so that a FIFO put where a
+    note was (between the scan and the read) is an error, not a wait for a writer that never comes."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return fh.read()

@@ -8,7 +8,6 @@ are written down in store.py's docstring and docs/reliability.md.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import json
 import os
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, cast
 from .config import Config, in_folder, templates_folder
 from .errors import IndexCorrupt
 from .freshness import BIB_CONFIG, bib_config
-from .fsutil import file_stamp
+from .fsutil import file_stamp, read_file
 from .indexfolder import (
     CURRENT,
     DB_FILE,
@@ -447,16 +446,6 @@ def parse_file(path: str, data: bytes, info: FileInfo, sha: str, template: bool 
     if problems:
         note = replace(note, diagnostics=tuple(problems) + note.diagnostics)
     return Record(replace(note, body=""), info.size, info.mtime_ns, sha), note.body
-
-
-def read_file(path: Path) -> bytes:
-    """A regular file's bytes. Opened without blocking and checked, so that a FIFO put where a
-    note was (between the scan and the read) is an error, not a wait for a writer that never comes."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with open(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        return fh.read()
 
 
 def scan_region(root: Path, config: Config, dirty: list[str]) -> Region:

@@ -74,12 +74,12 @@ def plan_links(
     reference_keys = set(reference_keys)
     resolver = Resolver(resolve_aliases=resolve_aliases)
     cindex = CitationIndex()
-    known: dict[str, tuple[str, ...]] = {}  # note path -> aliases, before this batch
+    known: dict[str, tuple[tuple[str, ...], bool]] = {}  # note path -> (aliases, generated), before this batch
     if not fresh:
         entries, files = _reachable(store, upserted, removed, old_files, new_files, resolve_aliases, reference_keys)
         for path, aliases, citekey, doi, arxiv, generated in entries:
-            resolver.add(path, aliases)
-            known[path] = aliases
+            resolver.add(path, aliases, generated=generated)  # a generated page is quiet (as in LinkState)
+            known[path] = (aliases, generated)
             if not generated:
                 cindex.add(Note(path, "", paper=Paper(citekey=citekey, doi=doi, arxiv=arxiv)))
         for path in files:
@@ -100,7 +100,7 @@ def plan_links(
     for path in removed:
         if path not in known:
             continue
-        aliases = known.pop(path)
+        aliases = known.pop(path)[0]
         changed_cites |= cindex.keys_for(path)
         cindex.remove(path)
         forget(path, aliases)
@@ -109,14 +109,16 @@ def plan_links(
             forget(path, ())
     for note in upserted:
         path = note.path
-        old_aliases = known.get(path)
+        old_aliases, old_generated = known.get(path, (None, None))
         if path not in resolver:
             changed_keys.add(name_key(base(path)))
-            resolver.add(path, note.aliases)
+            resolver.add(path, note.aliases, generated=note.generated)
             if resolve_aliases:
                 changed_keys.update(name_key(a) for a in note.aliases)
-        elif old_aliases is None or old_aliases != note.aliases:
-            resolver.add(path, note.aliases)
+        elif old_aliases is None or old_aliases != note.aliases or old_generated != note.generated:
+            resolver.add(path, note.aliases, generated=note.generated)
+            if old_generated != note.generated:
+                changed_keys.add(name_key(base(path)))
             if resolve_aliases:
                 changed_keys.update(name_key(a) for a in (*(old_aliases or ()), *note.aliases))
         before = cindex.keys_for(path)
@@ -127,7 +129,7 @@ def plan_links(
         after = cindex.keys_for(path)
         if before != after:
             changed_cites |= before | after
-        known[path] = note.aliases
+        known[path] = (note.aliases, note.generated)
     for path in new_files - old_files:
         if path not in resolver:
             resolver.add(path)

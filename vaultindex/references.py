@@ -318,11 +318,18 @@ def stored_index(ask: Ask) -> ReferenceIndex:
     return ReferenceIndex(from_row(r) for r in ask(lambda s: s.bib_entries()))
 
 
-def paper_notes(ask: Ask) -> CitationIndex:
-    """Which note each citekey, DOI and arXiv id belongs to (as the indexer resolves them)."""
+def paper_notes(ask: Ask, citations: Iterable[Citation] | None = None) -> CitationIndex:
+    """Which note each citekey, DOI and arXiv id belongs to (as the indexer resolves them): of
+    every note, or (`citations`) of the notes answering to those citations' keys only (the
+    store's resolution keys), which resolve them as an index of every note does."""
+    if citations is None:
+        rows = ask(lambda s: s.names_for_resolution())
+    else:
+        wanted = {citation_key(c) for c in citations}
+        rows = ask(lambda s: s.resolution_entries(s.paths_with_keys(wanted))) if wanted else []
     return CitationIndex(
         Note(p, "", paper=Paper(citekey=c, doi=d, arxiv=x))
-        for p, _aliases, c, d, x, generated in ask(lambda s: s.names_for_resolution())
+        for p, _aliases, c, d, x, generated in rows
         if not generated
     )
 
@@ -330,7 +337,7 @@ def paper_notes(ask: Ask) -> CitationIndex:
 def cited_node(ask: Ask, key: str) -> str:
     """Where `[@key]` points: the paper's note, else its bibliography entry (`ref:<key>`)."""
     citation = Citation(key)
-    res = paper_notes(ask).resolve(citation)
+    res = paper_notes(ask, [citation]).resolve(citation)
     if res.path is not None:
         return res.path
     ref = stored_index(ask).resolve(citation)
@@ -345,13 +352,16 @@ def search(ask: Ask, query: str = "", limit: int | None = None) -> list[Referenc
     words = search_words(query)
     if query.strip() and not words:
         return []
-    notes = paper_notes(ask)
     keys = ask(lambda s: s.bib_matching(words))
+    if not keys:
+        return []  # no entry holds the words (or there is no bibliography): no note to look up
+    refs = [from_row(row) for row in ask(lambda s: s.bib_entries(keys))]
+    ids = {ref.key: [Citation(value, kind) for kind, value in (("citekey", ref.key), ("doi", ref.doi), ("arxiv", ref.arxiv))
+                     if value] for ref in refs}
+    notes = paper_notes(ask, [c for found in ids.values() for c in found])
     out = []
-    for row in ask(lambda s: s.bib_entries(keys)):
-        ref = from_row(row)
-        if any(notes.resolve(Citation(value, kind)).path for kind, value in
-               (("citekey", ref.key), ("doi", ref.doi), ("arxiv", ref.arxiv)) if value):
+    for ref in refs:
+        if any(notes.resolve(c).path for c in ids[ref.key]):
             continue  # the paper has a note: a search finds the note
         out.append(ReferenceHit(ref.key, ref.title, ref.authors, ref.year, ref.venue, ref.path, ref.line))
     out.sort(key=lambda h: (-(h.year or 0), h.key))

@@ -129,6 +129,10 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"the index database cannot be read ({exc})") from exc
 
+    def select(self, sql: str, args: Iterable[Any] = ()) -> list[tuple]:
+        """The rows of one read query (for the store layer's query modules: storedoctor.py)."""
+        return self._q(sql, args)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self.conn

@@ -332,7 +332,7 @@ class Vault:
     # -- queries -----------------------------------------------------------------------------------
     def read_text(self, path: str) -> str:
         """A note's current text from disk ("" when it cannot be read)."""
-        from .indexer import read_file
+        from .fsutil import read_file
 
         try:
             from .parse import decode
@@ -550,12 +550,13 @@ class Vault:
 
     def doctor(self) -> DoctorReport:
         """Link problems, duplicate paper notes, invalid frontmatter, conflict copies (doctor.DoctorReport)."""
-        from .doctor import diagnose
+        from .doctor import check, store_facts
         from .scan import scan
 
         self._ensure_index()
         files = scan(self.root, self.config).diagnostics  # not kept in the index: a scan is cheap
-        return diagnose(self.graph, read_text=self.read_text, bibliography=self.bibliography_diagnostics(), files=files)
+        facts = self._ask(lambda s: store_facts(s, self.config.resolve_aliases))
+        return check(facts, read_text=self.read_text, bibliography=self.bibliography_diagnostics(), files=files)
 
     def mentions(self, note: Note | str) -> list[Mention]:
         """Notes naming `note` (title, alias or file name) without linking it (graph.Mention).
