@@ -703,3 +703,89 @@ def test_watch_help_has_examples():
     result = CliRunner().invoke(cli, ["watch", "--help"])
     assert result.exit_code == 0
     assert "--debounce" in result.output and "--polling" in result.output and "Examples" in result.output
+
+
+# -- warm-up: the first save is applied as fast as the others ----------------------------------------
+
+_WARM_UP_PROBE = r"""
+import os, sys, threading, time
+from pathlib import Path
+from vaultindex import Vault, watch
+vault = Vault.open(sys.argv[1])  # (synced by another process: nothing here has parsed a note)
+folder = vault.index_dir
+before = sorted((p.name, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file() and not p.name.endswith("lock"))
+ready, stop = threading.Event(), threading.Event()
+loaded = {}
+
+def on_ready(start):
+    ready.set()
+
+thread = threading.Thread(target=watch.run, args=(vault, stop), kwargs={"on_ready": on_ready, "debounce_ms": 50})
+thread.start()
+ready.wait(60)
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline and not {"vaultindex.parse", "vaultindex.fulltext.writer", "whoosh.writing"} <= set(sys.modules):
+    time.sleep(0.05)
+loaded = sorted(m for m in ("vaultindex.parse", "vaultindex.fulltext.writer", "whoosh.writing") if m in sys.modules)
+stop.set()
+thread.join(30)
+after = sorted((p.name, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file() and not p.name.endswith("lock"))
+print(",".join(loaded))
+print("unchanged" if [b for b in before if not b[0].endswith(("-wal", "-shm"))] == [a for a in after if not a[0].endswith(("-wal", "-shm"))] else "changed")
+"""
+
+
+def test_watch_prepares_the_write_path_before_the_first_save_and_writes_nothing(example_copy):
+    """Once watching has begun, the parser and Whoosh's writer are loaded (the first save would
+    otherwise pay 1-2 s for them) with no save yet, and the index files are as they were."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(example_copy.parent / "cache")}
+    subprocess.run([sys.executable, "-m", "vaultindex", "--vault", str(example_copy), "sync"], env=env, check=True, capture_output=True, timeout=180)
+    out = subprocess.run([sys.executable, "-c", _WARM_UP_PROBE, str(example_copy)], capture_output=True, text=True, env=env, timeout=180)
+    assert out.returncode == 0, out.stderr
+    loaded, files = out.stdout.split()
+    assert loaded == "vaultindex.fulltext.writer,vaultindex.parse,whoosh.writing"
+    assert files == "unchanged"
+
+
+def test_the_loop_warms_the_index_up_once_before_any_batch(tmp_path):
+    calls: list[str] = []
+
+    class Index:
+        def apply(self, paths):
+            calls.append("apply")
+            return SyncStats()
+
+        def reconcile(self, progress=None):
+            calls.append("reconcile")
+            return SyncStats()
+
+        def forget(self):
+            pass
+
+        def write_tag_pages(self):
+            return watchloop.PageWrites()
+
+        def warm_up(self):
+            calls.append("warm_up")
+
+    class Source:
+        mode, folders = "fake", 1
+
+        def start(self, inbox):
+            pass
+
+        def stop(self):
+            pass
+
+        def alive(self):
+            return True
+
+        def remap(self):
+            return False
+
+        def check(self):
+            pass
+
+    watcher = watchloop.Watcher(Index(), Source(), tmp_path, watchloop.WatchOptions(on_ready=lambda start: watcher.stop()))
+    watcher.run()
+    assert calls == ["reconcile", "warm_up"]

@@ -31,10 +31,11 @@ def bib_config(config: Config) -> str:
     return json.dumps([str(p) for p in config.bibliography])
 
 
-def unchanged(root: Path, config: Config, store: Store, build_folder: Path) -> Scan | None:
+def unchanged(root: Path, config: Config, store: Store, build_folder: Path, scanned: list[Scan] | None = None) -> Scan | None:
     """The scan of the vault when the index in `store` (of the build in `build_folder`) holds
     exactly what is on disk now; None when the writer must look (something changed, or this
-    look cannot tell). Reads only; takes no lock."""
+    look cannot tell). Reads only; takes no lock. The scan made, if any, is appended to
+    `scanned` either way: a writer holding the lock hands it on and does not scan again."""
     try:
         meta = dict(store.meta_values(("version", BIB_CONFIG)))
         if meta.get("version") != version_stamp() or store.has_pending():
@@ -42,6 +43,8 @@ def unchanged(root: Path, config: Config, store: Store, build_folder: Path) -> S
         if fulltext_generation(build_folder / FULLTEXT_DIR) < 0:
             return None
         disk = scan(root, config)
+        if scanned is not None:
+            scanned.append(disk)
         if disk.unreadable or disk.notes != store.file_stamps():
             return None
         if disk.attachments != store.files("attachment") or disk.excluded != store.files("excluded"):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, cast
 from .config import Config, in_folder, templates_folder
 from .errors import IndexCorrupt
 from .freshness import BIB_CONFIG, bib_config
-from .fsutil import read_file
+from .fsutil import file_stamp, read_file
 from .indexfolder import (
     CURRENT,
     DB_FILE,
@@ -98,6 +98,9 @@ class Region:
 
     disk: Scan
     contains: Callable[[str], bool] | None = None  # None: the whole vault
+    # With `contains`: the paths it holds, and the folders it holds everything under.
+    paths: frozenset[str] = frozenset()
+    folders: frozenset[str] = frozenset()
 
     def __call__(self, path: str) -> bool:
         if self.contains is not None and not self.contains(path):
@@ -120,6 +123,17 @@ class Reading:
     touched: dict = field(default_factory=dict)  # path -> new stamp: same bytes, new size/mtime
     vanished: tuple[str, ...] = ()  # listed by the scan, gone when read
     diagnostics: tuple[Diagnostic, ...] = ()
+
+
+# What Indexer.warm_up parses: a little of everything a note holds.
+_SAMPLE_NOTE = (
+    "---\ntitle: Warm-up\naliases: [WU]\ntags: [ml/vision, warm]\nauthors: [A. Author]\nyear: 2020\n"
+    "doi: 10.1000/xyz\narxiv: 2206.14486\ncitekey: warm2020\nrelated: \"[[Other]]\"\n---\n"
+    "# Heading\nText with [[Note]], [[Note|shown]], ![[fig.png]], [x](Other%20note.md), #tag/nested,\n"
+    "a citation [see @key, p. 3; @other] and 10.1000/abc, arXiv:2206.14486v2, `code [[no]]`, $x$,\n"
+    "%% comment %% and 深層学習のモデル 한국어 Ｇ Ｐ Ｔ words running quickly.\n"
+    "```python\nprint('[[no]]')\n```\n"
+).encode()
 
 
 # -- the write path ---------------------------------------------------------------------------------
@@ -152,6 +166,20 @@ class Indexer:
             self._build = build
         return self._store, self._ft
 
+    def warm_up(self) -> None:
+        """Do now what the first batch of a long-lived writer (watch, mcp) would otherwise pay
+        for on top of its own work: import the parser and Whoosh's writer, open the index, and
+        run a sample note through the parser, the store's rows and the full text's analyzers
+        (their patterns compile on first use). Writes nothing."""
+        build = current_build(self.folder)
+        if build < 0:
+            return
+        _store, ft = self._open(build)
+        record, body = parse_file("warm-up.md", _SAMPLE_NOTE, FileInfo(len(_SAMPLE_NOTE), 0), "0" * 40)
+        note_row(record, fold_typed)
+        note_to_json(record.note)
+        ft.warm_up(record, body)
+
     def stale_reason(self) -> str:
         """Why the index must be rebuilt from scratch, or "" when it can be updated."""
         build = current_build(self.folder)
@@ -171,8 +199,11 @@ class Indexer:
         return ""
 
     def apply(
-        self, dirty: Iterable[str] | None = None, full: bool = False, progress: Progress | None = None, verify: bool = False
+        self, dirty: Iterable[str] | None = None, full: bool = False, progress: Progress | None = None, verify: bool = False,
+        disk: Scan | None = None,
     ) -> SyncStats:
+        """Bring the index up to date with the `dirty` paths (None: the whole vault); `disk`: a
+        scan of the whole vault the caller made while holding the writer lock (not made again)."""
         started = time.perf_counter()
         if dirty is None:
             self._remove_leftovers()
@@ -195,7 +226,7 @@ class Indexer:
             stats = self._rebuild(reason, progress)
         else:
             try:
-                stats = self._update(store, ft, None if dirty is None else sorted(set(dirty)), progress)
+                stats = self._update(store, ft, None if dirty is None else sorted(set(dirty)), progress, disk=disk if dirty is None else None)
             except IndexCorrupt as exc:
                 self.close()
                 stats = self._rebuild(f"the index could not be written ({exc})", progress)
@@ -232,13 +263,21 @@ class Indexer:
                 remove_build(self.folder / f"b{other}")
         return replace(stats, rebuilt="" if reason == "no index yet" else reason)
 
-    def _update(self, store: Store, ft, dirty: list[str] | None, progress: Progress | None, fresh: bool = False) -> SyncStats:
+    def _update(
+        self, store: Store, ft, dirty: list[str] | None, progress: Progress | None, fresh: bool = False, disk: Scan | None = None
+    ) -> SyncStats:
         pending = set() if fresh else store.pending()
         if dirty is not None and pending:
             dirty = sorted(set(dirty) | pending)
-        stamps: dict[str, tuple[int, int]] = {} if fresh else store.file_stamps()
-        region = self._scan(dirty)
+        region = Region(disk) if disk is not None and dirty is None else self._scan(dirty)
         disk = region.disk
+        stamps: dict[str, tuple[int, int]]
+        if fresh:
+            stamps = {}
+        elif region.contains is None:
+            stamps = store.file_stamps()
+        else:  # a few dirty paths: only their rows (a watch batch's cost follows the batch, not the vault)
+            stamps = store.file_stamps_in(region.paths, region.folders)
         whole = region.contains is None and not disk.unreadable
         indexed = stamps if whole else {p: s for p, s in stamps.items() if region(p)}
         changes = diff(disk.notes, indexed)
@@ -267,8 +306,9 @@ class Indexer:
             files_changed = new_files != old_files
             upserted = [p.record.note for p in reading.parsed]
             changed_paths = sorted({n.path for n in upserted} | set(removed))
-            notebib = _notebib(store, upserted, removed, fresh)
-            bibplan = self._bibliography(store, new_files["attachment"], notebib, fresh)
+            old_notebib, notebib = _notebib(store, upserted, removed, fresh)
+            same_sources = not fresh and old_files["attachment"] == new_files["attachment"] and old_notebib == notebib
+            bibplan = self._bibliography(store, new_files["attachment"], notebib, fresh, same_sources)
             plan = LinkPlan()
             if upserted or removed or files_changed or bibplan is not None:
                 plan = plan_links(
@@ -285,7 +325,8 @@ class Indexer:
                 if store.get_meta(BIB_CONFIG) != bib_config(self.config):  # (once, for freshness.unchanged)
                     with contextlib.suppress(OSError), store.transaction() as c:
                         c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (BIB_CONFIG, bib_config(self.config)))
-                return SyncStats(unchanged=len(stamps), notes=len(stamps), diagnostics=(*disk.diagnostics, *reading.diagnostics))
+                total = len(stamps) if region.contains is None else store.count()
+                return SyncStats(unchanged=total, notes=total, diagnostics=(*disk.diagnostics, *reading.diagnostics))
             if not batch.empty:
                 with store.transaction() as c:  # (1) the journal, committed on its own
                     c.executemany("INSERT OR IGNORE INTO pending(path) VALUES (?)", [(encode_path(p),) for p in changed_paths])
@@ -320,9 +361,18 @@ class Indexer:
             bibliography=bibplan.change if bibplan is not None else None,
         )
 
-    def _bibliography(self, store: Store, attachments: set[str], notebib: dict, fresh: bool) -> BibPlan | None:
+    def _bibliography(self, store: Store, attachments: set[str], notebib: dict, fresh: bool, same_sources: bool = False) -> BibPlan | None:
         """The batch's bibliography change (references.plan_bibliography), None when no
-        bibliography file changed."""
+        bibliography file changed. With `same_sources` (the attachments and the notes'
+        `bibliography:` values are as stored), the files are those stored: when the config's
+        list is too and each stored file's stamp is the same, nothing changed, and the
+        bibliography's parsers are not even imported (a tenth of an edit-one-note sync)."""
+        if (
+            same_sources
+            and store.get_meta(BIB_CONFIG) == bib_config(self.config)
+            and all(file_stamp(file) == (size, mtime) for _path, file, _fmt, _origin, size, mtime in store.bib_stamps())
+        ):
+            return None
         from .references import from_row, plan_bibliography
 
         stamps = [] if fresh else store.bib_stamps()
@@ -446,7 +496,7 @@ def scan_region(root: Path, config: Config, dirty: list[str]) -> Region:
             return True
         return any(path.startswith(prefix + "/") for prefix in folders | gone)
 
-    return Region(merged, contains)
+    return Region(merged, contains, frozenset(files | gone), frozenset(folders | gone))
 
 
 def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_files: dict, new_files: dict, fresh: bool) -> None:
@@ -500,9 +550,10 @@ def _write_rows(c, reading: Reading, removed: list[str], plan: LinkPlan, old_fil
         c.execute("DELETE FROM ranks")
 
 
-def _notebib(store: Store, upserted: list[Note], removed: list[str], fresh: bool) -> dict:
-    """note path -> its frontmatter `bibliography:` value, after this batch."""
-    values = {} if fresh else {p: json.loads(v) for p, v in store.notebib().items()}
+def _notebib(store: Store, upserted: list[Note], removed: list[str], fresh: bool) -> tuple[dict, dict]:
+    """note path -> its frontmatter `bibliography:` value, before and after this batch."""
+    before = {} if fresh else {p: json.loads(v) for p, v in store.notebib().items()}
+    values = dict(before)
     for path in removed:
         values.pop(path, None)
     for note in upserted:
@@ -510,7 +561,7 @@ def _notebib(store: Store, upserted: list[Note], removed: list[str], fresh: bool
         value = note.frontmatter.get("bibliography") if not note.generated else None
         if isinstance(value, (str, list)) and value:
             values[note.path] = [v for v in value if isinstance(v, str)] if isinstance(value, list) else value
-    return values
+    return before, values
 
 
 def _stored_references(store: Store) -> LazyReferences:

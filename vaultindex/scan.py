@@ -164,7 +164,8 @@ def diff(disk: Mapping[str, Stamp], indexed: Mapping[str, Stamp]) -> Changes:
     (size, mtime_ns) tuples; FileInfo is one)."""
     if disk == indexed:
         return Changes()  # the common case (a no-op sync, a query's auto-sync), in one C comparison
-    added = sorted(p for p in disk if p not in indexed)
-    removed = sorted(p for p in indexed if p not in disk)
-    modified = sorted(p for p, info in disk.items() if p in indexed and indexed[p] != info)
+    added = sorted(disk.keys() - indexed.keys())  # (set operations on the key views: C loops)
+    removed = sorted(indexed.keys() - disk.keys())
+    stamp = indexed.get
+    modified = sorted(p for p, info in disk.items() if stamp(p, info) != info)  # (an added path gives its own stamp)
     return Changes(tuple(added), tuple(modified), tuple(removed))

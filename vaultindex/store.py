@@ -218,6 +218,25 @@ class Store:
             out[decode_path(path)] = out.pop(path)
         return out
 
+    def file_stamps_in(self, paths: Iterable[str], folders: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """file_stamps of the given notes and of the notes under the given folders only: what a
+        batch of a few dirty paths compares with (not the whole vault's rows)."""
+        out: dict[str, tuple[int, int]] = {}
+        for chunk in _chunks([encode_path(p) for p in paths]):
+            marks = ",".join("?" * len(chunk))
+            for p, size, mtime in self._q(f"SELECT path, size, mtime_ns FROM notes WHERE path IN ({marks})", chunk):
+                out[decode_path(p)] = (size, mtime)
+        prefixes = [f.strip("/") + "/" for f in folders]
+        for prefix in prefixes:  # a range of the primary key ("/" + 1 is "0")
+            for p, size, mtime in self._q("SELECT path, size, mtime_ns FROM notes WHERE path >= ? AND path < ?", (prefix, prefix[:-1] + "0")):
+                out[p] = (size, mtime)
+        if prefixes:  # paths that are not UTF-8 are stored escaped: looked at one by one
+            for p, size, mtime in self._q("SELECT path, size, mtime_ns FROM notes WHERE path >= ? AND path < ?", (_ESCAPED, _ESCAPED[:-1] + ";")):
+                path = decode_path(p)
+                if path.startswith(tuple(prefixes)):
+                    out[path] = (size, mtime)
+        return out
+
     def sha1s(self, paths: Iterable[str]) -> dict[str, str]:
         """path -> SHA-1 of the indexed bytes, for the given paths that are notes."""
         out: dict[str, str] = {}

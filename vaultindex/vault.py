@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # imported where used: a query need not load Whoosh or networ
     from .indexer import Indexer
     from .ranking import Kept, LinkPath, RankedNote, RelatedNote
     from .references import ReferenceHit
+    from .scan import Scan
     from .tagpages import TagPageMemory
 
 T = TypeVar("T")
@@ -127,10 +128,11 @@ class Vault:
         self._take_lock("sync", wait, must=True)
         try:
             started = time.perf_counter()
-            same = None if full else self._unchanged(verify=True)
+            scanned: list[Scan] = []  # the quick look's scan, taken under the lock: the update does not scan again
+            same = None if full else self._unchanged(verify=True, scanned=scanned)
             if same is not None:
                 return replace(same, seconds=time.perf_counter() - started)
-            return self._apply(None, full=full, progress=progress, verify=True)
+            return self._apply(None, full=full, progress=progress, verify=True, disk=scanned[0] if scanned else None)
         finally:
             self._lock.release()
 
@@ -158,7 +160,7 @@ class Vault:
         finally:
             self._lock.release()
 
-    def _unchanged(self, verify: bool = False) -> SyncStats | None:
+    def _unchanged(self, verify: bool = False, scanned: list[Scan] | None = None) -> SyncStats | None:
         """The stats of a sync that would change nothing, when a quick look can tell; else None.
         With `verify` (a `sync`: the caller holds the writer lock), also what a killed writer
         left is removed and the index files are checked as Indexer.apply checks them."""
@@ -172,7 +174,7 @@ class Vault:
                 remove_leftovers(self.index_dir)
                 if not files_as_committed(self.store, self.index_dir / f"b{build}"):
                     return None
-            disk = unchanged(self.root, self.config, self.store, self.index_dir / f"b{build}")
+            disk = unchanged(self.root, self.config, self.store, self.index_dir / f"b{build}", scanned)
         except (IndexCorrupt, IndexMissing):
             return None
         if disk is None:
@@ -187,13 +189,20 @@ class Vault:
         """Compare the whole vault with the index and apply the differences; the caller holds the lock."""
         return self._apply(None, progress=progress)
 
+    def warm_up(self) -> None:
+        """Prepare the write path (Indexer.warm_up), so that a long-lived writer's first batch
+        takes as long as the others; the caller holds the lock."""
+        self._writer().warm_up()
+
     def forget(self) -> None:
         """Drop what this object holds in memory (read again from disk on next use)."""
         if self._indexer is not None:
             self._indexer.close()
         self._close_readers()
 
-    def _apply(self, dirty: list[str] | None, full: bool = False, progress: Progress | None = None, verify: bool = False) -> SyncStats:
+    def _apply(
+        self, dirty: list[str] | None, full: bool = False, progress: Progress | None = None, verify: bool = False, disk: Scan | None = None
+    ) -> SyncStats:
         if not self._lock.held:
             self._take_lock("sync", 10.0, must=True)
             try:
@@ -201,7 +210,7 @@ class Vault:
             finally:
                 self._lock.release()
         try:
-            stats = self._writer().apply(dirty, full=full, progress=progress, verify=verify)
+            stats = self._writer().apply(dirty, full=full, progress=progress, verify=verify, disk=disk)
         except BaseException:
             self.forget()
             raise

@@ -397,6 +397,10 @@ class _VaultIndex:
     def forget(self) -> None:
         self.vault.forget()
 
+    def warm_up(self) -> None:
+        self._ensure_lock()
+        self.vault.warm_up()
+
     def write_tag_pages(self) -> PageWrites:
         self._ensure_lock()
         result = self.vault.write_tag_pages()

@@ -249,6 +249,7 @@ class Watcher:
             self._say_notices()
             if self.options.on_ready is not None:
                 self.options.on_ready(WatchStart(stats, self.source.mode, self.source.folders))
+            self._warm_up()
             self._loop()
         finally:
             self.source.stop()
@@ -275,6 +276,17 @@ class Watcher:
                 next_rescan = now + self.options.rescan_seconds
             if due:
                 self._batch(self.inbox.take())
+
+    def _warm_up(self) -> None:
+        """Prepare the write path once watching has begun (an index may offer `warm_up`), so
+        that the first save is applied as fast as the others; a save meanwhile waits in the inbox."""
+        warm_up: Callable[[], None] | None = getattr(self.index, "warm_up", None)
+        if warm_up is None:
+            return
+        try:
+            warm_up()
+        except Exception:  # only a head start: the first batch does the same work if need be
+            log.debug("warm-up failed", exc_info=True)
 
     def _say_notices(self) -> None:
         for notice in self.inbox.take_notices():
