@@ -468,3 +468,21 @@ def test_tag_counts_alone_come_from_sql_and_equal_the_full_listing(synced_exampl
     counts = synced_example.tags(notes=False)
     assert [(t.tag, t.count) for t in counts] == [(t.tag, t.count) for t in full] and full
     assert all(t.notes == () for t in counts)
+
+
+def test_the_write_ahead_log_is_emptied_after_each_sync_even_with_readers_open(vault):
+    # Every fresh query that is the first to open the database reads the whole log again: a log
+    # left at its full size after `sync --full` made each fresh command at 10,000 notes 0.3 s slower.
+    def log_bytes() -> int:
+        wal = build_dir(vault) / "store.sqlite-wal"
+        return wal.stat().st_size if wal.exists() else 0
+
+    assert run("--vault", str(vault), "sync", "--full").returncode == 0
+    assert log_bytes() == 0
+    reader = Vault.open(vault)
+    assert reader.backlinks("Beyond neural scaling laws")  # a reader's connection stays open
+    note = next(vault.rglob("*.md"))
+    note.write_text(note.read_text(encoding="utf-8") + "\nOne more line about pruning.\n", encoding="utf-8")
+    assert run("--vault", str(vault), "sync").returncode == 0
+    assert log_bytes() == 0
+    reader.forget()

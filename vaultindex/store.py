@@ -77,6 +77,9 @@ def storable_text(value: str) -> str:
 # -- the database (its tables: storeschema.py) ---------------------------------------------------------
 
 
+WAL_LIMIT = 4 * 1024 * 1024  # bytes of write-ahead log kept after a checkpoint
+
+
 class Store:
     """One build's SQLite database: read-only for queries, read-write for the writer."""
 
@@ -98,6 +101,9 @@ class Store:
                 conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                # A reader that opens the database first after every connection closed reads the
+                # whole write-ahead log again (SQLite's recovery): keep it short once checkpointed.
+                conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
                 conn.executescript(SCHEMA)
             else:
                 if not os.path.isfile(self.path):
@@ -176,6 +182,14 @@ class Store:
         the file alone holds the index (a copy, a check of the file, a reader on a read-only mount)."""
         with contextlib.suppress(sqlite3.Error):
             self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        # Then empty the log when no reader needs it (never waiting for one): a log left long
+        # after `sync --full` cost every fresh query at 10,000 notes 0.3 s to read it again.
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA busy_timeout=0")
+            try:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                self.conn.execute("PRAGMA busy_timeout=30000")
 
     def check(self) -> None:
         """A damaged database file shows here: IndexCorrupt."""
