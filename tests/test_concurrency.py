@@ -115,12 +115,14 @@ def _flaky(real, failures: int):
 
 @pytest.mark.parametrize("failures", [0, 3, 99])
 def test_an_index_open_that_meets_a_commit_is_tried_again(tmp_path, monkeypatch, failures):
+    from whoosh.filedb.filestore import FileStorage
+
     from vaultindex import fulltext
     from vaultindex.errors import IndexCorrupt
 
     fulltext.FullText(tmp_path / "ft").create()
-    flaky, calls = _flaky(fulltext.index.open_dir, failures)
-    monkeypatch.setattr(fulltext.index, "open_dir", flaky)
+    flaky, calls = _flaky(FileStorage.open_index, failures)  # how FullText opens its folder
+    monkeypatch.setattr(FileStorage, "open_index", flaky)
     reader = fulltext.FullText(tmp_path / "ft", readonly=True)
     if failures < fulltext.OPEN_RETRIES:
         assert reader.matching_paths("zebrafish") == []
@@ -133,12 +135,14 @@ def test_an_index_open_that_meets_a_commit_is_tried_again(tmp_path, monkeypatch,
 
 @pytest.mark.parametrize("failures", [0, 3, 99])
 def test_a_searcher_that_meets_a_commit_opens_the_index_again(tmp_path, monkeypatch, failures):
+    from whoosh.filedb.filestore import FileStorage
+
     from vaultindex import fulltext
     from vaultindex.errors import IndexCorrupt
 
     fulltext.FullText(tmp_path / "ft").create()
     opened = []
-    real_open = fulltext.index.open_dir
+    real_open = FileStorage.open_index
     searcher_calls: list[int] = []
 
     def open_dir(*args, **kwargs):
@@ -155,7 +159,7 @@ def test_a_searcher_that_meets_a_commit_opens_the_index_again(tmp_path, monkeypa
         ix.searcher = searcher
         return ix
 
-    monkeypatch.setattr(fulltext.index, "open_dir", open_dir)
+    monkeypatch.setattr(FileStorage, "open_index", open_dir)
     reader = fulltext.FullText(tmp_path / "ft", readonly=True)
     if failures < fulltext.OPEN_RETRIES:
         assert reader.matching_paths("zebrafish") == []
