@@ -53,12 +53,16 @@ def unchanged(root: Path, config: Config, store: Store, build_folder: Path, scan
         # (unchanged: just compared) and those notes name in frontmatter (then: look closer).
         if meta.get(BIB_CONFIG) != bib_config(config) or store.has_note_bibliographies():
             return None
-        for _path, file, _fmt, _origin, size, mtime in store.bib_stamps():
-            if file_stamp(file) != (size, mtime):
-                return None
+        if not bib_files_as_stored(store):
+            return None
     except IndexCorrupt:
         return None  # the writer finds it too, and rebuilds
     return disk
+
+
+def bib_files_as_stored(store: Store) -> bool:
+    """Whether every bibliography file the store read has the size and mtime it had then."""
+    return all(file_stamp(file) == (size, mtime) for _path, file, _fmt, _origin, size, mtime in store.bib_stamps())
 
 
 def files_as_committed(store: Store, build_folder: Path) -> bool:

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, cast
 
 from .config import Config, in_folder, templates_folder
 from .errors import IndexCorrupt
-from .freshness import BIB_CONFIG, bib_config
-from .fsutil import file_stamp, read_file
+from .freshness import BIB_CONFIG, bib_config, bib_files_as_stored
+from .fsutil import read_file
 from .indexfolder import (
     CURRENT,
     DB_FILE,
@@ -370,7 +370,7 @@ class Indexer:
         if (
             same_sources
             and store.get_meta(BIB_CONFIG) == bib_config(self.config)
-            and all(file_stamp(file) == (size, mtime) for _path, file, _fmt, _origin, size, mtime in store.bib_stamps())
+            and bib_files_as_stored(store)
         ):
             return None
         from .references import from_row, plan_bibliography
