@@ -22,6 +22,7 @@ from vaultindex.parse import (
     mask_code,
     parse_note,
 )
+from vaultindex.text import name_shown
 
 
 def parse(text: str, path: str = "papers/Note.md") -> Note:
@@ -1013,7 +1014,9 @@ names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters
 @given(names, st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join))
 def test_title_is_never_empty_and_never_link_syntax(stem, h1):
     note = parse_note(f"folder/{stem}.md", f"# {h1}\n\nbody\n")
-    assert note.title in (stem, " ".join(note.title.split()))  # else one line, no stray spaces
+    # The file name as shown (control characters escaped: text.name_shown), else one line with
+    # no stray spaces.
+    assert note.title in (name_shown(stem), " ".join(note.title.split()))
     assert note.title
     if "`" not in h1:  # code spans keep their text as written
         assert "[[" not in note.title and "]]" not in note.title
