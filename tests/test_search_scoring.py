@@ -116,3 +116,24 @@ def test_the_exact_word_bonus_holds_beside_not_phrases_and_folders(vault: Vault,
         lost = [doc for doc, score in with_bonus.items()
                 if round((score - plain[doc]) / grammar.EXACT_BONUS) != sum(doc in h for h in holders)]
         assert not lost, (text, len(lost), len(with_bonus))
+
+
+def test_length_columns_read_in_one_piece_equal_whooshs_own_load(vault: Vault) -> None:
+    # scoring._length_bytes reads a segment's length column in one read, not Whoosh's byte at
+    # a time; every field of every segment (fields empty in the last notes included: their
+    # column is shorter than the segment) must give Whoosh's own values.
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+
+    from vaultindex.fulltext.scoring import _length_bytes
+
+    checked = 0
+    with vault.fulltext.searcher() as s:
+        assert len(s.leaf_searchers()) > 1
+        for sub, _ in s.leaf_searchers():
+            perdoc = sub.reader()._perdoc
+            for name in schema().scorable_names():
+                column = perdoc._cached_reader(f"_{name}_len", LENGTHS_COLUMN)
+                if column is not None:
+                    assert _length_bytes(column) == bytes(column.load()), name
+                    checked += 1
+    assert checked >= 5
