@@ -283,7 +283,9 @@ def test_ctrl_c_stops_a_command_within_a_second_without_a_traceback(tmp_path, de
     (vault / ".obsidian").mkdir(parents=True)
     (vault / ".obsidian" / "app.json").write_text(json.dumps({"userIgnoreFilters": ["/^(a|aa)+$/"]}))
     (vault / ("a" * 40)).mkdir()
-    for i in range(1500):
+    # Enough notes that the command is still at work after the longer delay on a fast, quiet
+    # machine (1,500 were done in under 2.5 s), and that Whoosh's multi-process writer runs.
+    for i in range(4000):
         (vault / f"note {i}.md").write_text(f"# Note {i}\n" + " ".join(rng.choices(words, k=300)) + "\n")
     # A terminal sends Ctrl-C to the whole process group: Whoosh's sub-writers get it too.
     proc = subprocess.Popen(
