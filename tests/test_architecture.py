@@ -148,8 +148,9 @@ THIRD_PARTY_INTERNALS = {
     ("vaultindex.fulltext.analysis", "_merge_matched_tokens"),
     # scoring.py evaluates Whoosh's matchers a posting list at a time, with their own fields
     *(("vaultindex.fulltext.scoring", name) for name in (
-        "_basepos", "_blocklength", "_boost", "_count", "_dbfile", "_default", "_byteids", "_cached_reader", "_data", "_doccount", "_exclude", "_find_next", "_i",
-        "_ids", "_read_data", "_read_ids", "_read_weights", "_score", "_scored", "_term", "_typecode", "_weight", "_weights")),
+        "_basepos", "_blocklength", "_boost", "_byteids", "_cached_reader", "_count", "_data", "_dbfile", "_default",
+        "_doccount", "_exclude", "_find_next", "_i", "_ids", "_read_data", "_read_ids", "_read_weights", "_score",
+        "_scored", "_term", "_typecode", "_weight", "_weights")),
 }
 # Standard-library names that are public despite the underscore (namedtuple's API, os._exit).
 PUBLIC_UNDERSCORE = {"_replace", "_asdict", "_fields", "_make", "_exit"}
